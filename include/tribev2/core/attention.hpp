@@ -1,0 +1,46 @@
+// Multi-head scaled dot-product attention, computed in blocks of queries so that memory
+// stays bounded (no [Tq x Tk] matrix per head is kept; one [block x Tk] scratch per thread).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "tribev2/core/context.hpp"
+
+namespace tribev2 {
+
+struct AttentionParams {
+  std::int64_t tq = 0;        // query positions
+  std::int64_t tk = 0;        // key/value positions
+  int heads = 1;              // query heads
+  int kv_heads = 1;           // key/value heads (grouped-query attention when < heads)
+  int head_dim = 0;
+  float scale = 1.0f;         // multiplies q.k
+  bool causal = false;        // query i sees keys j <= i + causal_offset
+  std::int64_t causal_offset = 0;
+};
+
+// Adds a position-dependent term to the raw scores of one block, before they are multiplied
+// by `scale` (e.g. the relative-key term q_i . E[j - i] of w2v-BERT). Called for head `head`,
+// queries [q0, q0 + nq) (their rows start at `q`, stride ldq), with scores [nq, n_keys]
+// (row stride n_keys; n_keys may be below tk for causal attention) holding q.k.
+struct ScoreBias {
+  std::function<void(int head, std::int64_t q0, std::int64_t nq, const float* q, std::int64_t ldq,
+                     float* scores, std::int64_t n_keys)>
+      add;
+};
+
+// q: [tq, ldq], head h at columns [h*head_dim, (h+1)*head_dim); k, v: [tk, ldk/ldv] with kv
+// head g = h / (heads / kv_heads). out: [tq, ldo], head-major like q.
+void attention(const Context& ctx, const AttentionParams& p, const float* q, std::int64_t ldq,
+               const float* k, std::int64_t ldk, const float* v, std::int64_t ldv, float* out,
+               std::int64_t ldo, const ScoreBias* bias = nullptr);
+
+namespace reference {
+// Plain per-element evaluation in double accumulators: the twin attention() is tested against.
+void attention(const AttentionParams& p, const float* q, std::int64_t ldq, const float* k,
+               std::int64_t ldk, const float* v, std::int64_t ldv, float* out, std::int64_t ldo,
+               const ScoreBias* bias = nullptr);
+}  // namespace reference
+
+}  // namespace tribev2

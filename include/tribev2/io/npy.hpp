@@ -1,0 +1,34 @@
+// NumPy .npy (format versions 1, 2 and 3) and .npz archives.
+//
+// Reading accepts little- and big-endian f2/f4/f8, i1/i2/i4/i8, u1 and b1 arrays in C or
+// Fortran order; the result is always a C-order tensor in native byte order (a zero-copy view
+// when the file already is). Writing produces version 1.0 files, C order, little endian.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tribev2/core/tensor.hpp"
+
+namespace tribev2::io {
+
+// `name` is used in error messages (a file path or "archive.npz:entry").
+Tensor parse_npy(std::span<const std::byte> bytes, std::string_view name,
+                 std::shared_ptr<const void> owner = {});
+Tensor read_npy(const std::filesystem::path& path);
+
+std::vector<std::byte> encode_npy(const Tensor& t);
+void write_npy(const std::filesystem::path& path, const Tensor& t);
+
+// .npz: a zip of .npy files; keys are entry names without the ".npy" suffix, in archive order.
+std::vector<std::pair<std::string, Tensor>> read_npz(const std::filesystem::path& path);
+void write_npz(const std::filesystem::path& path,
+               const std::vector<std::pair<std::string, Tensor>>& arrays);
+
+}  // namespace tribev2::io

@@ -1,0 +1,112 @@
+// The TRIBE v2 brain model (tribev2 FmriEncoderModel) in inference mode: per-modality
+// projectors, extractor aggregation, optional temporal smoothing, combiner, time positional
+// embedding, x-transformers encoder, low-rank head, subject layers and output pooling.
+// Semantics: docs/reference-semantics.md section 0 (vendored from ../shared/docs).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tribev2/core/context.hpp"
+#include "tribev2/core/gemm.hpp"
+#include "tribev2/core/tensor.hpp"
+#include "tribev2/model/config.hpp"
+#include "tribev2/model/weight_store.hpp"
+
+namespace tribev2::model {
+
+// One step of a projector/combiner MLP.
+struct MlpOp {
+  enum class Kind { Linear, LayerNorm, UnitNorm, Act } kind = Kind::Linear;
+  MatView weight;             // Linear: [out, in]
+  std::vector<float> bias;    // Linear bias (may be empty); LayerNorm beta
+  std::vector<float> gamma;   // LayerNorm
+  Activation act = Activation::Identity;
+  float slope = 0.25f;        // PReLU
+  std::int64_t in = 0, out = 0;
+};
+struct Mlp {
+  std::vector<MlpOp> ops;     // empty = identity
+  std::int64_t in = 0, out = 0;
+};
+
+struct Batch {
+  // (modality, tensor) in batch order; each float32 [B, L, D, T] or [B, width, T].
+  std::vector<std::pair<std::string, Tensor>> inputs;
+  std::vector<std::int64_t> subject_ids;  // one per example; empty when the model averages subjects
+  bool check_finite = true;               // NaN/Inf in inputs is an error
+};
+
+class BrainModel {
+ public:
+  BrainModel(BrainConfig config, BuildArgs build_args, WeightStore weights);
+
+  // The state dict the configuration implies: every (name, shape), in module order.
+  static std::vector<std::pair<std::string, Shape>> expected_weights(const BrainConfig& config,
+                                                                     const BuildArgs& args);
+
+  const BrainConfig& config() const { return config_; }
+  const BuildArgs& build_args() const { return args_; }
+  const WeightStore& weights() const { return weights_; }
+  std::int64_t n_outputs() const { return args_.n_outputs; }
+  std::int64_t n_output_timesteps() const { return args_.n_output_timesteps; }
+  std::int64_t hidden() const { return config_.hidden; }
+  std::int64_t n_parameters() const;
+  // Number of subject weight rows S and whether forward() needs subject ids.
+  std::int64_t n_subject_rows() const { return n_subject_rows_; }
+  bool needs_subject_ids() const { return !config_.subject_layers.average_subjects; }
+  // Width a modality's features must have after layer aggregation (L*D for cat, D for mean).
+  std::int64_t projector_input_width(const std::string& modality) const;
+  const FeatureDims* feature_dims(const std::string& modality) const;
+
+  // FmriEncoderModel.forward(batch, pool_outputs): [B, n_outputs, T_out] float32 with
+  // T_out = n_output_timesteps when pooling, else the (stacked) input length.
+  // If `latents` is given it receives the encoder output [B, T', hidden] (the input of the
+  // low-rank head).
+  Tensor forward(const Context& ctx, const Batch& batch, bool pool_outputs = true,
+                 Tensor* latents = nullptr) const;
+
+  // Human-readable architecture summary (used by `tribev2 inspect`).
+  std::string describe() const;
+
+ private:
+  struct EncoderLayer {
+    bool attention = true;
+    float g = 1.0f;                       // ScaleNorm gain
+    std::vector<float> residual_scale;    // empty = 1
+    MatView wq, wk, wv, wo;               // attention
+    MatView w1, w2;                       // feed-forward
+    std::vector<float> b1, b2;
+  };
+
+  Mlp build_mlp(const std::string& prefix, const std::optional<MlpConfig>& cfg, std::int64_t in,
+                std::int64_t out) const;
+  void run_mlp(const Context& ctx, const Mlp& mlp, std::vector<float>& x, std::int64_t rows) const;
+  void run_encoder(const Context& ctx, float* x, std::int64_t B, std::int64_t T) const;
+
+  BrainConfig config_;
+  BuildArgs args_;
+  WeightStore weights_;
+  std::int64_t n_mod_ = 0;
+  std::int64_t proj_out_ = 0;  // P
+  std::vector<Mlp> projectors_;         // per feature_dims entry (empty ops + in==0 when masked)
+  std::vector<bool> has_projector_;
+  Mlp combiner_;
+  std::vector<float> smoothing_;        // [hidden, k]
+  int smoothing_k_ = 0;
+  std::vector<float> time_pos_;         // [max_seq_len, hidden]
+  std::vector<EncoderLayer> layers_;
+  float final_g_ = 1.0f;
+  std::vector<float> inv_freq_;
+  int heads_ = 0, head_dim_ = 0, rot_dim_ = 0;
+  MatView low_rank_;                    // [r, hidden]
+  std::int64_t head_in_ = 0;            // C
+  const Tensor* predictor_w_ = nullptr; // [S, C, N]
+  std::vector<float> predictor_b_;      // [S, N] (empty = no bias)
+  std::int64_t n_subject_rows_ = 0;
+};
+
+}  // namespace tribev2::model

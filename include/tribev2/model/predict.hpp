@@ -1,0 +1,65 @@
+// Whole-stimulus prediction as upstream TribeModel.predict does it: the 2 Hz feature time
+// series are cut into segments of duration_trs TRs (100 s = 200 steps) from the timeline
+// start, the last one zero-padded, run through forward() in batches, pooled to one row per
+// TR, and rows whose 1 s window overlaps the stimulus [0, duration) are kept.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tribev2/core/context.hpp"
+#include "tribev2/core/tensor.hpp"
+#include "tribev2/model/brain_model.hpp"
+
+namespace tribev2::model {
+
+struct FeatureSeries {
+  std::string modality;
+  Tensor data;  // float32 [L, D, N] (or [width, N]) at the feature frequency
+};
+
+struct SegmentPlan {
+  double start = 0.0;           // seconds
+  double duration = 0.0;        // seconds
+  std::int64_t step0 = 0;       // first feature step
+  std::int64_t steps = 0;       // feature steps per segment (T)
+};
+
+struct PredictOptions {
+  std::optional<double> duration;  // stimulus length in seconds; default N / frequency
+  bool pad = false;                // zero-pad modalities shorter than the longest
+  int batch_size = 8;
+  std::optional<std::int64_t> subject;  // for per-subject models
+  bool emit_latents = false;
+  bool check_finite = true;
+  // Progress callback: (segments done, segments total).
+  std::function<void(std::int64_t, std::int64_t)> progress;
+};
+
+struct RowInfo {
+  std::int64_t index = 0;
+  double start = 0.0;
+  double end = 0.0;
+};
+
+struct Prediction {
+  Tensor preds;                  // [n_rows, n_outputs]
+  std::vector<RowInfo> rows;
+  std::vector<SegmentPlan> segments;
+  Tensor latents;                // [n_steps, hidden] when requested
+  double duration = 0.0;
+};
+
+// Segments of `segment_seconds` from t0 covering [t0, t0 + duration) (at least one).
+std::vector<SegmentPlan> plan_segments(double duration, const DataConfig& data, double t0 = 0.0);
+// Rows kept from those segments: 1-TR windows [a, a + TR) with a < t0 + duration.
+std::vector<RowInfo> plan_rows(const std::vector<SegmentPlan>& segments, double duration,
+                               const DataConfig& data, double t0 = 0.0);
+
+Prediction predict(const Context& ctx, const BrainModel& model, const DataConfig& data,
+                   const std::vector<FeatureSeries>& features, const PredictOptions& options);
+
+}  // namespace tribev2::model

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tribev2 needs (build + runtime), and with --test also the
+# tools the test suite uses. Only missing packages are installed; nothing else is downloaded.
+set -euo pipefail
+
+BUILD_PKGS=(
+  build-essential cmake ninja-build pkg-config
+  libopenblas-dev            # GEMM (single-threaded per call; our pool does the threading)
+  libyaml-cpp-dev            # config.yaml
+  nlohmann-json3-dev         # safetensors headers, build_args.json, outputs
+  libzip-dev                 # .npz and PyTorch checkpoints
+  libcli11-dev               # command line
+  zlib1g-dev
+)
+TEST_PKGS=(
+  libgtest-dev libgmock-dev  # unit tests
+  clang-14 libclang-rt-14-dev  # libFuzzer targets and sanitizer runtime
+  python3-numpy              # test helpers that check files with numpy
+)
+
+want=("${BUILD_PKGS[@]}")
+if [[ "${1:-}" == "--test" ]]; then want+=("${TEST_PKGS[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#want[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

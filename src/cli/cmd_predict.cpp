@@ -1,0 +1,101 @@
+#include <iostream>
+#include <map>
+
+#include "common.hpp"
+#include "outputs.hpp"
+#include "tribev2/core/error.hpp"
+#include "tribev2/io/npy.hpp"
+#include "tribev2/model/predict.hpp"
+
+namespace tribev2::cli {
+
+namespace {
+struct PredictArgs {
+  std::string model;
+  std::vector<std::string> features;
+  std::vector<std::string> shapes;
+  std::string output = "preds.npy";
+  std::string segments;
+  std::optional<double> duration;
+  bool pad = false;
+  int batch_size = 8;
+  std::optional<std::int64_t> subject;
+  std::string latents;
+  bool emit_latents = false;
+  bool allow_nonfinite = false;
+};
+}  // namespace
+
+void register_predict(CLI::App& app, GlobalOptions& g) {
+  auto a = std::make_shared<PredictArgs>();
+  auto* cmd = app.add_subcommand("predict", "Predict per-TR brain maps from 2 Hz feature time series (TribeModel.predict)");
+  cmd->add_option("--model", a->model, "Model folder or weights file")->required();
+  cmd->add_option("--features", a->features, "MODALITY=FILE (.npy [L, D, N], .npz, or .bin with --shape); repeatable")->required();
+  cmd->add_option("--shape", a->shapes, "Shape of raw .bin features: L,D,N or MODALITY=L,D,N");
+  cmd->add_option("--output", a->output, "Predictions .npy: float32 [n_rows, n_outputs]")->capture_default_str();
+  cmd->add_option("--segments", a->segments, "segments.json path (default: next to --output)");
+  cmd->add_option("--duration", a->duration, "Stimulus length in seconds (default: N / feature frequency)");
+  cmd->add_flag("--pad", a->pad, "Zero-pad modalities that are shorter than the longest");
+  cmd->add_option("--batch-size", a->batch_size, "Segments per forward pass")->capture_default_str();
+  cmd->add_option("--subject", a->subject, "Subject row for per-subject models");
+  cmd->add_flag("--emit-latents", a->emit_latents, "Also write the encoder output [n_steps, hidden] at 2 Hz");
+  cmd->add_option("--latents", a->latents, "Where to write the latents (default: latents.npy next to --output)");
+  cmd->add_flag("--allow-nonfinite", a->allow_nonfinite, "Do not reject NaN/Inf features");
+  cmd->callback([a, &g] {
+    const Context ctx = g.make_context();
+    const auto loaded = model_io::load_brain_model(a->model, g.load_options());
+    std::optional<Shape> all_shape;
+    std::map<std::string, Shape> mod_shape;
+    for (const auto& s : a->shapes) {
+      const auto eq = s.find('=');
+      if (eq == std::string::npos) all_shape = parse_shape(s);
+      else mod_shape[s.substr(0, eq)] = parse_shape(s.substr(eq + 1));
+    }
+    std::vector<model::FeatureSeries> feats;
+    for (const auto& spec : a->features) {
+      const auto [mod, file] = split_modality_arg(spec, "--features");
+      std::optional<Shape> shp = mod_shape.count(mod) ? std::optional(mod_shape[mod]) : all_shape;
+      Tensor t = load_feature_file(file, mod, shp);
+      const auto* fd = loaded.model->feature_dims(mod);
+      if (!fd) {
+        std::string known;
+        for (const auto& f : loaded.model->build_args().feature_dims) known += (known.empty() ? "" : ", ") + f.modality;
+        fail(file.string(), ": modality '", mod, "' is not a modality of this model (known: ", known, ")");
+      }
+      if (fd->layers_dim) {
+        const auto [L, D] = *fd->layers_dim;
+        const std::int64_t width = loaded.model->projector_input_width(mod);
+        const bool ok3 = t.ndim() == 3 && t.dim(0) == L && t.dim(1) == D;
+        const bool ok2 = t.ndim() == 2 && (t.dim(0) == width || t.dim(0) == L * D);
+        if (!ok3 && !ok2)
+          fail(file.string(), ": features for '", mod, "' must be [", L, ", ", D, ", N] (or [", L * D, ", N]), got ",
+               shape_str(t.shape()));
+      }
+      feats.push_back({mod, t});
+    }
+    model::PredictOptions o;
+    o.duration = a->duration;
+    o.pad = a->pad;
+    o.batch_size = a->batch_size;
+    o.subject = a->subject;
+    o.emit_latents = a->emit_latents || !a->latents.empty();
+    o.check_finite = !a->allow_nonfinite;
+    Progress bar(g, "predict");
+    o.progress = [&](std::int64_t d, std::int64_t t) { bar.update(d, t); };
+    const auto p = model::predict(ctx, *loaded.model, loaded.data, feats, o);
+    bar.finish();
+    const std::filesystem::path out(a->output);
+    io::write_npy(out, p.preds);
+    const auto seg_path = a->segments.empty() ? out.parent_path() / "segments.json" : std::filesystem::path(a->segments);
+    write_segments_json(seg_path, p, loaded.data);
+    if (o.emit_latents) {
+      const auto lp = a->latents.empty() ? out.parent_path() / "latents.npy" : std::filesystem::path(a->latents);
+      io::write_npy(lp, p.latents);
+      log(g, "wrote " + lp.string() + " " + shape_str(p.latents.shape()));
+    }
+    log(g, "wrote " + out.string() + " " + shape_str(p.preds.shape()) + " (" + std::to_string(p.rows.size()) +
+               " rows of 1 TR from " + std::to_string(p.segments.size()) + " segment(s)) and " + seg_path.string());
+  });
+}
+
+}  // namespace tribev2::cli

@@ -1,0 +1,40 @@
+// tribev2: the command-line front end. Each subcommand lives in its own cmd_*.cpp; this file
+// only wires them up and turns errors into one line on stderr and a non-zero exit.
+#include <iostream>
+#include <new>
+
+#include "common.hpp"
+#include "tribev2/core/error.hpp"
+
+int main(int argc, char** argv) {
+  using namespace tribev2::cli;
+  CLI::App app{"tribev2: native TRIBE v2 brain-response prediction (fsaverage5, one map per second)"};
+  app.set_version_flag("--version", std::string("tribev2 ") + TRIBEV2_VERSION);
+  app.require_subcommand(1);
+  GlobalOptions g;
+  app.add_option("--threads", g.threads, "Threads (default: $TRIBEV2_NUM_THREADS or all cores)");
+  app.add_option("--precision", g.precision, "Compute precision: f32 or bf16");
+  app.add_option("--subject-mode", g.subject_mode, "auto | config | average (see docs/model-loading.md)");
+  app.add_flag("--quiet,-q", g.quiet, "No progress or log lines");
+  app.fallthrough();
+  register_inspect(app, g);
+  register_forward(app, g);
+  register_predict(app, g);
+  register_convert(app, g);
+  register_demo(app, g);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const tribev2::Error& e) {
+    std::cerr << "tribev2: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "tribev2: error: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "tribev2: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,184 @@
+#include "tribev2/core/kernels.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "tribev2/core/error.hpp"
+
+namespace tribev2::kernels {
+
+namespace {
+// Rows per task: enough work per chunk that scheduling overhead stays small.
+std::int64_t row_grain(std::int64_t dim) { return std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(dim, 1)); }
+constexpr std::int64_t kElemGrain = 1 << 14;
+}  // namespace
+
+void layer_norm(const Context& ctx, const float* x, float* out, std::int64_t rows, std::int64_t dim,
+                const float* gamma, const float* beta, float eps) {
+  ctx.pool().parallel_for(rows, [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const float* xi = x + r * dim;
+      float* yi = out + r * dim;
+      // Two-pass mean/variance in double: matches PyTorch's float32 result to rounding.
+      double mean = 0.0;
+      for (std::int64_t i = 0; i < dim; ++i) mean += xi[i];
+      mean /= static_cast<double>(dim);
+      double var = 0.0;
+      for (std::int64_t i = 0; i < dim; ++i) {
+        const double d = xi[i] - mean;
+        var += d * d;
+      }
+      var /= static_cast<double>(dim);
+      const float inv = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
+      const float m = static_cast<float>(mean);
+      for (std::int64_t i = 0; i < dim; ++i) {
+        float v = (xi[i] - m) * inv;
+        if (gamma) v *= gamma[i];
+        if (beta) v += beta[i];
+        yi[i] = v;
+      }
+    }
+  }, row_grain(dim));
+}
+
+void rms_norm(const Context& ctx, const float* x, float* out, std::int64_t rows, std::int64_t dim,
+              const float* weight, float eps) {
+  ctx.pool().parallel_for(rows, [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const float* xi = x + r * dim;
+      float* yi = out + r * dim;
+      double ss = 0.0;
+      for (std::int64_t i = 0; i < dim; ++i) ss += static_cast<double>(xi[i]) * xi[i];
+      const float inv = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(dim) + eps));
+      for (std::int64_t i = 0; i < dim; ++i) yi[i] = (weight ? weight[i] : 1.0f) * (xi[i] * inv);
+    }
+  }, row_grain(dim));
+}
+
+void scale_norm(const Context& ctx, const float* x, float* out, std::int64_t rows, std::int64_t dim,
+                float g) {
+  const double scale = std::sqrt(static_cast<double>(dim)) * g;
+  ctx.pool().parallel_for(rows, [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const float* xi = x + r * dim;
+      float* yi = out + r * dim;
+      double ss = 0.0;
+      for (std::int64_t i = 0; i < dim; ++i) ss += static_cast<double>(xi[i]) * xi[i];
+      const double norm = std::max(std::sqrt(ss), 1e-12);
+      const float f = static_cast<float>(scale / norm);
+      for (std::int64_t i = 0; i < dim; ++i) yi[i] = xi[i] * f;
+    }
+  }, row_grain(dim));
+}
+
+void unit_norm(const Context& ctx, const float* x, float* out, std::int64_t rows, std::int64_t dim) {
+  ctx.pool().parallel_for(rows, [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const float* xi = x + r * dim;
+      float* yi = out + r * dim;
+      double ss = 0.0;
+      for (std::int64_t i = 0; i < dim; ++i) ss += static_cast<double>(xi[i]) * xi[i];
+      const float f = static_cast<float>(1.0 / std::sqrt(ss));
+      for (std::int64_t i = 0; i < dim; ++i) yi[i] = xi[i] * f;
+    }
+  }, row_grain(dim));
+}
+
+void gelu_erf(const Context& ctx, float* x, std::int64_t n) {
+  ctx.pool().parallel_for(n, [&](std::int64_t i0, std::int64_t i1) {
+    constexpr float kInvSqrt2 = 0.70710678118654752440f;
+    for (std::int64_t i = i0; i < i1; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+  }, kElemGrain);
+}
+
+void relu(const Context& ctx, float* x, std::int64_t n) {
+  ctx.pool().parallel_for(n, [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  }, kElemGrain);
+}
+
+void elu(const Context& ctx, float* x, std::int64_t n, float alpha) {
+  ctx.pool().parallel_for(n, [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) x[i] = x[i] > 0.0f ? x[i] : alpha * std::expm1(x[i]);
+  }, kElemGrain);
+}
+
+void silu(const Context& ctx, float* x, std::int64_t n) {
+  ctx.pool().parallel_for(n, [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
+  }, kElemGrain);
+}
+
+void prelu(const Context& ctx, float* x, std::int64_t n, float slope) {
+  ctx.pool().parallel_for(n, [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) x[i] = x[i] >= 0.0f ? x[i] : slope * x[i];
+  }, kElemGrain);
+}
+
+void softmax_rows(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* xi = x + r * ld;
+    float mx = -std::numeric_limits<float>::infinity();
+    for (std::int64_t j = 0; j < cols; ++j) mx = std::max(mx, xi[j]);
+    if (mx == -std::numeric_limits<float>::infinity()) mx = 0.0f;  // fully masked row
+    float sum = 0.0f;
+    for (std::int64_t j = 0; j < cols; ++j) {
+      xi[j] = std::exp(xi[j] - mx);
+      sum += xi[j];
+    }
+    const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+    for (std::int64_t j = 0; j < cols; ++j) xi[j] *= inv;
+  }
+}
+
+void add_row_vector(float* y, std::int64_t rows, std::int64_t cols, std::int64_t ld,
+                    const float* bias) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* yi = y + r * ld;
+    for (std::int64_t j = 0; j < cols; ++j) yi[j] += bias[j];
+  }
+}
+
+void rope_rotate_half(const Context& ctx, float* x, std::int64_t rows, std::int64_t ld, int heads,
+                      int head_dim, int rot_dim, const float* cos_t, const float* sin_t) {
+  TRIBEV2_CHECK(rot_dim % 2 == 0 && rot_dim <= head_dim, "rope: rot_dim ", rot_dim,
+                " must be even and at most head_dim ", head_dim);
+  const int half = rot_dim / 2;
+  ctx.pool().parallel_for(rows, [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const float* c = cos_t + r * half;
+      const float* s = sin_t + r * half;
+      for (int h = 0; h < heads; ++h) {
+        float* u = x + r * ld + static_cast<std::int64_t>(h) * head_dim;
+        for (int i = 0; i < half; ++i) {
+          const float a = u[i];
+          const float b = u[i + half];
+          u[i] = a * c[i] - b * s[i];
+          u[i + half] = b * c[i] + a * s[i];
+        }
+      }
+    }
+  }, 16);
+}
+
+void adaptive_avg_pool(const float* x, float* out, std::int64_t outer, std::int64_t T,
+                       std::int64_t To, std::int64_t inner) {
+  TRIBEV2_CHECK(T > 0 && To > 0, "adaptive_avg_pool: lengths must be positive (T=", T, ", To=", To, ")");
+  for (std::int64_t o = 0; o < outer; ++o) {
+    for (std::int64_t j = 0; j < To; ++j) {
+      const std::int64_t s = (j * T) / To;
+      const std::int64_t e = ((j + 1) * T + To - 1) / To;
+      float* dst = out + (o * To + j) * inner;
+      for (std::int64_t c = 0; c < inner; ++c) dst[c] = 0.0f;
+      for (std::int64_t t = s; t < e; ++t) {
+        const float* src = x + (o * T + t) * inner;
+        for (std::int64_t c = 0; c < inner; ++c) dst[c] += src[c];
+      }
+      const float inv = 1.0f / static_cast<float>(e - s);
+      for (std::int64_t c = 0; c < inner; ++c) dst[c] *= inv;
+    }
+  }
+}
+
+}  // namespace tribev2::kernels

@@ -1,0 +1,103 @@
+#include "tribev2/core/thread_pool.hpp"
+
+#include <algorithm>
+
+namespace tribev2 {
+
+namespace {
+// Set while a thread executes a chunk, so that nested parallel_for calls run inline instead
+// of waiting on the pool they are part of. This is per-thread bookkeeping, not shared state.
+thread_local bool t_inside_pool_task = false;
+}  // namespace
+
+ThreadPool::ThreadPool(int n_threads) {
+  const int extra = std::max(0, n_threads - 1);
+  workers_.reserve(static_cast<std::size_t>(extra));
+  for (int i = 0; i < extra; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+void ThreadPool::run_chunks() {
+  const bool was_inside = t_inside_pool_task;
+  t_inside_pool_task = true;
+  for (;;) {
+    std::int64_t begin;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (next_ >= job_n_ || error_) break;
+      begin = next_;
+      next_ = std::min(job_n_, next_ + job_chunk_);
+    }
+    const std::int64_t end = std::min(job_n_, begin + job_chunk_);
+    try {
+      (*job_)(begin, end);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
+  }
+  t_inside_pool_task = was_inside;
+}
+
+void ThreadPool::worker_loop(int /*index*/) {
+  std::uint64_t seen = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      ++busy_;
+    }
+    run_chunks();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      --busy_;
+    }
+    done_.notify_all();
+  }
+}
+
+void ThreadPool::parallel_for(std::int64_t n, const RangeFn& fn, std::int64_t min_chunk) {
+  if (n <= 0) return;
+  min_chunk = std::max<std::int64_t>(1, min_chunk);
+  const auto threads = static_cast<std::int64_t>(size());
+  if (workers_.empty() || t_inside_pool_task || n <= min_chunk) {
+    fn(0, n);
+    return;
+  }
+  // About 4 chunks per thread balances uneven work without much locking.
+  const std::int64_t chunk = std::max(min_chunk, (n + threads * 4 - 1) / (threads * 4));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job_ = &fn;
+    job_n_ = n;
+    job_chunk_ = chunk;
+    next_ = 0;
+    error_ = nullptr;
+    ++generation_;
+  }
+  wake_.notify_all();
+  run_chunks();
+  std::exception_ptr err;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    // Workers that woke late find no chunks left and leave at once; wait for all that joined.
+    done_.wait(lock, [&] { return busy_ == 0 && (next_ >= job_n_ || error_); });
+    err = error_;
+    job_ = nullptr;
+    job_n_ = 0;
+    error_ = nullptr;
+  }
+  if (err) std::rethrow_exception(err);
+}
+
+}  // namespace tribev2

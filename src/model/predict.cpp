@@ -1,0 +1,145 @@
+#include "tribev2/model/predict.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "tribev2/core/error.hpp"
+
+namespace tribev2::model {
+
+std::vector<SegmentPlan> plan_segments(double duration, const DataConfig& data, double t0) {
+  TRIBEV2_CHECK(std::isfinite(duration) && duration > 0.0, "stimulus duration must be positive, got ", duration);
+  const double seg = data.segment_seconds();
+  TRIBEV2_CHECK(seg > 0.0, "segment duration must be positive");
+  // neuralset list_segments (newest): n = ceil(span / stride - 1e-9), at least 1.
+  const auto n = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(duration / seg - 1e-9)));
+  const auto steps = static_cast<std::int64_t>(std::nearbyint(data.frequency * seg));
+  std::vector<SegmentPlan> out;
+  for (std::int64_t k = 0; k < n; ++k) {
+    SegmentPlan s;
+    s.start = t0 + static_cast<double>(k) * seg;
+    s.duration = seg;
+    s.step0 = k * steps;
+    s.steps = steps;
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<RowInfo> plan_rows(const std::vector<SegmentPlan>& segments, double duration,
+                               const DataConfig& data, double t0) {
+  const double tr = data.tr();
+  const double stop = t0 + duration;
+  std::vector<RowInfo> rows;
+  std::int64_t index = 0;
+  for (const auto& s : segments) {
+    // np.arange(0, seg.duration - 1e-2, TR): the 1-TR sub-windows of the segment.
+    const auto n = static_cast<std::int64_t>(std::ceil((s.duration - 1e-2) / tr));
+    for (std::int64_t i = 0; i < n; ++i, ++index) {
+      const double a = s.start + static_cast<double>(i) * tr;
+      // Kept when the window overlaps an event (strictly); the dummy event spans [t0, stop).
+      if (a < stop && a + tr > t0) rows.push_back({index, a, a + tr});
+    }
+  }
+  return rows;
+}
+
+Prediction predict(const Context& ctx, const BrainModel& model, const DataConfig& data,
+                   const std::vector<FeatureSeries>& features, const PredictOptions& options) {
+  TRIBEV2_CHECK(!features.empty(), "predict: no feature time series given");
+  TRIBEV2_CHECK(options.batch_size > 0, "predict: batch size must be positive");
+  std::int64_t n_max = 0, n_min = INT64_MAX;
+  for (const auto& f : features) {
+    TRIBEV2_CHECK(f.data.dtype() == DType::F32, "features '", f.modality, "' must be float32");
+    TRIBEV2_CHECK(f.data.ndim() == 2 || f.data.ndim() == 3, "features '", f.modality,
+                  "' must be [L, D, N] or [width, N], got ", shape_str(f.data.shape()));
+    n_max = std::max(n_max, f.data.dim(-1));
+    n_min = std::min(n_min, f.data.dim(-1));
+  }
+  TRIBEV2_CHECK(n_max > 0, "predict: features have no time steps");
+  if (n_min != n_max && !options.pad) {
+    std::string lens;
+    for (const auto& f : features) lens += (lens.empty() ? "" : ", ") + f.modality + " " + std::to_string(f.data.dim(-1));
+    fail("modalities have different lengths (", lens, " steps at ", data.frequency,
+         " Hz); pass --pad to zero-pad the shorter ones");
+  }
+  const double duration = options.duration ? *options.duration : static_cast<double>(n_max) / data.frequency;
+  TRIBEV2_CHECK(std::isfinite(duration) && duration > 0.0, "stimulus duration must be positive, got ", duration);
+
+  Prediction result;
+  result.duration = duration;
+  result.segments = plan_segments(duration, data);
+  result.rows = plan_rows(result.segments, duration, data);
+  const std::int64_t T = result.segments.front().steps;
+  const std::int64_t To = model.n_output_timesteps();
+  const std::int64_t N = model.n_outputs();
+  const double tr = data.tr();
+  TRIBEV2_CHECK(std::llround((T / data.frequency) / tr) == To, "the model pools to ", To,
+                " timesteps but a segment has ", T, " steps at ", data.frequency, " Hz = ",
+                T / data.frequency / tr, " TRs (config data.duration_trs / frequency disagree with the checkpoint)");
+
+  if (model.needs_subject_ids()) {
+    TRIBEV2_CHECK(options.subject.has_value(), "this model has per-subject weights (", model.n_subject_rows(),
+                  " rows): choose one with --subject");
+  }
+  const auto n_seg = static_cast<std::int64_t>(result.segments.size());
+  std::vector<float> all_rows(static_cast<std::size_t>(n_seg * To * N));
+  std::vector<float> lat;
+  const std::int64_t H = model.hidden();
+  if (options.emit_latents) lat.resize(static_cast<std::size_t>(n_seg * T * H));
+
+  for (std::int64_t s0 = 0; s0 < n_seg; s0 += options.batch_size) {
+    const std::int64_t B = std::min<std::int64_t>(options.batch_size, n_seg - s0);
+    Batch batch;
+    batch.check_finite = options.check_finite;
+    for (const auto& f : features) {
+      // Batch tensor [B, L, D, T] (or [B, width, T]) with zeros past the end of the series.
+      Shape shape = f.data.shape();
+      const std::int64_t n = shape.back();
+      const std::int64_t ch = f.data.numel() / n;
+      shape.back() = T;
+      shape.insert(shape.begin(), B);
+      Tensor bt = Tensor::zeros(DType::F32, shape);
+      float* dst = bt.data<float>();
+      const float* src = f.data.data<float>();
+      for (std::int64_t b = 0; b < B; ++b) {
+        const std::int64_t step0 = result.segments[static_cast<std::size_t>(s0 + b)].step0;
+        const std::int64_t avail = std::clamp<std::int64_t>(n - step0, 0, T);
+        for (std::int64_t c = 0; c < ch; ++c)
+          if (avail > 0) std::memcpy(dst + (b * ch + c) * T, src + c * n + step0, static_cast<std::size_t>(avail) * 4);
+      }
+      batch.inputs.emplace_back(f.modality, std::move(bt));
+    }
+    if (model.needs_subject_ids()) batch.subject_ids.assign(static_cast<std::size_t>(B), *options.subject);
+    Tensor latents;
+    const Tensor y = model.forward(ctx, batch, true, options.emit_latents ? &latents : nullptr);  // [B, N, To]
+    const float* yp = y.data<float>();
+    for (std::int64_t b = 0; b < B; ++b)
+      for (std::int64_t j = 0; j < To; ++j) {
+        float* row = all_rows.data() + ((s0 + b) * To + j) * N;
+        for (std::int64_t v = 0; v < N; ++v) row[v] = yp[(b * N + v) * To + j];
+      }
+    if (options.emit_latents) {
+      TRIBEV2_CHECK(latents.dim(1) == T, "latents are only defined when the encoder sees T steps");
+      std::copy(latents.data<float>(), latents.data<float>() + B * T * H, lat.data() + s0 * T * H);
+    }
+    if (options.progress) options.progress(s0 + B, n_seg);
+  }
+
+  const auto n_rows = static_cast<std::int64_t>(result.rows.size());
+  result.preds = Tensor::empty(DType::F32, {n_rows, N});
+  float* out = result.preds.data<float>();
+  for (std::int64_t r = 0; r < n_rows; ++r) {
+    const std::int64_t idx = result.rows[static_cast<std::size_t>(r)].index;
+    std::copy(all_rows.data() + idx * N, all_rows.data() + (idx + 1) * N, out + r * N);
+  }
+  if (options.emit_latents) {
+    const auto n_steps = std::min<std::int64_t>(n_seg * T, static_cast<std::int64_t>(std::ceil(duration * data.frequency - 1e-9)));
+    result.latents = Tensor::empty(DType::F32, {n_steps, H});
+    std::copy(lat.data(), lat.data() + n_steps * H, result.latents.data<float>());
+  }
+  return result;
+}
+
+}  // namespace tribev2::model

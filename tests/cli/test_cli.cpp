@@ -1,0 +1,119 @@
+// The tribev2 command: parity through `forward`, `predict` outputs, `inspect`, and one-line
+// errors with a non-zero exit for bad input.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.hpp"
+#include "tribev2/io/npy.hpp"
+
+using namespace tribev2;
+using namespace tribev2::test;
+namespace fs = std::filesystem;
+
+namespace {
+bool one_line_error(const CliResult& r) {
+  return r.code != 0 && r.output.rfind("tribev2: error: ", 0) == 0 && r.output.find('\n') == r.output.size() - 1;
+}
+}  // namespace
+
+TEST(Cli, ForwardMatchesGoldensForEveryCaseAndFormat) {
+  TempDir tmp;
+  for (const auto& e : fs::directory_iterator(fixture("brain_model"))) {
+    const fs::path dir = e.path();
+    for (const char* w : {"model.safetensors", "best.ckpt"}) {
+      if (!fs::exists(dir / w)) continue;
+      std::vector<std::string> args = {"-q", "--threads", "2", "forward", "--model", (dir / w).string()};
+      for (const char* m : {"text", "audio", "video"})
+        if (fs::exists(dir / (std::string("input_") + m + ".npy")))
+          args.insert(args.end(), {"--input", std::string(m) + "=" + (dir / (std::string("input_") + m + ".npy")).string()});
+      if (fs::exists(dir / "input_subject_id.npy")) args.insert(args.end(), {"--subjects", (dir / "input_subject_id.npy").string()});
+      auto pooled = args, unpooled = args;
+      pooled.insert(pooled.end(), {"--output", (tmp / "p.npy").string()});
+      unpooled.insert(unpooled.end(), {"--output", (tmp / "u.npy").string(), "--no-pool"});
+      const auto r1 = run_cli(pooled);
+      ASSERT_EQ(r1.code, 0) << r1.output;
+      EXPECT_LE(max_rel_diff(io::read_npy(tmp / "p.npy"), io::read_npy(dir / "expected.npy")), 1e-4) << dir << " " << w;
+      const auto r2 = run_cli(unpooled);
+      ASSERT_EQ(r2.code, 0) << r2.output;
+      EXPECT_LE(max_rel_diff(io::read_npy(tmp / "u.npy"), io::read_npy(dir / "expected_unpooled.npy")), 1e-4) << dir << " " << w;
+    }
+  }
+}
+
+TEST(Cli, ForwardAcceptsUnbatchedAndFlatLayouts) {
+  TempDir tmp;
+  const fs::path dir = fixture("brain_model/tribe_like");
+  std::vector<std::string> args = {"-q", "forward", "--model", dir.string(), "--output", (tmp / "o.npy").string()};
+  for (const char* m : {"text", "audio", "video"}) {
+    const Tensor t = io::read_npy(dir / (std::string("input_") + m + ".npy"));  // [1, L, D, T]
+    const std::string f3 = (tmp / (std::string(m) + "3.npy")).string();
+    io::write_npy(f3, m == std::string("audio") ? t.reshape({t.dim(1), t.dim(2), t.dim(3)}) : t.reshape({1, t.dim(1) * t.dim(2), t.dim(3)}));
+    args.insert(args.end(), {"--input", std::string(m) + "=" + f3});
+  }
+  const auto r = run_cli(args);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_LE(max_rel_diff(io::read_npy(tmp / "o.npy"), io::read_npy(dir / "expected.npy")), 1e-4);
+}
+
+TEST(Cli, PredictWritesRowsAndSegments) {
+  TempDir tmp;
+  const fs::path dir = fixture("brain_model/text64_pipeline");
+  // text features [2, 64, 7] at 2 Hz -> 3.5 s -> 4 rows. This model pools to 15 TRs, so its
+  // segments are 15 s (30 steps) although its config.yaml says duration_trs 100.
+  Tensor t = Tensor::zeros(DType::F32, {2, 64, 7});
+  for (std::int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = static_cast<float>(i % 13) * 0.1f;
+  io::write_npy(tmp / "text.npy", t);
+  const auto r = run_cli({"-q", "predict", "--model", dir.string(), "--features", "text=" + (tmp / "text.npy").string(),
+                          "--output", (tmp / "preds.npy").string(), "--emit-latents"});
+  ASSERT_EQ(r.code, 0) << r.output;
+  const Tensor p = io::read_npy(tmp / "preds.npy");
+  EXPECT_EQ(p.dim(0), 4);
+  EXPECT_EQ(p.dim(1), 57);
+  const auto j = nlohmann::json::parse(read_bytes(tmp / "segments.json"));
+  EXPECT_EQ(j["n_rows"].get<int>(), p.dim(0));
+  EXPECT_TRUE(fs::exists(tmp / "latents.npy"));
+}
+
+TEST(Cli, InspectListsEverything) {
+  const auto r = run_cli({"inspect", fixture("brain_model/tribe_like/best.ckpt").string()});
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* s : {"PyTorch checkpoint", "encoder: depth 2", "rotary on 32 dims", "predictor.weights  [1, 40, 57]  F32",
+                        "low-rank head 40", "parameters:", "feature frequency 2 Hz"})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
+}
+
+TEST(Cli, BadInputsGiveOneLineErrors) {
+  TempDir tmp;
+  const fs::path dir = fixture("brain_model/tribe_like");
+  const std::string text = "text=" + (dir / "input_text.npy").string();
+  const std::string out = (tmp / "o.npy").string();
+  {
+    std::string h = "{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }";
+    std::string bad = std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(h.size()) + std::string(1, '\0') + h + std::string(16, '\0');
+    write_bytes(tmp / "bad.npy", bad);
+  }
+  write_bytes(tmp / "trunc.npy", read_bytes(dir / "input_text.npy").substr(0, 200));
+  io::write_npy(tmp / "i8.npy", Tensor::zeros(DType::I64, {1, 2, 24, 20}));
+  struct Case {
+    std::vector<std::string> args;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {{"forward", "--model", (tmp / "none").string(), "--input", text, "--output", out}, "no such file or folder"},
+      {{"forward", "--model", dir.string(), "--input", "text=" + (tmp / "bad.npy").string(), "--output", out}, "unsupported .npy dtype"},
+      {{"forward", "--model", dir.string(), "--input", "text=" + (tmp / "trunc.npy").string(), "--output", out}, "truncated data"},
+      {{"forward", "--model", dir.string(), "--input", "text=" + (tmp / "i8.npy").string(), "--output", out}, "must be float32 or float16"},
+      {{"forward", "--model", dir.string(), "--input", "audio=" + (dir / "input_text.npy").string(), "--output", out}, "expected [B, 2, 12, T]"},
+      {{"forward", "--model", dir.string(), "--input", "smell=" + (dir / "input_text.npy").string(), "--output", out}, "not a modality of this model"},
+      {{"forward", "--model", dir.string(), "--input", "text", "--output", out}, "expects MODALITY=FILE"},
+      {{"forward", "--model", fixture("brain_model/linear_baseline_multisubject").string(), "--input", text, "--output", out}, "pass --subjects"},
+      {{"predict", "--model", dir.string(), "--features", "text=" + (dir / "input_text.npy").string()}, "features for 'text' must be [2, 24, N]"},
+      {{"--precision", "bf16", "forward", "--model", dir.string(), "--input", text, "--output", out}, "not implemented yet"},
+  };
+  for (const auto& c : cases) {
+    const auto r = run_cli(c.args);
+    EXPECT_TRUE(one_line_error(r)) << r.output;
+    EXPECT_NE(r.output.find(c.expect), std::string::npos) << "expected '" << c.expect << "' in: " << r.output;
+  }
+}

@@ -1,0 +1,112 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "support/test_support.hpp"
+#include "tribev2/io/npy.hpp"
+
+using namespace tribev2;
+using namespace tribev2::test;
+
+namespace {
+// Builds a .npy v1.0 file image from a header dict and raw data.
+std::string npy_bytes(const std::string& dict, const std::string& data) {
+  std::string header = dict;
+  const std::size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  std::string out = "\x93NUMPY";
+  out += '\x01';
+  out += '\x00';
+  out += static_cast<char>(header.size() & 0xff);
+  out += static_cast<char>(header.size() >> 8);
+  return out + header + data;
+}
+std::string raw(const void* p, std::size_t n) { return std::string(static_cast<const char*>(p), n); }
+}  // namespace
+
+TEST(Npy, RoundTripAllDtypes) {
+  TempDir tmp;
+  const float f[] = {1.5f, -2, 3, 4, 5, 6};
+  Tensor t = Tensor::from<float>({2, 3}, f);
+  io::write_npy(tmp / "a.npy", t);
+  const Tensor r = io::read_npy(tmp / "a.npy");
+  EXPECT_EQ(shape_str(r.shape()), "[2, 3]");
+  EXPECT_EQ(max_abs_diff(r, t), 0.0);
+  for (DType dt : {DType::F16, DType::F64}) {
+    io::write_npy(tmp / "b.npy", t.to(dt));
+    const Tensor b = io::read_npy(tmp / "b.npy");
+    EXPECT_EQ(b.dtype(), dt);
+    EXPECT_EQ(max_abs_diff(b.to_f32(), t), 0.0);
+  }
+  const std::int64_t iv[] = {-3, 0, 1LL << 40};
+  const Tensor i64 = Tensor::from<std::int64_t>({3}, iv);
+  for (DType dt : {DType::I64, DType::I32}) {
+    const Tensor src = dt == DType::I64 ? i64 : Tensor::from<std::int64_t>({2}, std::span<const std::int64_t>(iv, 2)).to(DType::I32);
+    io::write_npy(tmp / "i.npy", src);
+    const Tensor b = io::read_npy(tmp / "i.npy");
+    EXPECT_EQ(b.dtype(), dt);
+    const Tensor b64 = b.to(DType::I64);
+    EXPECT_EQ(b64.data<std::int64_t>()[0], -3);
+  }
+  io::write_npy(tmp / "s.npy", Tensor::zeros(DType::F32, {}));
+  EXPECT_EQ(io::read_npy(tmp / "s.npy").numel(), 1);
+  io::write_npy(tmp / "e.npy", Tensor::zeros(DType::F32, {0, 4}));
+  EXPECT_EQ(io::read_npy(tmp / "e.npy").numel(), 0);
+}
+
+TEST(Npy, FortranOrderIsTransposedToCOrder) {
+  TempDir tmp;
+  // The 2x3 array [[0,1,2],[3,4,5]] stored column-major: 0,3,1,4,2,5
+  const float col[] = {0, 3, 1, 4, 2, 5};
+  write_bytes(tmp / "f.npy", npy_bytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", raw(col, sizeof col)));
+  const Tensor t = io::read_npy(tmp / "f.npy");
+  ASSERT_EQ(shape_str(t.shape()), "[2, 3]");
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(t.data<float>()[i], static_cast<float>(i));
+}
+
+TEST(Npy, BigEndianIsByteSwapped) {
+  TempDir tmp;
+  const unsigned char be[] = {0x3f, 0x80, 0, 0, 0xc0, 0x00, 0, 0};  // 1.0f, -2.0f big endian
+  write_bytes(tmp / "b.npy", npy_bytes("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", raw(be, 8)));
+  const Tensor t = io::read_npy(tmp / "b.npy");
+  EXPECT_EQ(t.data<float>()[0], 1.0f);
+  EXPECT_EQ(t.data<float>()[1], -2.0f);
+  const unsigned char be64[] = {0, 0, 0, 0, 0, 0, 0, 7};
+  write_bytes(tmp / "i.npy", npy_bytes("{'descr': '>i8', 'fortran_order': False, 'shape': (1,), }", raw(be64, 8)));
+  EXPECT_EQ(io::read_npy(tmp / "i.npy").data<std::int64_t>()[0], 7);
+}
+
+TEST(Npy, CorruptFilesGiveClearErrors) {
+  TempDir tmp;
+  const float f[] = {1, 2, 3, 4};
+  auto expect_error = [&](const std::string& bytes, const std::string& msg) {
+    write_bytes(tmp / "x.npy", bytes);
+    EXPECT_THROW_MSG(io::read_npy(tmp / "x.npy"), msg);
+  };
+  expect_error("hello world, not numpy", "missing \\x93NUMPY magic");
+  expect_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", raw(f, 8)), "truncated data");
+  expect_error(npy_bytes("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", raw(f, 8)), "unsupported .npy dtype '<c8'");
+  expect_error(npy_bytes("{'descr': '<f4', 'shape': (1,), }", raw(f, 4)), "must have 'descr', 'fortran_order' and 'shape'");
+  expect_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,x), }", raw(f, 4)), "invalid .npy header");
+  expect_error(npy_bytes("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", raw(f, 8)), "unsupported .npy dtype");
+  std::string cut = npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", raw(f, 4));
+  expect_error(cut.substr(0, 20), "truncated .npy header");
+  EXPECT_THROW_MSG(io::read_npy(tmp / "missing.npy"), "missing.npy: cannot open");
+}
+
+TEST(Npz, RoundTripAndCorruption) {
+  TempDir tmp;
+  const float a[] = {1, 2};
+  const std::int64_t b[] = {5};
+  io::write_npz(tmp / "x.npz", {{"text", Tensor::from<float>({2}, a)}, {"ids", Tensor::from<std::int64_t>({1}, b)}});
+  const auto arrays = io::read_npz(tmp / "x.npz");
+  ASSERT_EQ(arrays.size(), 2u);
+  EXPECT_EQ(arrays[0].first, "text");
+  EXPECT_EQ(arrays[1].second.data<std::int64_t>()[0], 5);
+  const std::string bytes = read_bytes(tmp / "x.npz");
+  write_bytes(tmp / "cut.npz", bytes.substr(0, bytes.size() / 2));
+  EXPECT_THROW_MSG(io::read_npz(tmp / "cut.npz"), "cut.npz");
+  write_bytes(tmp / "junk.npz", "PK\x03\x04 this is not really a zip");
+  EXPECT_THROW_MSG(io::read_npz(tmp / "junk.npz"), "not a readable zip archive");
+}
