@@ -10,12 +10,20 @@ BUILD_PKGS=(
   nlohmann-json3-dev         # safetensors headers, build_args.json, outputs
   libzip-dev                 # .npz and PyTorch checkpoints
   libcli11-dev               # command line
-  zlib1g-dev
+  zlib1g-dev                 # .gii.gz and GZipBase64Binary GIFTI
+  libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev  # media decoding, MP4 movies
+  libfftw3-dev               # filterbank features (audio)
+  libpcre2-dev               # Llama 3 pre-tokenizer regex
+  libespeak-ng-dev           # offline text-to-speech with word timings
+  libtinyxml2-dev            # GIFTI XML
+  libcairo2-dev fonts-dejavu-core  # figures (PNG/SVG/PDF) and their text
+  libcurl4-openssl-dev       # fetch-mesh downloads
 )
 TEST_PKGS=(
   libgtest-dev libgmock-dev  # unit tests
   clang-14 libclang-rt-14-dev  # libFuzzer targets and sanitizer runtime
-  python3-numpy              # test helpers that check files with numpy
+  python3-numpy python3-nibabel  # cross-checks of our files with numpy / nibabel
+  ffmpeg espeak-ng           # generating test media
 )
 
 want=("${BUILD_PKGS[@]}")

@@ -56,5 +56,10 @@ void register_forward(CLI::App& app, GlobalOptions& g);
 void register_predict(CLI::App& app, GlobalOptions& g);
 void register_convert(CLI::App& app, GlobalOptions& g);
 void register_demo(CLI::App& app, GlobalOptions& g);
+void register_text_features(CLI::App& app, GlobalOptions& g);
+void register_audio_features(CLI::App& app, GlobalOptions& g);
+void register_video_features(CLI::App& app, GlobalOptions& g);
+void register_viz(CLI::App& app, GlobalOptions& g);  // plot, movie, fetch-mesh
+void register_run(CLI::App& app, GlobalOptions& g);
 
 }  // namespace tribev2::cli

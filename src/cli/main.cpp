@@ -22,6 +22,11 @@ int main(int argc, char** argv) {
   register_predict(app, g);
   register_convert(app, g);
   register_demo(app, g);
+  register_text_features(app, g);
+  register_audio_features(app, g);
+  register_video_features(app, g);
+  register_viz(app, g);
+  register_run(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
