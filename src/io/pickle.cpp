@@ -15,17 +15,12 @@ namespace {
 
 constexpr std::size_t kMaxStack = 1u << 20;
 constexpr std::size_t kMaxMemo = 1u << 24;
-
-ValuePtr make(Kind k) {
-  auto v = std::make_shared<Value>();
-  v->kind = k;
-  return v;
-}
+constexpr std::size_t kMaxValues = 1u << 26;
 
 class Unpickler {
  public:
-  Unpickler(std::span<const std::byte> data, const std::string& source, const Hooks& hooks)
-      : d_(data), src_(source), hooks_(hooks) {}
+  Unpickler(std::span<const std::byte> data, const std::string& source, const Hooks& hooks, Arena& arena)
+      : d_(data), src_(source), hooks_(hooks), arena_(arena) {}
 
   ValuePtr run() {
     for (;;) {
@@ -106,7 +101,7 @@ class Unpickler {
   }
 
   ValuePtr make_tuple(std::vector<ValuePtr> items) {
-    auto t = make(Kind::Tuple);
+    auto t = arena_.make(Kind::Tuple);
     t->items = std::move(items);
     return t;
   }
@@ -114,9 +109,9 @@ class Unpickler {
   ValuePtr call(const ValuePtr& callable, const ValuePtr& args, std::size_t at) {
     if (!args || args->kind != Kind::Tuple) bad(at, "call arguments must be a tuple, got " + (args ? args->describe() : "nothing"));
     if (callable->kind == Kind::Global && hooks_.call) {
-      if (ValuePtr v = hooks_.call(callable->s, callable->name, args)) return v;
+      if (ValuePtr v = hooks_.call(arena_, callable->s, callable->name, args)) return v;
     }
-    auto o = make(Kind::Object);
+    auto o = arena_.make(Kind::Object);
     o->cls = callable;
     o->args = args;
     return o;
@@ -128,7 +123,7 @@ class Unpickler {
       for (std::size_t k = 0; k < kv.size(); k += 2) target->dict.emplace_back(kv[k], kv[k + 1]);
     } else if (target->kind == Kind::Object) {
       // e.g. a dict subclass we do not model: keep the items as its state.
-      if (!target->state) target->state = make(Kind::Dict);
+      if (!target->state) target->state = arena_.make(Kind::Dict);
       if (target->state->kind == Kind::Dict)
         for (std::size_t k = 0; k < kv.size(); k += 2) target->state->dict.emplace_back(kv[k], kv[k + 1]);
     } else {
@@ -155,10 +150,10 @@ class Unpickler {
     errno = 0;
     const long long v = std::strtoll(t.c_str(), &end, 10);
     if (t.empty() || *end != '\0' || errno == ERANGE) bad(at, "bad integer literal '" + text + "'");
-    return make_int(v);
+    return arena_.make_int(v);
   }
-  static ValuePtr make_bool(bool b) {
-    auto v = make(Kind::Bool);
+  ValuePtr make_bool(bool b) {
+    auto v = arena_.make(Kind::Bool);
     v->b = b;
     return v;
   }
@@ -169,7 +164,7 @@ class Unpickler {
     for (std::uint64_t k = 0; k < n; ++k) u |= static_cast<std::uint64_t>(d_[pos_ + k]) << (8 * k);
     if (n > 0 && n < 8 && (static_cast<unsigned>(d_[pos_ + n - 1]) & 0x80u)) u |= ~std::uint64_t{0} << (8 * n);  // sign-extend
     pos_ += static_cast<std::size_t>(n);
-    return make_int(static_cast<std::int64_t>(u));
+    return arena_.make_int(static_cast<std::int64_t>(u));
   }
 
   void step(unsigned char op, std::size_t at) {
@@ -184,14 +179,14 @@ class Unpickler {
       case '0': pop(at); return;
       case '1': pop_mark(at); return;
       case '2': push(top(at)); return;
-      case 'N': push(make(Kind::None)); return;
+      case 'N': push(arena_.make(Kind::None)); return;
       case 0x88: push(make_bool(true)); return;
       case 0x89: push(make_bool(false)); return;
       case 'I': push(parse_int_text(line(), at)); return;
       case 'L': push(parse_int_text(line(), at)); return;
-      case 'J': push(make_int(static_cast<std::int32_t>(static_cast<std::uint32_t>(le(4))))); return;
-      case 'K': push(make_int(static_cast<std::int64_t>(le(1)))); return;
-      case 'M': push(make_int(static_cast<std::int64_t>(le(2)))); return;
+      case 'J': push(arena_.make_int(static_cast<std::int32_t>(static_cast<std::uint32_t>(le(4))))); return;
+      case 'K': push(arena_.make_int(static_cast<std::int64_t>(le(1)))); return;
+      case 'M': push(arena_.make_int(static_cast<std::int64_t>(le(2)))); return;
       case 0x8a: push(long_bytes(le(1), at)); return;
       case 0x8b: push(long_bytes(le(4), at)); return;
       case 'F': {
@@ -199,7 +194,7 @@ class Unpickler {
         char* end = nullptr;
         const double v = std::strtod(t.c_str(), &end);
         if (t.empty() || *end != '\0') bad(at, "bad float literal '" + t + "'");
-        auto f = make(Kind::Float);
+        auto f = arena_.make(Kind::Float);
         f->f = v;
         push(f);
         return;
@@ -209,41 +204,41 @@ class Unpickler {
         std::uint64_t u = 0;
         for (int k = 0; k < 8; ++k) u = (u << 8) | static_cast<std::uint64_t>(d_[pos_ + static_cast<std::size_t>(k)]);
         pos_ += 8;
-        auto f = make(Kind::Float);
+        auto f = arena_.make(Kind::Float);
         f->f = std::bit_cast<double>(u);  // big-endian IEEE double
         push(f);
         return;
       }
-      case 'X': push(make_string(bytes(le(4)))); return;
-      case 0x8c: push(make_string(bytes(le(1)))); return;
-      case 0x8d: push(make_string(bytes(le(8)))); return;
-      case 'V': push(make_string(line())); return;  // raw-unicode-escape; ASCII in practice
+      case 'X': push(arena_.make_string(bytes(le(4)))); return;
+      case 0x8c: push(arena_.make_string(bytes(le(1)))); return;
+      case 0x8d: push(arena_.make_string(bytes(le(8)))); return;
+      case 'V': push(arena_.make_string(line())); return;  // raw-unicode-escape; ASCII in practice
       case 'S': {
         std::string t = line();
         if (t.size() >= 2 && (t.front() == '\'' || t.front() == '"') && t.back() == t.front()) t = t.substr(1, t.size() - 2);
-        push(make_string(t));
+        push(arena_.make_string(t));
         return;
       }
-      case 'T': case 'B': { auto b = make(Kind::Bytes); b->s = bytes(le(4)); push(b); return; }
-      case 'U': case 'C': { auto b = make(Kind::Bytes); b->s = bytes(le(1)); push(b); return; }
-      case 0x8e: case 0x96: { auto b = make(Kind::Bytes); b->s = bytes(le(8)); push(b); return; }
-      case ']': push(make(Kind::List)); return;
-      case 'l': { auto l = make(Kind::List); l->items = pop_mark(at); push(l); return; }
-      case ')': push(make(Kind::Tuple)); return;
+      case 'T': case 'B': { auto b = arena_.make(Kind::Bytes); b->s = bytes(le(4)); push(b); return; }
+      case 'U': case 'C': { auto b = arena_.make(Kind::Bytes); b->s = bytes(le(1)); push(b); return; }
+      case 0x8e: case 0x96: { auto b = arena_.make(Kind::Bytes); b->s = bytes(le(8)); push(b); return; }
+      case ']': push(arena_.make(Kind::List)); return;
+      case 'l': { auto l = arena_.make(Kind::List); l->items = pop_mark(at); push(l); return; }
+      case ')': push(arena_.make(Kind::Tuple)); return;
       case 't': push(make_tuple(pop_mark(at))); return;
       case 0x85: { auto a = pop(at); push(make_tuple({a})); return; }
       case 0x86: { auto b = pop(at); auto a = pop(at); push(make_tuple({a, b})); return; }
       case 0x87: { auto c = pop(at); auto b = pop(at); auto a = pop(at); push(make_tuple({a, b, c})); return; }
-      case '}': push(make(Kind::Dict)); return;
+      case '}': push(arena_.make(Kind::Dict)); return;
       case 'd': {
         auto kv = pop_mark(at);
-        auto dct = make(Kind::Dict);
+        auto dct = arena_.make(Kind::Dict);
         set_items(dct, kv, at);
         push(dct);
         return;
       }
-      case 0x8f: push(make(Kind::Set)); return;
-      case 0x91: { auto s = make(Kind::Set); s->items = pop_mark(at); push(s); return; }
+      case 0x8f: push(arena_.make(Kind::Set)); return;
+      case 0x91: { auto s = arena_.make(Kind::Set); s->items = pop_mark(at); push(s); return; }
       case 0x90: { auto items = pop_mark(at); append_items(top(at), items, at); return; }
       case 'a': { auto v = pop(at); std::vector<ValuePtr> one{v}; append_items(top(at), one, at); return; }
       case 'e': { auto items = pop_mark(at); append_items(top(at), items, at); return; }
@@ -257,7 +252,7 @@ class Unpickler {
       case 'h': push(memo_get(le(1), at)); return;
       case 'j': push(memo_get(le(4), at)); return;
       case 'c': {
-        auto g = make(Kind::Global);
+        auto g = arena_.make(Kind::Global);
         g->s = line();
         g->name = line();
         push(g);
@@ -267,7 +262,7 @@ class Unpickler {
         auto name = pop(at);
         auto module = pop(at);
         if (module->kind != Kind::String || name->kind != Kind::String) bad(at, "STACK_GLOBAL needs two strings");
-        auto g = make(Kind::Global);
+        auto g = arena_.make(Kind::Global);
         g->s = module->s;
         g->name = name->s;
         push(g);
@@ -302,12 +297,12 @@ class Unpickler {
       case 'Q': {
         auto pid = pop(at);
         if (!hooks_.persistent_load) bad(at, "persistent id without a loader");
-        push(hooks_.persistent_load(pid));
+        push(hooks_.persistent_load(arena_, pid));
         return;
       }
       case 'P': {
         if (!hooks_.persistent_load) bad(at, "persistent id without a loader");
-        push(hooks_.persistent_load(make_string(line())));
+        push(hooks_.persistent_load(arena_, arena_.make_string(line())));
         return;
       }
       case 'i': bad(at, "opcode INST is not supported (old-style class instantiation)");
@@ -325,6 +320,7 @@ class Unpickler {
   std::span<const std::byte> d_;
   std::string src_;
   const Hooks& hooks_;
+  Arena& arena_;
   std::size_t pos_ = 0;
   std::vector<ValuePtr> stack_;
   std::vector<std::size_t> marks_;
@@ -333,18 +329,22 @@ class Unpickler {
 
 }  // namespace
 
-ValuePtr make_none() { return make(Kind::None); }
-ValuePtr make_int(std::int64_t v) {
+ValuePtr Arena::make(Kind kind) {
+  if (values_.size() >= kMaxValues) fail("pickle: more than ", kMaxValues, " values (not a checkpoint?)");
+  values_.push_back(std::make_unique<Value>());
+  values_.back()->kind = kind;
+  return values_.back().get();
+}
+ValuePtr Arena::make_int(std::int64_t v) {
   auto p = make(Kind::Int);
   p->i = v;
   return p;
 }
-ValuePtr make_string(std::string v) {
+ValuePtr Arena::make_string(std::string v) {
   auto p = make(Kind::String);
   p->s = std::move(v);
   return p;
 }
-ValuePtr make_dict() { return make(Kind::Dict); }
 
 const ValuePtr* Value::find(std::string_view key) const {
   if (kind != Kind::Dict) return nullptr;
@@ -372,8 +372,11 @@ std::string Value::describe() const {
   return "?";
 }
 
-ValuePtr unpickle(std::span<const std::byte> data, const std::string& source, const Hooks& hooks) {
-  return Unpickler(data, source, hooks).run();
+Document unpickle(std::span<const std::byte> data, const std::string& source, const Hooks& hooks) {
+  Document doc;
+  doc.arena = std::make_shared<Arena>();
+  doc.root = Unpickler(data, source, hooks, *doc.arena).run();
+  return doc;
 }
 
 }  // namespace tribev2::io::pickle

@@ -51,7 +51,7 @@ class TorchLoader {
   TorchLoader(const ZipReader& zip, std::string prefix, std::string source)
       : zip_(zip), prefix_(std::move(prefix)), src_(std::move(source)) {}
 
-  ValuePtr persistent_load(const ValuePtr& pid) {
+  ValuePtr persistent_load(pickle::Arena& arena, ValuePtr pid) {
     // ('storage', <global torch.XStorage>, key, location, numel)
     if (!pid || pid->kind != Kind::Tuple || pid->items.size() < 5 || pid->items[0]->kind != Kind::String ||
         pid->items[0]->s != "storage")
@@ -76,26 +76,25 @@ class TorchLoader {
              dtype_name(dt), " elements need ", need, " (truncated checkpoint?)");
       it = storages_.emplace(key->s, std::move(s)).first;
     }
-    auto v = std::make_shared<Value>();
-    v->kind = Kind::External;
+    auto v = arena.make(Kind::External);
     v->external_type = "storage";
     v->external = std::make_shared<Storage>(it->second);
     return v;
   }
 
-  ValuePtr call(const std::string& module, const std::string& name, const ValuePtr& args) {
+  ValuePtr call(pickle::Arena& arena, const std::string& module, const std::string& name, ValuePtr args) {
     if (module == "torch._utils" && (name == "_rebuild_tensor_v2" || name == "_rebuild_tensor"))
-      return rebuild_tensor(args);
+      return rebuild_tensor(arena, args);
     if (module == "torch._utils" && (name == "_rebuild_parameter" || name == "_rebuild_parameter_with_state")) {
       if (args->items.empty()) fail(src_, ": _rebuild_parameter without arguments");
       return args->items[0];  // a Parameter is its tensor for inference
     }
-    if (module == "collections" && name == "OrderedDict") return pickle::make_dict();
+    if (module == "collections" && name == "OrderedDict") return arena.make(Kind::Dict);
     return nullptr;  // anything else stays an opaque object: recorded, never run
   }
 
  private:
-  ValuePtr rebuild_tensor(const ValuePtr& args) {
+  ValuePtr rebuild_tensor(pickle::Arena& arena, ValuePtr args) {
     if (args->items.size() < 4) fail(src_, ": _rebuild_tensor_v2 expects at least 4 arguments, got ", args->items.size());
     const ValuePtr& st = args->items[0];
     if (st->kind != Kind::External || st->external_type != "storage")
@@ -140,8 +139,7 @@ class TorchLoader {
         }
       }
     }
-    auto v = std::make_shared<Value>();
-    v->kind = Kind::External;
+    auto v = arena.make(Kind::External);
     v->external_type = "tensor";
     v->external = std::make_shared<Tensor>(std::move(t));
     return v;
@@ -173,13 +171,15 @@ TorchArchive read_torch_archive(const std::filesystem::path& path) {
   const auto bytes = zip.read(pkl);
   TorchLoader loader(zip, out.prefix, path.string() + ":" + pkl);
   pickle::Hooks hooks;
-  hooks.persistent_load = [&](const ValuePtr& pid) { return loader.persistent_load(pid); };
-  hooks.call = [&](const std::string& m, const std::string& n, const ValuePtr& a) { return loader.call(m, n, a); };
-  out.root = pickle::unpickle(bytes, path.string() + ":" + pkl, hooks);
+  hooks.persistent_load = [&](pickle::Arena& a, ValuePtr pid) { return loader.persistent_load(a, pid); };
+  hooks.call = [&](pickle::Arena& a, const std::string& m, const std::string& n, ValuePtr args) { return loader.call(a, m, n, args); };
+  auto doc = pickle::unpickle(bytes, path.string() + ":" + pkl, hooks);
+  out.arena = std::move(doc.arena);
+  out.root = doc.root;
   return out;
 }
 
-const Tensor* as_tensor(const pickle::ValuePtr& v) {
+const Tensor* as_tensor(pickle::ValuePtr v) {
   if (!v || v->kind != pickle::Kind::External || v->external_type != "tensor") return nullptr;
   return static_cast<const Tensor*>(v->external.get());
 }

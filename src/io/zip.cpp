@@ -25,6 +25,8 @@ ZipReader::ZipReader(const std::filesystem::path& path) : path_(path) {
   zip_t* z = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
   if (!z) fail(path.string(), ": not a readable zip archive (", zip_error_text(code), ")");
   zip_ = z;
+  std::error_code ec;
+  archive_size_ = std::filesystem::file_size(path, ec);
   const zip_int64_t n = zip_get_num_entries(z, 0);
   for (zip_int64_t i = 0; i < n; ++i) {
     zip_stat_t st;
@@ -53,7 +55,11 @@ const ZipEntry* ZipReader::find(const std::string& name) const {
 std::vector<std::byte> ZipReader::read(const std::string& name) const {
   const ZipEntry* e = find(name);
   if (!e) fail(path_.string(), ": zip entry '", name, "' is missing");
-  if (e->size > kMaxEntryBytes) fail(path_.string(), ": zip entry '", name, "' is too large (", e->size, " bytes)");
+  // The declared size is untrusted: a stored entry cannot be larger than the archive, and
+  // deflate cannot expand more than ~1032:1 (anything beyond is a corrupt file or a zip bomb).
+  const std::uint64_t limit = e->stored ? archive_size_ : std::min<std::uint64_t>(kMaxEntryBytes, archive_size_ * 1032);
+  if (e->size > limit)
+    fail(path_.string(), ": zip entry '", name, "' declares ", e->size, " bytes, more than the archive can hold (corrupt file?)");
   auto* z = static_cast<zip_t*>(zip_);
   zip_file_t* f = zip_fopen(z, name.c_str(), 0);
   if (!f) fail(path_.string(), ": cannot open zip entry '", name, "': ", zip_strerror(z));

@@ -52,7 +52,9 @@ struct Rng {
 WeightStore random_weights(const BrainConfig& config, const BuildArgs& args, std::uint64_t seed) {
   WeightStore store("random weights (seed " + std::to_string(seed) + ")");
   Rng rng{seed};
-  for (const auto& [name, shape] : BrainModel::expected_weights(config, args)) {
+  for (const auto& entry : BrainModel::expected_weights(config, args)) {
+    const std::string& name = entry.first;
+    const Shape& shape = entry.second;
     Tensor t = Tensor::empty(DType::F32, shape);
     float* p = t.data<float>();
     const std::int64_t n = t.numel();

@@ -74,12 +74,12 @@ model::BuildArgs parse_build_args_json(const fs::path& path) {
 
 namespace {
 
-std::int64_t py_int(const ValuePtr& v, const std::string& what) {
+std::int64_t py_int(ValuePtr v, const std::string& what) {
   if (!v || v->kind != Kind::Int) fail(what, ": expected an int, got ", v ? v->describe() : "nothing");
   return v->i;
 }
 
-BuildArgs build_args_from_pickle(const ValuePtr& v, const std::string& src) {
+BuildArgs build_args_from_pickle(ValuePtr v, const std::string& src) {
   if (!v || v->kind != Kind::Dict) fail(src, ": model_build_args must be a dict");
   BuildArgs a;
   const ValuePtr* fd = v->find("feature_dims");

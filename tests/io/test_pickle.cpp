@@ -14,7 +14,12 @@ template <std::size_t N>
 std::span<const std::byte> bytes(const char (&s)[N]) {
   return {reinterpret_cast<const std::byte*>(s), N - 1};
 }
-ValuePtr load(std::span<const std::byte> b) { return unpickle(b, "test.pkl", Hooks{}); }
+// The document keeps its arena alive for the duration of the test.
+Document g_doc;
+ValuePtr load(std::span<const std::byte> b) {
+  g_doc = unpickle(b, "test.pkl", Hooks{});
+  return g_doc.root;
+}
 
 // pickle.dumps({'a':1,'b':[2.5,True,None,-1],'c':(1,2,3),'big':2**40,'neg':-300000,'s':'hé'}, protocol=2)
 const char kP2[] =
@@ -29,17 +34,17 @@ const char kP0[] =
 const char kPath[] =
     "\x80\x02\x7d\x71\x00\x28\x58\x01\x00\x00\x00\x70\x71\x01\x63\x70\x61\x74\x68\x6c\x69\x62\x0a\x50\x75\x72\x65\x50\x6f\x73\x69\x78\x50\x61\x74\x68\x0a\x71\x02\x58\x01\x00\x00\x00\x2f\x71\x03\x58\x01\x00\x00\x00\x61\x71\x04\x58\x01\x00\x00\x00\x62\x71\x05\x87\x71\x06\x52\x71\x07\x58\x01\x00\x00\x00\x6b\x71\x08\x4b\x03\x75\x2e";
 
-void check_common(const ValuePtr& v) {
+void check_common(ValuePtr v) {
   ASSERT_EQ(v->kind, Kind::Dict);
   EXPECT_EQ((*v->find("a"))->i, 1);
-  const ValuePtr& b = *v->find("b");
+  const ValuePtr b = *v->find("b");
   ASSERT_EQ(b->kind, Kind::List);
   ASSERT_EQ(b->items.size(), 4u);
   EXPECT_EQ(b->items[0]->f, 2.5);
   EXPECT_TRUE(b->items[1]->b);
   EXPECT_EQ(b->items[2]->kind, Kind::None);
   EXPECT_EQ(b->items[3]->i, -1);
-  const ValuePtr& c = *v->find("c");
+  const ValuePtr c = *v->find("c");
   ASSERT_EQ(c->kind, Kind::Tuple);
   EXPECT_EQ(c->items[2]->i, 3);
 }
@@ -65,7 +70,7 @@ TEST(Pickle, Protocol0Text) { check_common(load(bytes(kP0))); }
 
 TEST(Pickle, UnknownClassesAreRecordedNotRun) {
   const auto v = load(bytes(kPath));
-  const ValuePtr& p = *v->find("p");
+  const ValuePtr p = *v->find("p");
   ASSERT_EQ(p->kind, Kind::Object);
   EXPECT_EQ(p->cls->s, "pathlib");
   EXPECT_EQ(p->cls->name, "PurePosixPath");
@@ -75,12 +80,20 @@ TEST(Pickle, UnknownClassesAreRecordedNotRun) {
 
 TEST(Pickle, HookBuildsKnownCalls) {
   Hooks h;
-  h.call = [](const std::string& m, const std::string& n, const ValuePtr&) -> ValuePtr {
-    if (m == "pathlib" && n == "PurePosixPath") return make_string("a path");
+  h.call = [](Arena& a, const std::string& m, const std::string& n, ValuePtr) -> ValuePtr {
+    if (m == "pathlib" && n == "PurePosixPath") return a.make_string("a path");
     return nullptr;
   };
-  const auto v = unpickle(bytes(kPath), "t", h);
-  EXPECT_EQ((*v->find("p"))->s, "a path");
+  const auto doc = unpickle(bytes(kPath), "t", h);
+  EXPECT_EQ((*doc.root->find("p"))->s, "a path");
+}
+
+TEST(Pickle, CyclesAreFreedWithTheArena) {
+  // l = []; l.append(l); pickle.dumps(l, 2): a list containing itself (leaks with refcounts).
+  const auto v = load(bytes("\x80\x02]q\x00" "h\x00" "a."));
+  ASSERT_EQ(v->kind, Kind::List);
+  ASSERT_EQ(v->items.size(), 1u);
+  EXPECT_EQ(v->items[0], v);
 }
 
 TEST(Pickle, MalformedStreamsAreErrors) {

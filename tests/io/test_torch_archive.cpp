@@ -53,3 +53,25 @@ TEST(TorchArchive, BadArchivesGiveClearErrors) {
   EXPECT_THROW_MSG(io::read_torch_archive(tmp / "short.ckpt"), "truncated checkpoint?");
   EXPECT_THROW_MSG(io::read_torch_archive(tmp / "missing.ckpt"), "missing.ckpt");
 }
+
+// Written by torch.save (Debian torch 1.13): F32, F16 and BF16 storages and a transposed
+// (non-contiguous) view: torch.arange(6.).reshape(2, 3).t().
+TEST(TorchArchive, DtypesAndStrides) {
+  const auto ar = io::read_torch_archive(fixtures().parent_path() / "data/tiny_mixed_dtypes.ckpt");
+  EXPECT_EQ(ar.prefix, "tiny");  // the name it was saved under, not the file name
+  const auto& sd = *ar.root->find("state_dict");
+  const Tensor* w = io::as_tensor(*sd->find("model.w"));
+  const Tensor* h = io::as_tensor(*sd->find("model.h"));
+  const Tensor* b = io::as_tensor(*sd->find("model.b"));
+  const Tensor* t = io::as_tensor(*sd->find("model.t"));
+  ASSERT_TRUE(w && h && b && t);
+  EXPECT_EQ(h->dtype(), DType::F16);
+  EXPECT_EQ(b->dtype(), DType::BF16);
+  EXPECT_EQ(shape_str(t->shape()), "[3, 2]");
+  const float want[] = {0, 3, 1, 4, 2, 5};
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(t->data<float>()[i], want[i]);
+  EXPECT_EQ(w->data<float>()[5], 5.0f);
+  const auto& fd = *(*ar.root->find("model_build_args"))->find("feature_dims");
+  EXPECT_EQ((*fd->find("audio"))->kind, Kind::None);
+  EXPECT_EQ((*fd->find("text"))->kind, Kind::Tuple);
+}

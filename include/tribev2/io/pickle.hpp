@@ -19,7 +19,9 @@
 namespace tribev2::io::pickle {
 
 struct Value;
-using ValuePtr = std::shared_ptr<Value>;
+// Values live in an Arena and point at each other without owning (pickles can be cyclic:
+// a list may contain itself), so the whole graph is freed with its arena.
+using ValuePtr = Value*;
 
 enum class Kind { None, Bool, Int, Float, String, Bytes, List, Tuple, Dict, Set, Global, Object, External };
 
@@ -41,19 +43,30 @@ struct Value {
   std::string describe() const;                       // short type description for errors
 };
 
+class Arena {
+ public:
+  ValuePtr make(Kind kind);
+  ValuePtr make_int(std::int64_t v);
+  ValuePtr make_string(std::string v);
+  std::size_t size() const { return values_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<Value>> values_;
+};
+
 struct Hooks {
   // Resolves a persistent id (BINPERSID/PERSID); required if the pickle uses them.
-  std::function<ValuePtr(const ValuePtr& pid)> persistent_load;
+  std::function<ValuePtr(Arena& arena, ValuePtr pid)> persistent_load;
   // Builds the result of calling `module.name(*args)`; return nullptr for an opaque Object.
-  std::function<ValuePtr(const std::string& module, const std::string& name, const ValuePtr& args)> call;
+  std::function<ValuePtr(Arena& arena, const std::string& module, const std::string& name, ValuePtr args)> call;
+};
+
+struct Document {
+  std::shared_ptr<Arena> arena;  // owns every value
+  ValuePtr root = nullptr;
 };
 
 // `source` names the stream in error messages (e.g. "best.ckpt:archive/data.pkl").
-ValuePtr unpickle(std::span<const std::byte> data, const std::string& source, const Hooks& hooks);
-
-ValuePtr make_none();
-ValuePtr make_int(std::int64_t v);
-ValuePtr make_string(std::string v);
-ValuePtr make_dict();
+Document unpickle(std::span<const std::byte> data, const std::string& source, const Hooks& hooks);
 
 }  // namespace tribev2::io::pickle

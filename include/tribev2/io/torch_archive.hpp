@@ -16,13 +16,14 @@
 namespace tribev2::io {
 
 struct TorchArchive {
-  std::string prefix;         // top-level folder inside the zip
-  pickle::ValuePtr root;      // the unpickled object
+  std::string prefix;                     // top-level folder inside the zip
+  std::shared_ptr<pickle::Arena> arena;   // owns every value (and, through them, the tensors)
+  pickle::ValuePtr root = nullptr;        // the unpickled object
 };
 
 TorchArchive read_torch_archive(const std::filesystem::path& path);
 
 // The tensor inside a value produced by read_torch_archive, or null if it is not a tensor.
-const Tensor* as_tensor(const pickle::ValuePtr& v);
+const Tensor* as_tensor(pickle::ValuePtr v);
 
 }  // namespace tribev2::io

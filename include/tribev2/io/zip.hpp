@@ -32,6 +32,7 @@ class ZipReader {
  private:
   std::filesystem::path path_;
   void* zip_ = nullptr;  // zip_t*
+  std::uint64_t archive_size_ = 0;
   std::vector<ZipEntry> entries_;
 };
 
