@@ -6,6 +6,10 @@
 
 #include "support/test_support.hpp"
 #include "tribev2/io/npy.hpp"
+#include "tribev2/io/zip.hpp"
+
+#include <cstring>
+#include <limits>
 
 using namespace tribev2;
 using namespace tribev2::test;
@@ -75,6 +79,33 @@ TEST(Cli, PredictWritesRowsAndSegments) {
   EXPECT_TRUE(fs::exists(tmp / "latents.npy"));
 }
 
+TEST(Cli, PredictReadsNpzAndRawBinFeatures) {
+  TempDir tmp;
+  const fs::path dir = fixture("brain_model/text64_pipeline");
+  Tensor t = Tensor::zeros(DType::F32, {2, 64, 9});
+  for (std::int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = static_cast<float>(i % 7) * 0.25f;
+  io::write_npy(tmp / "text.npy", t);
+  io::write_npz(tmp / "feats.npz", {{"text", t}, {"audio", Tensor::zeros(DType::F32, {2, 12, 9})}});
+  write_bytes(tmp / "text.bin", std::string(static_cast<const char*>(t.raw()), t.nbytes()));
+  auto run = [&](const std::vector<std::string>& extra, const std::string& out) {
+    std::vector<std::string> a = {"-q", "predict", "--model", dir.string(), "--output", (tmp / out).string()};
+    a.insert(a.end(), extra.begin(), extra.end());
+    const auto r = run_cli(a);
+    EXPECT_EQ(r.code, 0) << r.output;
+    return io::read_npy(tmp / out);
+  };
+  const Tensor a = run({"--features", "text=" + (tmp / "text.npy").string()}, "a.npy");
+  const Tensor b = run({"--features", "text=" + (tmp / "feats.npz").string()}, "b.npy");
+  const Tensor c = run({"--features", "text=" + (tmp / "text.bin").string(), "--shape", "2,64,9"}, "c.npy");
+  EXPECT_EQ(max_abs_diff(a, b), 0.0);
+  EXPECT_EQ(max_abs_diff(a, c), 0.0);
+  EXPECT_EQ(a.dim(0), 5);  // 4.5 s -> 5 rows
+  const auto r = run_cli({"predict", "--model", dir.string(), "--features", "text=" + (tmp / "text.bin").string(), "--shape", "2,64,10",
+                          "--output", (tmp / "d.npy").string()});
+  EXPECT_TRUE(one_line_error(r)) << r.output;
+  EXPECT_NE(r.output.find("--shape [2, 64, 10] of float32 needs 5120"), std::string::npos) << r.output;
+}
+
 TEST(Cli, InspectListsEverything) {
   const auto r = run_cli({"inspect", fixture("brain_model/tribe_like/best.ckpt").string()});
   ASSERT_EQ(r.code, 0) << r.output;
@@ -95,6 +126,32 @@ TEST(Cli, BadInputsGiveOneLineErrors) {
   }
   write_bytes(tmp / "trunc.npy", read_bytes(dir / "input_text.npy").substr(0, 200));
   io::write_npy(tmp / "i8.npy", Tensor::zeros(DType::I64, {1, 2, 24, 20}));
+  io::write_npy(tmp / "long.npy", Tensor::zeros(DType::F32, {1, 2, 24, 65}));
+  {
+    Tensor n = Tensor::zeros(DType::F32, {1, 2, 24, 20});
+    n.data<float>()[3] = std::numeric_limits<float>::infinity();
+    io::write_npy(tmp / "nan.npy", n);
+    const std::int64_t ids[] = {3};
+    io::write_npy(tmp / "subj.npy", Tensor::from<std::int64_t>({1}, ids));
+  }
+  // safetensors with overlapping offsets, next to a valid config and build_args.
+  {
+    const std::string h = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})";
+    std::string len(8, '\0');
+    len[0] = static_cast<char>(h.size());
+    write_bytes(tmp / "corrupt.safetensors", len + h + std::string(12, '\0'));
+  }
+  fs::copy_file(dir / "config.yaml", tmp / "config.yaml");
+  fs::copy_file(dir / "build_args.json", tmp / "build_args.json");
+  // A checkpoint whose pickle uses INST (old-style class instantiation): refused.
+  fs::create_directories(tmp / "inst");
+  fs::copy_file(dir / "config.yaml", tmp / "inst" / "config.yaml");
+  {
+    const std::string pkl = "\x80\x02(i__main__\nEvil\n.";
+    std::vector<std::byte> b(pkl.size());
+    std::memcpy(b.data(), pkl.data(), pkl.size());
+    io::write_zip_stored(tmp / "inst" / "best.ckpt", {{"archive/data.pkl", b}});
+  }
   struct Case {
     std::vector<std::string> args;
     std::string expect;
@@ -109,7 +166,13 @@ TEST(Cli, BadInputsGiveOneLineErrors) {
       {{"forward", "--model", dir.string(), "--input", "text", "--output", out}, "expects MODALITY=FILE"},
       {{"forward", "--model", fixture("brain_model/linear_baseline_multisubject").string(), "--input", text, "--output", out}, "pass --subjects"},
       {{"predict", "--model", dir.string(), "--features", "text=" + (dir / "input_text.npy").string()}, "features for 'text' must be [2, 24, N]"},
-      {{"--precision", "bf16", "forward", "--model", dir.string(), "--input", text, "--output", out}, "not implemented yet"},
+      {{"forward", "--model", dir.string(), "--input", "text=" + (tmp / "long.npy").string(), "--output", out}, "longer than the model's max_seq_len (64)"},
+      {{"forward", "--model", dir.string(), "--input", "text=" + (tmp / "nan.npy").string(), "--output", out}, "contains NaN or Inf"},
+      {{"forward", "--model", fixture("brain_model/linear_baseline_multisubject").string(), "--input", text, "--subjects",
+        (tmp / "subj.npy").string(), "--output", out}, "subject id 3 is out of range for 3"},
+      {{"forward", "--model", (tmp / "corrupt.safetensors").string(), "--input", text, "--output", out}, "overlapping data_offsets"},
+      {{"forward", "--model", (tmp / "inst" / "best.ckpt").string(), "--input", text, "--output", out}, "opcode INST is not supported"},
+      {{"predict", "--model", dir.string(), "--features", "text=" + (tmp / "missing.npy").string()}, "missing.npy: cannot open"},
   };
   for (const auto& c : cases) {
     const auto r = run_cli(c.args);
