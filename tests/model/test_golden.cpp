@@ -64,7 +64,7 @@ TEST_P(Golden, MatchesPythonOriginal) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BrainModelFixtures, Golden, ::testing::ValuesIn(cases()),
-                         [](const auto& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 TEST(GoldenCoverage, AllNineCasesAndThreeCheckpoints) {
   EXPECT_EQ(cases().size(), 9u);
