@@ -69,12 +69,12 @@ class Unpickler {
 
   void push(ValuePtr v) {
     if (stack_.size() >= kMaxStack) fail(src_, ": pickle stack too deep");
-    stack_.push_back(std::move(v));
+    stack_.push_back(v);
   }
   ValuePtr pop(std::size_t at) {
     if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back()))
       bad(at, "stack underflow");
-    ValuePtr v = std::move(stack_.back());
+    ValuePtr v = stack_.back();
     stack_.pop_back();
     return v;
   }
@@ -182,8 +182,10 @@ class Unpickler {
       case 'N': push(arena_.make(Kind::None)); return;
       case 0x88: push(make_bool(true)); return;
       case 0x89: push(make_bool(false)); return;
-      case 'I': push(parse_int_text(line(), at)); return;
-      case 'L': push(parse_int_text(line(), at)); return;
+      case 'I':  // INT (text; "00"/"01" are the protocol-0 booleans)
+      case 'L':  // LONG (text, optional trailing L)
+        push(parse_int_text(line(), at));
+        return;
       case 'J': push(arena_.make_int(static_cast<std::int32_t>(static_cast<std::uint32_t>(le(4))))); return;
       case 'K': push(arena_.make_int(static_cast<std::int64_t>(le(1)))); return;
       case 'M': push(arena_.make_int(static_cast<std::int64_t>(le(2)))); return;

@@ -35,7 +35,7 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
 }
 
 SafetensorsFile SafetensorsFile::parse(std::span<const std::byte> bytes, const std::string& name,
-                                       std::shared_ptr<const void> owner) {
+                                       const std::shared_ptr<const void>& owner) {
   SafetensorsFile f;
   f.path_ = name;
   if (bytes.size() < 8) fail(name, ": not a safetensors file (", bytes.size(), " bytes, need an 8-byte header length)");

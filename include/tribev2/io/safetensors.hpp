@@ -20,7 +20,7 @@ class SafetensorsFile {
   static SafetensorsFile open(const std::filesystem::path& path);
   // Parses an in-memory image (used by the fuzzer); `name` appears in error messages.
   static SafetensorsFile parse(std::span<const std::byte> bytes, const std::string& name,
-                               std::shared_ptr<const void> owner);
+                               const std::shared_ptr<const void>& owner);
 
   // Names in header order.
   const std::vector<std::string>& names() const { return names_; }
