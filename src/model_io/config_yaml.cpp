@@ -20,9 +20,17 @@ class Reader {
   explicit Reader(std::string file) : file_(std::move(file)) {}
 
   [[noreturn]] void bad(const std::string& key, const std::string& expected, const YAML::Node& n) const {
-    std::string got;
+    std::string got = "null";
     try {
-      got = n.IsScalar() ? "'" + n.Scalar() + "'" : n.IsSequence() ? "a list" : n.IsMap() ? "a mapping" : "null";
+      if (n.IsScalar()) {
+        got.assign(1, '\'');
+        got.append(n.Scalar());
+        got.push_back('\'');
+      } else if (n.IsSequence()) {
+        got = "a list";
+      } else if (n.IsMap()) {
+        got = "a mapping";
+      }
     } catch (...) {
       got = "?";
     }

@@ -46,3 +46,20 @@ TEST(Words, TsvAndErrors) {
   EXPECT_THROW_MSG(events::read_words(tmp / "bad.json"), "words[0]: needs a number 'start'");
   EXPECT_THROW_MSG(events::read_words(tmp / "w.txt"), "unsupported word list type");
 }
+
+TEST(Context, OffsetsCountCodePointsLikePython) {
+  // "Café où il va. " : sentence_char of "il" is 9 code points (11 bytes).
+  std::vector<events::Word> w(3);
+  const std::string s = "Caf\xc3\xa9 o\xc3\xb9 il va. ";
+  w[0].text = "Caf\xc3\xa9";
+  w[0].sentence_char = 0;
+  w[1].text = "o\xc3\xb9";
+  w[1].sentence_char = 5;
+  w[2].text = "il";
+  w[2].sentence_char = 8;
+  for (auto& x : w) x.sentence = s;
+  events::add_context(w);
+  EXPECT_EQ(w[0].context, "Caf\xc3\xa9");
+  EXPECT_EQ(w[1].context, "Caf\xc3\xa9 o\xc3\xb9");
+  EXPECT_EQ(w[2].context, "Caf\xc3\xa9 o\xc3\xb9 il");
+}
