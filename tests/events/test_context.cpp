@@ -48,7 +48,7 @@ TEST(Words, TsvAndErrors) {
 }
 
 TEST(Context, OffsetsCountCodePointsLikePython) {
-  // "Café où il va. " : sentence_char of "il" is 9 code points (11 bytes).
+  // "Café où il va. ": "il" starts at code point 8 (byte 10).
   std::vector<events::Word> w(3);
   const std::string s = "Caf\xc3\xa9 o\xc3\xb9 il va. ";
   w[0].text = "Caf\xc3\xa9";
