@@ -122,7 +122,11 @@ std::optional<Tokenizer> gguf_tokenizer(const gguf::File& f, std::string& reason
 }  // namespace
 
 GgufLlama load_gguf_llama(const fs::path& path) {
-  auto file = std::make_shared<gguf::File>(gguf::File::open(path));
+  return load_gguf_llama(std::make_shared<const gguf::File>(gguf::File::open(path)));
+}
+
+GgufLlama load_gguf_llama(std::shared_ptr<const gguf::File> file) {
+  TRIBEV2_CHECK(file != nullptr, "load_gguf_llama: no file");
   const gguf::File& f = *file;
   const std::string& name = f.name();
   const std::string arch = f.get_string("general.architecture");

@@ -27,6 +27,10 @@
 
 namespace tribev2::text {
 
+namespace gguf {
+class File;
+}
+
 enum class WeightType : std::uint8_t { F32, F16, BF16, Q8_0 };
 const char* weight_type_name(WeightType t);
 
@@ -128,6 +132,7 @@ struct GgufLlama {
   bool quantized = false;
 };
 GgufLlama load_gguf_llama(const std::filesystem::path& path);
+GgufLlama load_gguf_llama(std::shared_ptr<const gguf::File> file);
 // Converts a HuggingFace Llama folder to a GGUF file as llama.cpp's convert_hf_to_gguf.py lays
 // it out (tensor names, q/k row permutation, rope_freqs for llama3 scaling, llama-bpe
 // vocabulary), with the matrices stored as `type` (norms and rope_freqs stay F32).
