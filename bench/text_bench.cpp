@@ -8,7 +8,7 @@
 //   text_bench forward DIR --tokens T [--past P]  tokens/s of one forward of T tokens after P cached
 //   text_bench words DIR FILE.json [--first N] [--per-word] [--max-context-len L]
 //                                                 words/s end to end for the first N words
-//   text_bench plan DIR FILE.json [--max-context-len L]
+//   text_bench plan DIR FILE.json [--max-context-len L] [--first N]
 //                                                 tokens the fast path and the per-word loop feed
 //
 // Every command prints one JSON line (seconds, rates, peak RSS). Run through
@@ -250,7 +250,7 @@ int main(int argc, char** argv) try {
   }
   const std::size_t mcl = std::stoull(arg(argc, argv, "--max-context-len", "1024"));
   if (cmd == "plan") {
-    const auto words = load_words(argv[3], SIZE_MAX, mcl);
+    const auto words = load_words(argv[3], std::stoull(arg(argc, argv, "--first", "1000000000")), mcl);
     const auto st = text::plan_word_features(model.tokenizer(), words);
     std::cout << json{{"command", "plan"}, {"words", st.words}, {"max_context_len", mcl}, {"tokens_naive", st.tokens_naive},
                       {"tokens_shared", st.tokens_computed}, {"longest_sequence", st.max_sequence}}

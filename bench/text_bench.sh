@@ -29,7 +29,9 @@ flock /tmp/tribev2-heavy.lock bash -c "$(declare -f run); exe='$exe'; cache='$ca
   run plan '$cache/llama-3b' '$cache/words.json' --max-context-len 1024
   run forward '$cache/llama-3b' --tokens 512
   run forward '$cache/llama-3b' --tokens 64
-  run forward '$cache/llama-3b' --tokens 8 --past 1024
   run words '$cache/llama-3b' '$cache/words.json' --first $first
   run words '$cache/llama-3b' '$cache/words.json' --first $per_word_first --per-word
+  # A window that slides (max_context_len 32): every word after the 32nd needs its own pass.
+  run plan '$cache/llama-3b' '$cache/words.json' --max-context-len 32
+  run words '$cache/llama-3b' '$cache/words.json' --first 48 --max-context-len 32
 "

@@ -51,6 +51,7 @@ struct Tokenizer::Impl {
   std::array<std::string, 256> alphabet = byte_alphabet();
   std::array<std::int32_t, 256> byte_id{};  // id of each byte's alphabet symbol, -1 if absent
   std::vector<AddedToken> added_raw;        // matched on the raw text (normalized: false)
+  std::array<std::vector<std::size_t>, 256> added_by_first_byte;  // indices into added_raw
   std::optional<SplitRegex> split;
   std::optional<SplitRegex> word_char;      // for single_word added tokens
   bool add_prefix_space = false;
@@ -90,8 +91,9 @@ std::vector<Piece> Tokenizer::Impl::split_added(std::string_view text) const {
   std::size_t i = 0;
   while (i < text.size()) {
     const AddedToken* best = nullptr;
-    for (const auto& t : added_raw) {
-      if (t.content.empty() || text.compare(i, t.content.size(), t.content) != 0) continue;
+    for (const std::size_t k : added_by_first_byte[static_cast<unsigned char>(text[i])]) {
+      const AddedToken& t = added_raw[k];
+      if (text.compare(i, t.content.size(), t.content) != 0) continue;
       if (best && best->content.size() >= t.content.size()) continue;
       if (t.single_word && (is_word_char_before(text, i) || is_word_char_after(text, i + t.content.size())))
         continue;
@@ -242,6 +244,8 @@ Tokenizer Tokenizer::from_spec(BpeSpec spec) {
     TRIBEV2_CHECK(utf8::valid(t.content), src, ": added_tokens: a token is not valid UTF-8");
     max_id = std::max<std::int64_t>(max_id, t.id);
     need_word_char |= t.single_word;
+    if (t.content.empty()) continue;  // never matches
+    impl->added_by_first_byte[static_cast<unsigned char>(t.content[0])].push_back(impl->added_raw.size());
     impl->added_raw.push_back(std::move(t));
   }
   if (need_word_char) impl->word_char.emplace("[\\p{L}\\p{N}]", src);
