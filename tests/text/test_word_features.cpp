@@ -216,3 +216,28 @@ TEST(WordFeatures, BadWordsGiveClearErrors) {
   const WordFeatures none = compute_word_features(ctx, model(), {});
   EXPECT_EQ(none.features.shape(), (Shape{0, 2, 64}));
 }
+
+TEST(WordFeatures, PartialPrefixReuseWhenTheLastTokenIsRetokenised) {
+  // A word split inside a BPE token ("t" + "he", as a transcript may do): the third context
+  // ends with " t", the fourth with " the", so they are not token prefixes of one another, yet
+  // they share "I see". The shared path must reuse that much of the cache and still equal the
+  // per-word loop.
+  const std::string s = "I see the end. ";
+  std::vector<events::Word> words = {{"I", 0.1, 0.2, s, 0, 0, ""},
+                                     {"see", 0.4, 0.2, s, 2, 0, ""},
+                                     {"t", 0.7, 0.1, s, 6, 0, ""},
+                                     {"he", 0.8, 0.1, s, 7, 0, ""}};
+  events::add_context(words, 1024);
+  ASSERT_EQ(words[3].context, "I see the");
+  const auto a = word_tokens(model().tokenizer(), words[2]).context_ids;
+  const auto b = word_tokens(model().tokenizer(), words[3]).context_ids;
+  ASSERT_FALSE(a.size() <= b.size() && std::equal(a.begin(), a.end(), b.begin()));  // not a token prefix
+  const Context ctx(2);
+  WordFeatureOptions fast, slow;
+  slow.share_prefixes = false;
+  const WordFeatures f = compute_word_features(ctx, model(), words, fast);
+  const WordFeatures g = compute_word_features(ctx, model(), words, slow);
+  EXPECT_LE(worst_group_rel(f.features, g.features, 1), 1e-4);
+  EXPECT_EQ(f.stats.forward_calls, 2);  // one chain (words 0-2), then word 3 after the reused "I see"
+  EXPECT_LT(f.stats.tokens_computed, static_cast<std::int64_t>(a.size() + b.size()));
+}
