@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Text features at the real Llama-3.2-3B size (random bf16 weights, 6.4 GB, generated once into
+# bench/cache/text, never committed): forward tokens/s, words/s end to end (shared-prefix path
+# and upstream's per-word loop) and peak memory. Holds /tmp/tribev2-heavy.lock throughout.
+#
+#   bench/text_bench.sh            # uses ./build (configure + build it first)
+#   BUILD=/path/to/build THREADS=2 WORDS_FIRST=48 bench/text_bench.sh
+#
+# Output: one JSON line per measurement on stdout (also appended to bench/cache/text/results.jsonl).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-$root/build}
+cache=${TEXT_BENCH_CACHE:-$root/bench/cache/text}
+threads=${THREADS:-$(nproc)}
+first=${WORDS_FIRST:-48}
+per_word_first=${PER_WORD_FIRST:-16}
+mkdir -p "$cache"
+exe=$cache/text_bench
+libs=(src/features/text/libtribev2_text.a src/features/libtribev2_features.a src/events/libtribev2_events.a
+      src/io/libtribev2_io.a src/core/libtribev2_core.a)
+for l in "${libs[@]}"; do [[ -f $build/$l ]] || { echo "text_bench: build $build first (missing $l)" >&2; exit 1; }; done
+nice g++ -std=c++20 -O3 -DNDEBUG -I"$root/include" "$root/bench/text_bench.cpp" "${libs[@]/#/$build/}" \
+  $(pkg-config --libs libpcre2-8 openblas libzip) -lpthread -o "$exe"
+export TRIBEV2_NUM_THREADS=$threads
+run() { "$exe" "$@" | tee -a "$cache/results.jsonl"; }
+flock /tmp/tribev2-heavy.lock bash -c "$(declare -f run); exe='$exe'; cache='$cache'; set -euo pipefail
+  [[ -f '$cache/words.json' ]] || run make-words '$cache/words.json' --words 1500
+  [[ -f '$cache/llama-3b/model.safetensors.index.json' ]] || run make-model '$cache/llama-3b'
+  run plan '$cache/llama-3b' '$cache/words.json' --max-context-len 1024
+  run forward '$cache/llama-3b' --tokens 512
+  run forward '$cache/llama-3b' --tokens 64
+  run words '$cache/llama-3b' '$cache/words.json' --first $first
+  run words '$cache/llama-3b' '$cache/words.json' --first $per_word_first --per-word
+  # A window that slides (max_context_len 32): every word after the 32nd needs its own pass.
+  run plan '$cache/llama-3b' '$cache/words.json' --max-context-len 32
+  run words '$cache/llama-3b' '$cache/words.json' --first 48 --max-context-len 32
+"

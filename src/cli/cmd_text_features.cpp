@@ -1,0 +1,119 @@
+// `tribev2 text-features`: word events -> Llama 3 word features -> the [2, hidden, T] 2 Hz grid
+// of one segment that `tribev2 predict` reads as its text input.
+#include <cmath>
+#include <sstream>
+
+#include "common.hpp"
+#include "tribev2/core/error.hpp"
+#include "tribev2/events/word.hpp"
+#include "tribev2/features/text/feature_cache.hpp"
+#include "tribev2/features/text/text_grid.hpp"
+#include "tribev2/features/text/word_features.hpp"
+#include "tribev2/io/npy.hpp"
+
+namespace tribev2::cli {
+
+namespace {
+
+struct TextFeaturesArgs {
+  std::string llama;
+  std::string tokenizer;
+  std::string words;
+  std::string output;
+  std::string word_features;
+  std::optional<double> start;
+  std::optional<double> duration;
+  std::optional<double> media_duration;
+  std::size_t max_context_len = 1024;
+  std::string llama_precision = "f32";
+  std::string cache_dir;
+  bool no_cache = false;
+  bool per_word = false;
+};
+
+}  // namespace
+
+void register_text_features(CLI::App& app, GlobalOptions& g) {
+  auto a = std::make_shared<TextFeaturesArgs>();
+  auto* cmd = app.add_subcommand("text-features", "Llama 3 word features on the 2 Hz grid of a segment (upstream HuggingFaceText)");
+  cmd->add_option("--llama", a->llama, "Llama checkpoint folder (config.json, tokenizer.json, *.safetensors) or a .gguf file")->required();
+  cmd->add_option("--words", a->words, "Word events: words.json ({\"words\": [{text, start, duration, sentence, sentence_char}]}) or words.tsv")->required();
+  cmd->add_option("--output", a->output, "Output .npy: float32 [2, hidden, round(2*D)] (the text input of `tribev2 predict`)")->required();
+  cmd->add_option("--start", a->start, "Segment start S in seconds (default 0)");
+  cmd->add_option("--duration", a->duration, "Segment duration D in seconds (default: end of the last word - S)");
+  cmd->add_option("--word-features", a->word_features, "Also write the per-word features [n_words, 2, hidden] (.npy)");
+  cmd->add_option("--max-context-len", a->max_context_len, "Word parts of context per word (upstream AddContextToWords; default 1024)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--media-duration", a->media_duration, "Duration of the media the words belong to: words outside it are an error");
+  cmd->add_option("--tokenizer", a->tokenizer, "tokenizer.json to use instead of the checkpoint's (or the GGUF vocabulary)");
+  cmd->add_option("--llama-precision", a->llama_precision, "f32 (default: float32 compute, bf16 weights widened) or bf16 (emulates a bf16 run)");
+  cmd->add_option("--cache-dir", a->cache_dir, "Per-word feature cache (default $XDG_CACHE_HOME/tribev2/text-features)");
+  cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the feature cache");
+  cmd->add_flag("--per-word", a->per_word, "Run upstream's per-word loop (one forward per word) instead of sharing context prefixes");
+  cmd->callback([a, &g] {
+    const Context ctx = g.make_context();
+    text::LlamaLoadOptions lo;
+    if (a->llama_precision == "bf16") lo.compute = text::LlamaCompute::BF16;
+    else if (a->llama_precision != "f32") fail("--llama-precision must be f32 or bf16, got '", a->llama_precision, "'");
+    if (!a->tokenizer.empty()) lo.tokenizer = a->tokenizer;
+    lo.warn = [&g](const std::string& s) { log(g, "warning: " + s); };
+
+    auto words = events::read_words(a->words);
+    if (words.empty()) fail(a->words, ": no words");
+    bool any_sentence = false;
+    for (const auto& w : words) any_sentence |= !w.sentence.empty() && w.sentence_char.has_value();
+    if (!any_sentence)
+      fail(a->words, ": no word has a sentence and sentence_char, so no word has a context (upstream assigns them with "
+                     "AddSentenceToWords, which this command does not run); give words.json with sentence and sentence_char");
+    if (a->media_duration) {
+      if (!(*a->media_duration > 0) || !std::isfinite(*a->media_duration)) fail("--media-duration must be positive");
+      text::check_words_within(words, *a->media_duration);
+    }
+    events::add_context(words, a->max_context_len);
+
+    const double start = a->start.value_or(0.0);
+    const double duration = a->duration ? *a->duration : text::words_end(words) - start;
+    if (!std::isfinite(start) || !(duration > 0) || !std::isfinite(duration)) {
+      std::ostringstream s;
+      s << "the segment needs a positive duration: start " << start << " s, duration " << duration
+        << " s (the words end at " << text::words_end(words) << " s)";
+      fail(s.str());
+    }
+
+    const text::LlamaModel model = text::LlamaModel::load(a->llama, lo);
+    log(g, "text-features: " + model.weights().description + ", " + std::to_string(model.n_states()) + " hidden states, " +
+               (model.compute() == text::LlamaCompute::BF16 ? "bf16" : "float32") + " compute");
+    std::optional<text::FeatureCache> cache;
+    if (!a->no_cache) {
+      const std::filesystem::path dir = a->cache_dir.empty() ? text::default_feature_cache_dir() : std::filesystem::path(a->cache_dir);
+      if (!dir.empty()) cache.emplace(dir, text::feature_cache_key(model, text::upstream_layer_groups(model.n_states())));
+    }
+    Progress progress(g, "text features");
+    text::WordFeatureOptions wo;
+    wo.share_prefixes = !a->per_word;
+    wo.cache = cache ? &*cache : nullptr;
+    wo.progress = [&progress](std::int64_t done, std::int64_t total) { progress.update(done, total); };
+    wo.warn = lo.warn;
+    const text::WordFeatures f = text::compute_word_features(ctx, model, words, wo);
+    progress.finish();
+    const auto& st = f.stats;
+    std::ostringstream s;
+    s << "text-features: " << st.words << " words (" << st.words_with_context << " with context, " << st.cache_hits
+      << " from the cache), " << st.tokens_computed << " tokens through the model (per-word loop: " << st.tokens_naive
+      << "), " << st.seconds << " s";
+    log(g, s.str());
+    if (st.words_with_context < st.words)
+      log(g, "warning: " + std::to_string(st.words - st.words_with_context) +
+                 " word(s) have no sentence/sentence_char and no context: they get no features (upstream drops them)");
+
+    const Tensor grid = text::text_grid(words, f.features, f.has_features, start, duration);
+    io::write_npy(a->output, grid);
+    log(g, "wrote " + a->output + " " + shape_str(grid.shape()));
+    if (!a->word_features.empty()) {
+      io::write_npy(a->word_features, f.features);
+      log(g, "wrote " + a->word_features + " " + shape_str(f.features.shape()));
+    }
+  });
+}
+
+}  // namespace tribev2::cli

@@ -1,0 +1,36 @@
+// The regex of a `Split` pre-tokenizer, compiled with PCRE2 (UTF + Unicode properties).
+// HuggingFace `tokenizers` runs these patterns with Oniguruma, whose \s is the Unicode
+// White_Space set; PCRE2's \s differs (U+180E), so \s and \S are rewritten to that exact set.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tribev2::text {
+
+class SplitRegex {
+ public:
+  // Throws with `source` and the PCRE2 message (and offset) when the pattern does not compile.
+  SplitRegex(const std::string& pattern, const std::string& source);
+
+  // Non-empty, non-overlapping matches [begin, end) in byte offsets, left to right (empty
+  // matches are skipped, as tokenizers does). Throws on invalid UTF-8.
+  std::vector<std::pair<std::size_t, std::size_t>> find_all(std::string_view text) const;
+
+  // The pattern actually compiled (after the \s rewrite), for tests.
+  const std::string& compiled_pattern() const { return pattern_; }
+
+ private:
+  struct Code;
+  std::shared_ptr<const Code> code_;
+  std::string pattern_;
+  std::string source_;
+};
+
+// Rewrites \s / \S (outside and inside character classes) to the White_Space set.
+std::string rewrite_whitespace_classes(const std::string& pattern);
+
+}  // namespace tribev2::text
