@@ -82,6 +82,23 @@ pipeline::EventsOptions events_options(const EventArgs& a) {
   return o;
 }
 
+// The options given, as one command line (from CLI11's "name=value" lines).
+std::string command_line(const std::string& prefix, const std::string& config) {
+  std::string out = prefix;
+  std::size_t p = 0;
+  while (p < config.size()) {
+    const auto nl = config.find('\n', p);
+    const std::string line = config.substr(p, nl == std::string::npos ? std::string::npos : nl - p);
+    p = nl == std::string::npos ? config.size() : nl + 1;
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string value = line.substr(eq + 1);
+    out += " --" + line.substr(0, eq);
+    if (value != "true") out += " " + value;
+  }
+  return out;
+}
+
 // Progress bars (terminal) or plain lines, one per stage; log lines unless --quiet.
 pipeline::Observer make_observer(const GlobalOptions& g) {
   pipeline::Observer obs;
@@ -151,7 +168,7 @@ void register_run_command(CLI::App& app, GlobalOptions& g) {
     o.batch_size = a->batch_size;
     o.subject = a->subject;
     o.load = g.load_options();
-    o.command_line = "tribev2 run " + cmd->config_to_str(false, false);
+    o.command_line = command_line("tribev2 run", cmd->config_to_str(false, false));
     pipeline::Cleanup cleanup;
     pipeline::InterruptGuard guard(cleanup, g.quiet);  // before any thread is started
     const Context ctx = g.make_context();

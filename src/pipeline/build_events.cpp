@@ -167,6 +167,7 @@ BuiltEvents build_events(const Stimulus& s, const EventsOptions& o, StageCache& 
       transcript = transcript_stage(wav, sha256_file(wav), o, cache, cleanup, obs, out);
     } else {
       obs.say("video: no audio track: no Audio or Word events (audio and text will be missing, as upstream)");
+      if (!o.transcript.empty()) obs.say("video: --transcript ignored: there is no audio to place its words on");
     }
   }
   out.transcript = transcript.words;

@@ -71,7 +71,12 @@ fs::path StageCache::store(const std::string& stage, const std::string& key, con
     entry["key"] = key;
     entry["stage"] = stage;
     io::write_text_file_atomic(tmp / "entry.json", entry.dump(1) + "\n");
-    if (fs::exists(final_dir)) fs::remove_all(final_dir);  // --recompute replaces the old entry
+    if (fs::exists(final_dir / "entry.json") && !recompute_) {
+      // Another process stored the same entry meanwhile: keep theirs (it may be in use).
+      fs::remove_all(tmp, ec);
+      return final_dir;
+    }
+    if (fs::exists(final_dir)) fs::remove_all(final_dir);  // --recompute, or a folder without entry.json
     fs::rename(tmp, final_dir);
   } catch (...) {
     fs::remove_all(tmp, ec);

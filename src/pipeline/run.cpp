@@ -383,6 +383,7 @@ RunResult Runner::run() {
   const double start = now_s();
   load_model();
   built_ = build_events(stimulus_, o_.events, cache_, cleanup_, obs_);
+  if (stimulus_.kind != StimulusKind::Text) file_sha_[fs::absolute(stimulus_.path)] = built_.stimulus_sha256;
   for (auto& s : built_.stages) result_.stages.push_back(s);
   const auto& ev = built_.events;
   t0_ = ev.start();

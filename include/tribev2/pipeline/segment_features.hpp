@@ -23,7 +23,9 @@ Tensor segment_word_features(const Tensor& word_features, const std::vector<even
 
 // A TimedArray of one event: [L, D, n] at `frequency`, covering n / frequency seconds from
 // `array_start`; the event [event_start, event_start + event_duration) decides which
-// segments it takes part in.
+// segments it takes part in. Placement takes upstream's two steps: the array's overlap with
+// the segment is cut first (ta.overlap(start, duration)), then `buffer += sub` applies the
+// slice rule again (features::add_array), which can drop a bin at a half-bin offset.
 struct EventArray {
   double event_start = 0.0;
   double event_duration = 0.0;
