@@ -1,0 +1,47 @@
+// `tribev2 run`: stimulus -> events -> per-modality features -> segmented prediction ->
+// outputs, every stage cached (see docs/pipeline.md).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tribev2/core/context.hpp"
+#include "tribev2/model_io/load.hpp"
+#include "tribev2/pipeline/build_events.hpp"
+#include "tribev2/pipeline/stages.hpp"
+
+namespace tribev2::pipeline {
+
+struct RunOptions {
+  std::filesystem::path model;                       // TRIBE v2 folder or weights file
+  std::filesystem::path llama, audio_model, video_model, mesh_dir;
+  std::filesystem::path text_features, audio_features, video_features;  // 2 Hz [L, D, N] timelines from t = 0
+  std::filesystem::path out;
+  std::filesystem::path cache_dir;                   // default: <out>/cache
+  bool recompute = false;                            // ignore cached results (and replace them)
+  EventsOptions events;
+  std::vector<std::string> ignore_modalities;        // treated as absent (a deviation; recorded)
+  bool brain_maps = true;                            // GIFTI + figures when the build has them
+  int batch_size = 8;
+  std::optional<std::int64_t> subject;
+  model_io::LoadOptions load;
+  std::string command_line;                          // for run.json
+};
+
+struct RunResult {
+  std::vector<StageRecord> stages;
+  std::vector<std::filesystem::path> outputs;
+  std::size_t n_rows = 0;
+  bool nothing_recomputed = false;
+};
+
+RunResult run_pipeline(const Context& ctx, const Stimulus& stimulus, const RunOptions& options, const Stages& stages,
+                       Cleanup& cleanup, const Observer& observer);
+
+// A 2 Hz feature timeline file: .npy, or .npz (the array named after the modality, or the
+// only one); float16/float64 are converted to float32.
+Tensor load_timeline_file(const std::filesystem::path& path, const std::string& modality);
+
+}  // namespace tribev2::pipeline

@@ -1,0 +1,108 @@
+#include "tribev2/pipeline/cache.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "tribev2/core/error.hpp"
+#include "tribev2/io/file.hpp"
+#include "tribev2/pipeline/hash.hpp"
+
+namespace tribev2::pipeline {
+
+namespace fs = std::filesystem;
+
+std::string cache_key(const nlohmann::json& description) {
+  // nlohmann::json (not ordered_json) keeps object keys sorted: the dump is canonical.
+  return sha256_hex(nlohmann::json(description).dump());
+}
+
+StageCache::StageCache(fs::path root, Cleanup& cleanup, bool recompute)
+    : root_(fs::absolute(root).lexically_normal()), cleanup_(cleanup), recompute_(recompute) {
+  std::error_code ec;
+  fs::create_directories(root_, ec);
+  if (ec) fail(root_.string(), ": cannot create the cache folder: ", ec.message());
+}
+
+std::optional<fs::path> StageCache::find(const std::string& stage, const std::string& key) const {
+  if (recompute_) return std::nullopt;
+  const fs::path dir = root_ / stage / key;
+  std::error_code ec;
+  if (fs::is_regular_file(dir / "entry.json", ec)) return dir;
+  return std::nullopt;
+}
+
+namespace {
+// Removes .tmp-* folders of processes that no longer exist (the pid is in the name).
+void remove_stale_tmp(const fs::path& stage_dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(stage_dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(".tmp-", 0) != 0) continue;
+    const auto dash2 = name.rfind('-');
+    const auto dash1 = dash2 == std::string::npos || dash2 == 0 ? std::string::npos : name.rfind('-', dash2 - 1);
+    if (dash1 == std::string::npos) continue;
+    const long pid = std::strtol(name.c_str() + dash1 + 1, nullptr, 10);
+    if (pid > 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+      fs::remove_all(e.path(), ec);
+  }
+}
+}  // namespace
+
+fs::path StageCache::store(const std::string& stage, const std::string& key, const nlohmann::json& meta,
+                           const std::function<void(const fs::path&)>& fill) {
+  const fs::path stage_dir = root_ / stage;
+  const fs::path final_dir = stage_dir / key;
+  std::lock_guard lock(cleanup_.commit_mutex());
+  std::error_code ec;
+  fs::create_directories(stage_dir, ec);
+  if (ec) fail(stage_dir.string(), ": cannot create: ", ec.message());
+  remove_stale_tmp(stage_dir);
+  const fs::path tmp = stage_dir / (".tmp-" + key.substr(0, 16) + "-" + std::to_string(::getpid()) + "-" +
+                                    std::to_string(counter_++));
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec) fail(tmp.string(), ": cannot create: ", ec.message());
+  try {
+    fill(tmp);
+    nlohmann::json entry = meta;
+    entry["key"] = key;
+    entry["stage"] = stage;
+    io::write_text_file_atomic(tmp / "entry.json", entry.dump(1) + "\n");
+    if (fs::exists(final_dir / "entry.json") && !recompute_) {
+      // Another process stored the same entry meanwhile: keep theirs (it may be in use).
+      fs::remove_all(tmp, ec);
+      return final_dir;
+    }
+    if (fs::exists(final_dir)) fs::remove_all(final_dir);  // --recompute, or a folder without entry.json
+    fs::rename(tmp, final_dir);
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  return final_dir;
+}
+
+fs::path StageCache::make_work_dir(const std::string& label) {
+  const fs::path dir = root_ / "tmp" / (".tmp-" + label + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+  std::lock_guard lock(cleanup_.commit_mutex());
+  std::error_code ec;
+  fs::create_directories(dir.parent_path(), ec);
+  remove_stale_tmp(dir.parent_path());
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) fail(dir.string(), ": cannot create: ", ec.message());
+  cleanup_.track_dir(dir);
+  return dir;
+}
+
+void StageCache::release_work_dir(const fs::path& dir) {
+  std::lock_guard lock(cleanup_.commit_mutex());
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  cleanup_.untrack_dir(dir);
+}
+
+}  // namespace tribev2::pipeline

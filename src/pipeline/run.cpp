@@ -1,0 +1,493 @@
+#include "tribev2/pipeline/run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "tribev2/core/error.hpp"
+#include "tribev2/events/transcript.hpp"
+#include "tribev2/features/timeline.hpp"
+#include "tribev2/io/file.hpp"
+#include "tribev2/io/npy.hpp"
+#include "tribev2/model/predict.hpp"
+#include "tribev2/pipeline/hash.hpp"
+#include "tribev2/pipeline/segment_features.hpp"
+#include "tribev2/pipeline/tts.hpp"
+
+namespace tribev2::pipeline {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string short_key(const std::string& key) { return key.substr(0, 12); }
+
+std::string fmt_seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", s);
+  return buf;
+}
+
+const char* flag_of(const std::string& modality) {
+  return modality == "text" ? "--text-features" : modality == "audio" ? "--audio-features" : "--video-features";
+}
+
+// One modality's input to the brain model and where it came from.
+struct ModalityFeatures {
+  std::string modality;
+  Tensor data;          // [L, D, n_segments * T]
+  std::string source;   // extractor | file
+  std::string key;      // what the prediction key records for it
+};
+
+class Runner {
+ public:
+  Runner(const Context& ctx, const Stimulus& stimulus, const RunOptions& o, const Stages& stages, Cleanup& cleanup,
+         const Observer& obs)
+      : ctx_(ctx), stimulus_(stimulus), o_(o), stages_(stages), cleanup_(cleanup), obs_(obs),
+        cache_(o.cache_dir.empty() ? o.out / "cache" : o.cache_dir, cleanup, o.recompute) {}
+
+  RunResult run();
+
+ private:
+  void record(StageRecord r) {
+    obs_.say(r.name + ": " + r.status + (r.detail.empty() ? "" : " (" + r.detail + ")") +
+             (r.key.empty() || r.status == "from-file" ? "" : " [key " + short_key(r.key) + "]"));
+    result_.stages.push_back(std::move(r));
+  }
+  void load_model();
+  std::vector<ModalityFeatures> modality_features();
+  ModalityFeatures from_file(const std::string& modality, const fs::path& file, std::pair<std::int64_t, std::int64_t> ld);
+  ModalityFeatures text_from_extractor();
+  ModalityFeatures media_from_extractor(const std::string& modality);
+  void predict(const std::vector<ModalityFeatures>& feats);
+  void write_outputs();
+  void check_dims(const std::string& modality, const Tensor& t, std::pair<std::int64_t, std::int64_t> ld,
+                  const std::string& what) const;
+
+  const Context& ctx_;
+  const Stimulus& stimulus_;
+  const RunOptions& o_;
+  const Stages& stages_;
+  Cleanup& cleanup_;
+  const Observer& obs_;
+  StageCache cache_;
+  RunResult result_;
+
+  model_io::LoadedModel model_;
+  std::string brain_fp_;
+  BuiltEvents built_;
+  double t0_ = 0.0, t_stop_ = 0.0;
+  std::vector<model::SegmentPlan> segments_;
+  std::map<std::string, std::string> modality_status_;
+  std::map<fs::path, std::string> file_sha_;
+  fs::path preds_entry_;
+  json prediction_meta_;
+  std::vector<std::string> notes_;
+};
+
+void Runner::load_model() {
+  const double t = now_s();
+  model_ = model_io::load_brain_model(o_.model, o_.load);
+  Sha256 h;
+  for (const auto& p : {model_.files.weights, model_.files.config, model_.files.build_args})
+    if (!p.empty()) h.update(p.filename().string() + ":" + fingerprint_path(p) + "\n");
+  brain_fp_ = h.hex();
+  std::string mods;
+  for (const auto& fd : model_.model->build_args().feature_dims) mods += (mods.empty() ? "" : ", ") + fd.modality;
+  record({"model", "loaded", now_s() - t, brain_fp_,
+          model_.files.weights.filename().string() + ", modalities " + mods + ", " +
+              std::to_string(model_.model->n_outputs()) + " outputs"});
+}
+
+void Runner::check_dims(const std::string& modality, const Tensor& t, std::pair<std::int64_t, std::int64_t> ld,
+                        const std::string& what) const {
+  if (t.ndim() != 3 || t.dim(0) != ld.first || t.dim(1) != ld.second)
+    fail(what, ": features for '", modality, "' must be [", ld.first, ", ", ld.second, ", N] for this model, got ",
+         shape_str(t.shape()));
+}
+
+ModalityFeatures Runner::from_file(const std::string& modality, const fs::path& file,
+                                   std::pair<std::int64_t, std::int64_t> ld) {
+  const double t = now_s();
+  Tensor data = load_timeline_file(file, modality);
+  check_dims(modality, data, ld, file.string());
+  const double f = model_.data.frequency;
+  const std::int64_t n = data.dim(-1);
+  const std::int64_t expected = static_cast<std::int64_t>(features::py_round(f * t_stop_));
+  // A timeline from t = 0 at f Hz. Longer than the stimulus means another stimulus; audio and
+  // video features cover the whole stimulus (text timelines may stop at the last word).
+  if (n > expected + 2)
+    fail(file.string(), ": ", n, " steps at ", f, " Hz (", n / f, " s) but the stimulus lasts ", t_stop_,
+         " s: these features belong to another input");
+  if (modality != "text" && n + 2 < expected)
+    fail(file.string(), ": ", n, " steps at ", f, " Hz (", n / f, " s) but the stimulus lasts ", t_stop_,
+         " s: too short for ", modality, " features");
+  const std::string sha = sha256_file(file);
+  const Tensor segs = segment_event_arrays({EventArray{0.0, static_cast<double>(n) / f, 0.0, data}}, segments_, f);
+  record({modality + " features", "from-file", now_s() - t, sha, file.string() + " " + shape_str(data.shape())});
+  return {modality, segs, "file", "file:" + sha};
+}
+
+ModalityFeatures Runner::text_from_extractor() {
+  const double t = now_s();
+  const auto& words = built_.events.words;
+  json ctx_list = json::array();
+  for (const auto& w : words) ctx_list.push_back({w.text, w.context});
+  const std::string llama_fp = fingerprint_path(o_.llama);
+  const std::string key = cache_key({{"stage", "text-features"}, {"format", kPipelineFormat},
+                                     {"words_sha256", sha256_hex(ctx_list.dump())}, {"model", llama_fp},
+                                     {"extractor", stages_.text_id}});
+  std::string status = "cached";
+  auto dir = cache_.find("text-features", key);
+  if (!dir) {
+    status = "computed";
+    obs_.say("text features: " + std::to_string(words.size()) + " words through " + o_.llama.string());
+    const Tensor wf = stages_.text_word_features(ctx_, o_.llama, words, obs_.bar("text features"));
+    TRIBEV2_CHECK(wf.dtype() == DType::F32 && wf.ndim() == 3 && wf.dim(0) == static_cast<std::int64_t>(words.size()),
+                  "text extractor returned ", shape_str(wf.shape()), " for ", words.size(), " words");
+    dir = cache_.store("text-features", key, {{"words", words.size()}, {"shape", wf.shape()}},
+                       [&](const fs::path& d) { io::write_npy(d / "word_features.npy", wf); });
+  }
+  const Tensor wf = io::read_npy(*dir / "word_features.npy");
+  const Tensor segs = segment_word_features(wf, words, segments_, model_.data.frequency);
+  record({"text features", status, now_s() - t, key,
+          std::to_string(words.size()) + " words -> " + shape_str(wf.shape())});
+  return {"text", segs, "extractor", key};
+}
+
+ModalityFeatures Runner::media_from_extractor(const std::string& modality) {
+  const double t = now_s();
+  const std::string type = modality == "audio" ? "Audio" : "Video";
+  const fs::path& model_dir = modality == "audio" ? o_.audio_model : o_.video_model;
+  const auto& fn = modality == "audio" ? stages_.audio_chunk_features : stages_.video_chunk_features;
+  const std::string& id = modality == "audio" ? stages_.audio_id : stages_.video_id;
+  const std::string model_fp = fingerprint_path(model_dir);
+  std::vector<EventArray> arrays;
+  std::vector<std::string> keys;
+  std::size_t computed = 0;
+  std::vector<events::MediaEvent> chunks;
+  for (const auto& m : built_.events.media)
+    if (m.type == type) chunks.push_back(m);
+  const ProgressFn bar = obs_.bar(modality + " features");
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    const auto& c = chunks[i];
+    auto& sha = file_sha_[c.filepath];
+    if (sha.empty()) sha = sha256_file(c.filepath);
+    const std::string key = cache_key({{"stage", modality + "-features"}, {"format", kPipelineFormat},
+                                       {"media_sha256", sha}, {"offset", c.offset}, {"duration", c.duration},
+                                       {"model", model_fp}, {"extractor", id}});
+    auto dir = cache_.find(modality + "-features", key);
+    if (!dir) {
+      ++computed;
+      const Tensor a = fn(ctx_, model_dir, c, ProgressFn{});
+      TRIBEV2_CHECK(a.dtype() == DType::F32 && a.ndim() == 3, modality, " extractor returned ", shape_str(a.shape()));
+      dir = cache_.store(modality + "-features", key, {{"chunk", i}, {"shape", a.shape()}},
+                         [&](const fs::path& d) { io::write_npy(d / "features.npy", a); });
+    }
+    arrays.push_back({c.start, c.duration, c.start, io::read_npy(*dir / "features.npy")});
+    keys.push_back(key);
+    if (bar) bar(static_cast<std::int64_t>(i + 1), static_cast<std::int64_t>(chunks.size()));
+  }
+  const Tensor segs = segment_event_arrays(arrays, segments_, model_.data.frequency);
+  const std::string key = sha256_hex(json(keys).dump());
+  record({modality + " features", computed ? "computed" : "cached", now_s() - t, key,
+          std::to_string(chunks.size()) + " chunk(s), " + std::to_string(computed) + " computed"});
+  return {modality, segs, "extractor", key};
+}
+
+std::vector<ModalityFeatures> Runner::modality_features() {
+  std::vector<ModalityFeatures> out;
+  const auto& events = built_.events;
+  const std::map<std::string, fs::path> files = {
+      {"text", o_.text_features}, {"audio", o_.audio_features}, {"video", o_.video_features}};
+  const auto& use = model_.data.features_to_use;
+  for (const auto& [m, f] : files) {
+    const bool model_has = model_.model->feature_dims(m) != nullptr;
+    if (!f.empty() && !model_has) fail(flag_of(m), " given, but the model has no '", m, "' modality");
+  }
+  for (const auto& fd : model_.model->build_args().feature_dims) {
+    const std::string& m = fd.modality;
+    const auto fit = files.find(m);
+    const fs::path file = fit == files.end() ? fs::path() : fit->second;
+    if (!fd.layers_dim) {
+      modality_status_[m] = "masked in the model";
+      continue;
+    }
+    if (std::find(use.begin(), use.end(), m) == use.end()) {
+      modality_status_[m] = "not in data.features_to_use";
+      continue;
+    }
+    if (std::find(o_.ignore_modalities.begin(), o_.ignore_modalities.end(), m) != o_.ignore_modalities.end()) {
+      modality_status_[m] = "ignored (--ignore-modality): zeros after the projector";
+      notes_.push_back("'" + m + "' was treated as absent on request (--ignore-modality); upstream would use it");
+      record({m + " features", "skipped", 0.0, "", "--ignore-modality"});
+      continue;
+    }
+    const bool present = m == "text" ? !events.words.empty() : m == "audio" ? events.has("Audio") : events.has("Video");
+    if (!present) {
+      if (!file.empty())
+        fail(flag_of(m), " given, but the input has no ", m == "text" ? "words" : m,
+             " events (upstream drops the extractor then); remove the option");
+      modality_status_[m] = "missing (no " + m + " events): zeros after the projector, as upstream";
+      record({m + " features", "skipped", 0.0, "", "no " + m + " events: missing, as upstream"});
+      continue;
+    }
+    const auto ld = *fd.layers_dim;
+    ModalityFeatures mf;
+    if (!file.empty()) {
+      mf = from_file(m, file, ld);
+    } else {
+      const bool have = m == "text" ? static_cast<bool>(stages_.text_word_features)
+                        : m == "audio" ? static_cast<bool>(stages_.audio_chunk_features)
+                                       : static_cast<bool>(stages_.video_chunk_features);
+      const char* what = m == "text" ? "the text feature extractor (Llama 3.2)"
+                         : m == "audio" ? "the audio feature extractor (w2v-BERT 2.0)"
+                                        : "the video feature extractor (V-JEPA 2)";
+      if (!have)
+        fail(m, " features: ", what, " is not available in this build. Pass ", flag_of(m),
+             " F.npy (a 2 Hz [L, D, N] timeline from t = 0, e.g. from `tribev2 ", m, "-features`), or --ignore-modality ",
+             m, " to treat it as absent (not what upstream does)");
+      const fs::path& dir = m == "text" ? o_.llama : m == "audio" ? o_.audio_model : o_.video_model;
+      if (dir.empty())
+        fail(m, " features: pass ", m == "text" ? "--llama DIR" : m == "audio" ? "--audio-model DIR" : "--video-model DIR",
+             " (the model folder) or ", flag_of(m), " F.npy");
+      mf = m == "text" ? text_from_extractor() : media_from_extractor(m);
+      check_dims(m, mf.data, ld, m + " extractor");
+    }
+    modality_status_[m] = "from " + mf.source;
+    out.push_back(std::move(mf));
+  }
+  if (out.empty()) fail("nothing to predict from: no modality of the model has features for this input");
+  return out;
+}
+
+void Runner::predict(const std::vector<ModalityFeatures>& feats) {
+  const double t = now_s();
+  const double duration = t_stop_ - t0_;
+  json mods = json::object();
+  for (const auto& f : feats) mods[f.modality] = f.key;
+  const auto& d = model_.data;
+  const std::string key = cache_key({{"stage", "predict"},
+                                     {"format", kPipelineFormat},
+                                     {"tribev2", tribev2_version()},
+                                     {"brain_model", brain_fp_},
+                                     {"subject_mode", static_cast<int>(o_.load.subject_mode)},
+                                     {"subject", o_.subject ? *o_.subject : -1},
+                                     {"batch_size", o_.batch_size},
+                                     {"t0", t0_},
+                                     {"duration", duration},
+                                     {"data", {d.frequency, d.duration_trs, d.neuro_frequency}},
+                                     {"modalities", mods}});
+  std::string status = "cached";
+  auto dir = cache_.find("predict", key);
+  if (!dir) {
+    status = "computed";
+    std::vector<model::FeatureSeries> series;
+    for (const auto& f : feats) series.push_back({f.modality, f.data});
+    model::PredictOptions po;
+    po.duration = duration;
+    po.batch_size = o_.batch_size;
+    po.subject = o_.subject;
+    po.progress = obs_.bar("predict");
+    const model::Prediction p = model::predict(ctx_, *model_.model, d, series, po);
+    // predict() plans from t = 0; the timeline starts at t0 (section 5): same segments and
+    // rows, shifted by t0 (also the rows kept: a < t0 + duration <=> i < duration).
+    const auto rows = model::plan_rows(segments_, duration, d, t0_);
+    TRIBEV2_CHECK(rows.size() == p.rows.size() && p.segments.size() == segments_.size(),
+                  "internal: row plans differ (", rows.size(), " vs ", p.rows.size(), ")");
+    json meta;
+    meta["t0"] = t0_;
+    meta["t_stop"] = t_stop_;
+    meta["duration"] = duration;
+    auto& segs = meta["segments"] = json::array();
+    for (const auto& s : segments_) segs.push_back({{"start", s.start}, {"duration", s.duration}, {"first_step", s.step0}, {"steps", s.steps}});
+    auto& rj = meta["rows"] = json::array();
+    for (std::size_t i = 0; i < rows.size(); ++i) rj.push_back({{"row", i}, {"start", rows[i].start}, {"end", rows[i].end}});
+    meta["shape"] = p.preds.shape();
+    dir = cache_.store("predict", key, meta, [&](const fs::path& dd) { io::write_npy(dd / "preds.npy", p.preds); });
+  }
+  preds_entry_ = *dir;
+  prediction_meta_ = json::parse(io::read_text_file(*dir / "entry.json"));
+  result_.n_rows = prediction_meta_.at("rows").size();
+  record({"predict", status, now_s() - t, key,
+          std::to_string(result_.n_rows) + " rows of 1 TR from " + std::to_string(segments_.size()) + " segment(s)"});
+}
+
+void Runner::write_outputs() {
+  const double t = now_s();
+  const fs::path out = o_.out;
+  const auto& d = model_.data;
+  json seg;
+  seg["duration_s"] = prediction_meta_["duration"];
+  seg["t0_s"] = prediction_meta_["t0"];
+  seg["tr_s"] = d.tr();
+  seg["feature_frequency_hz"] = d.frequency;
+  seg["n_rows"] = prediction_meta_["rows"].size();
+  seg["note"] = "Row i is the prediction for the window [start, end) seconds of the stimulus timeline; it estimates the "
+                "BOLD response measured about " + std::to_string(static_cast<int>(d.neuro_offset)) +
+                " s later (hemodynamic delay). No shift is applied to rows. The timeline starts at t0 (the earliest "
+                "event; -1e-6 when the first word starts at 0, as upstream).";
+  seg["segments"] = prediction_meta_["segments"];
+  seg["rows"] = prediction_meta_["rows"];
+  const std::vector<std::byte> preds_bytes = io::read_file(preds_entry_ / "preds.npy");
+  std::vector<fs::path> written;
+  {
+    std::lock_guard lock(cleanup_.commit_mutex());
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    io::write_file_atomic(out / "preds.npy", preds_bytes);
+    io::write_text_file_atomic(out / "segments.json", seg.dump(1) + "\n");
+    io::write_text_file_atomic(out / "events.tsv", events::format_events_tsv(built_.events));
+    io::write_text_file_atomic(out / "transcript.tsv", events::format_transcript_tsv(built_.transcript));
+    written = {out / "preds.npy", out / "segments.json", out / "events.tsv", out / "transcript.tsv"};
+    if (stimulus_.kind == StimulusKind::Text) {
+      io::write_file_atomic(out / "speech.wav", io::read_file(built_.speech_audio));
+      written.push_back(out / "speech.wav");
+    }
+  }
+  result_.outputs = written;
+  record({"outputs", "written", now_s() - t, "", std::to_string(written.size()) + " files in " + out.string()});
+
+  if (!o_.brain_maps) {
+    record({"brain maps", "skipped", 0.0, "", "--no-brain-maps"});
+    return;
+  }
+  if (!stages_.brain_maps) {
+    notes_.push_back("GIFTI files and figures were not written: the visualisation layer is not in this build");
+    record({"brain maps", "unavailable", 0.0, "",
+            "GIFTI files and figures skipped: the visualisation layer is not in this build (use --no-brain-maps to "
+            "silence this)"});
+    return;
+  }
+  const double tv = now_s();
+  const Tensor preds = io::read_npy(preds_entry_ / "preds.npy");
+  std::vector<double> starts;
+  for (const auto& r : prediction_meta_["rows"]) starts.push_back(r["start"].get<double>());
+  // The visualisation stage writes its own files atomically; an interrupt waits for each.
+  const auto files = stages_.brain_maps(preds, starts, out, o_.mesh_dir, obs_.bar("brain maps"));
+  result_.outputs.insert(result_.outputs.end(), files.begin(), files.end());
+  record({"brain maps", "computed", now_s() - tv, "", std::to_string(files.size()) + " files"});
+}
+
+RunResult Runner::run() {
+  const double start = now_s();
+  load_model();
+  built_ = build_events(stimulus_, o_.events, cache_, cleanup_, obs_);
+  if (stimulus_.kind != StimulusKind::Text) file_sha_[fs::absolute(stimulus_.path)] = built_.stimulus_sha256;
+  for (auto& s : built_.stages) result_.stages.push_back(s);
+  const auto& ev = built_.events;
+  t0_ = ev.start();
+  t_stop_ = ev.stop();
+  TRIBEV2_CHECK(t_stop_ > t0_, "the stimulus timeline is empty ([", t0_, ", ", t_stop_, ") s)");
+  segments_ = model::plan_segments(t_stop_ - t0_, model_.data, t0_);
+  const auto feats = modality_features();
+  predict(feats);
+  write_outputs();
+
+  bool recomputed = false;
+  for (const auto& s : result_.stages)
+    if (s.status == "computed") recomputed = true;
+  result_.nothing_recomputed = !recomputed;
+
+  json run;
+  run["tribev2_version"] = tribev2_version();
+  run["command"] = o_.command_line;
+  run["input"] = {{"kind", to_string(stimulus_.kind)},
+                  {"path", fs::absolute(stimulus_.path).string()},
+                  {"sha256", built_.stimulus_sha256}};
+  run["models"] = {{"brain", {{"path", o_.model.string()}, {"fingerprint", brain_fp_}}},
+                   {"llama", o_.llama.string()},
+                   {"audio_model", o_.audio_model.string()},
+                   {"video_model", o_.video_model.string()}};
+  json files = json::object();
+  for (const auto& [m, p] : std::map<std::string, fs::path>{
+           {"text", o_.text_features}, {"audio", o_.audio_features}, {"video", o_.video_features}})
+    if (!p.empty()) files[m] = {{"path", p.string()}, {"sha256", sha256_file(p)}};
+  run["feature_files"] = files;
+  run["modalities"] = modality_status_;
+  run["transcript"] = {{"source", built_.transcript_source}, {"command", built_.transcript_command},
+                       {"words", built_.transcript.size()}};
+  run["events"] = {{"words", ev.words.size()},
+                   {"sentences_from", events::to_string(built_.words_report.sentences_used)},
+                   {"t0", t0_},
+                   {"t_stop", t_stop_},
+                   {"language", ev.language}};
+  run["options"] = {{"reference_quirks", o_.events.words.placement == events::WordPlacement::ReferenceQuirk},
+                    {"sentences", events::to_string(o_.events.words.sentences)},
+                    {"text_case", events::to_string(o_.events.words.text_case)},
+                    {"language", o_.events.language.code},
+                    {"batch_size", o_.batch_size},
+                    {"ignore_modalities", o_.ignore_modalities},
+                    {"asr", {{"tool", o_.events.asr.tool}, {"model", o_.events.asr.model},
+                             {"compute_type", o_.events.asr.compute_type}, {"batch_size", o_.events.asr.batch_size}}}};
+  run["versions"] = {{"tribev2", tribev2_version()}, {"pipeline_format", kPipelineFormat}};
+  if (stimulus_.kind == StimulusKind::Text) run["versions"]["tts"] = espeak_version();
+  json stages = json::array();
+  for (const auto& s : result_.stages)
+    stages.push_back({{"name", s.name}, {"status", s.status}, {"seconds", s.seconds}, {"key", s.key}, {"detail", s.detail}});
+  run["stages"] = stages;
+  run["cache_dir"] = fs::absolute(cache_.root()).string();
+  run["nothing_recomputed"] = result_.nothing_recomputed;
+  run["n_rows"] = result_.n_rows;
+  run["notes"] = notes_;
+  json outs = json::array();
+  for (const auto& p : result_.outputs) outs.push_back(p.filename().string());
+  outs.push_back("run.json");
+  run["outputs"] = outs;
+  run["total_seconds"] = now_s() - start;
+  {
+    std::lock_guard lock(cleanup_.commit_mutex());
+    io::write_text_file_atomic(o_.out / "run.json", run.dump(1) + "\n");
+  }
+  result_.outputs.push_back(o_.out / "run.json");
+  obs_.say(result_.nothing_recomputed ? "done: every stage came from the cache; nothing was recomputed (" +
+                                            fmt_seconds(now_s() - start) + " s)"
+                                      : "done in " + fmt_seconds(now_s() - start) + " s: " + std::to_string(result_.n_rows) +
+                                            " rows -> " + o_.out.string());
+  return result_;
+}
+
+}  // namespace
+
+Tensor load_timeline_file(const fs::path& path, const std::string& modality) {
+  const std::string ext = path.extension().string();
+  Tensor t;
+  if (ext == ".npy") {
+    t = io::read_npy(path);
+  } else if (ext == ".npz") {
+    auto arrays = io::read_npz(path);
+    const Tensor* found = nullptr;
+    for (const auto& [k, v] : arrays)
+      if (k == modality) found = &v;
+    if (!found && arrays.size() == 1) found = &arrays.front().second;
+    if (!found) fail(path.string(), ": no array named '", modality, "'");
+    t = *found;
+  } else {
+    fail(path.string(), ": unsupported feature file type '", ext, "' (use .npy or .npz)");
+  }
+  if (t.dtype() == DType::F16 || t.dtype() == DType::F64) t = t.to_f32();
+  if (t.dtype() != DType::F32) fail(path.string(), ": features must be float32 or float16, got ", dtype_name(t.dtype()));
+  for (float v : std::as_const(t).f32())
+    if (!std::isfinite(v)) fail(path.string(), ": features contain NaN or Inf");
+  return t;
+}
+
+RunResult run_pipeline(const Context& ctx, const Stimulus& stimulus, const RunOptions& options, const Stages& stages,
+                       Cleanup& cleanup, const Observer& observer) {
+  TRIBEV2_CHECK(!options.out.empty(), "--out is required");
+  TRIBEV2_CHECK(options.batch_size > 0, "--batch-size must be positive");
+  Runner r(ctx, stimulus, options, stages, cleanup, observer);
+  return r.run();
+}
+
+}  // namespace tribev2::pipeline

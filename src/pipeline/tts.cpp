@@ -1,0 +1,264 @@
+#include "tribev2/pipeline/tts.hpp"
+
+#include <espeak-ng/speak_lib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <mutex>
+
+#include "tribev2/core/error.hpp"
+
+namespace tribev2::pipeline {
+
+namespace {
+
+// espeak-ng keeps its state in process globals (voice, callback, buffers): one synthesis
+// at a time per process. This mutex is the one piece of process-wide state it forces on us.
+std::mutex& espeak_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+struct SynthState {
+  std::vector<std::int16_t> samples;
+  std::vector<WordMark> marks;
+  int sample_rate = 0;
+};
+
+int on_synth(short* wav, int n, espeak_EVENT* events) {
+  SynthState* st = nullptr;
+  for (espeak_EVENT* e = events; e; ++e) {
+    if (e->user_data) st = static_cast<SynthState*>(e->user_data);
+    if (e->type == espeakEVENT_LIST_TERMINATED) break;
+    if (!st) continue;
+    if (e->type != espeakEVENT_WORD && e->type != espeakEVENT_END && e->type != espeakEVENT_SENTENCE) continue;
+    // `sample` is the exact sample count; fall back to the millisecond position if the two
+    // disagree by more than 10 ms.
+    std::int64_t s = e->sample;
+    const double from_ms = e->audio_position * static_cast<double>(st->sample_rate) / 1000.0;
+    if (std::abs(static_cast<double>(s) - from_ms) > st->sample_rate / 100.0) s = std::llround(from_ms);
+    WordMark m;
+    m.is_word = e->type == espeakEVENT_WORD && e->length > 0 && e->text_position > 0;
+    m.position = e->text_position > 0 ? static_cast<std::size_t>(e->text_position - 1) : 0;
+    m.sample = std::max<std::int64_t>(0, s);
+    st->marks.push_back(m);
+  }
+  if (st && wav && n > 0) st->samples.insert(st->samples.end(), wav, wav + n);
+  return 0;
+}
+
+bool word_char(char32_t c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+bool space_char(char32_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+// Decodes valid UTF-8 (checked by the caller) one code point at a time.
+char32_t next_cp(std::string_view s, std::size_t& i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  std::size_t n = b0 < 0x80 ? 1 : (b0 & 0xE0) == 0xC0 ? 2 : (b0 & 0xF0) == 0xE0 ? 3 : 4;
+  char32_t cp = n == 1 ? b0 : n == 2 ? (b0 & 0x1F) : n == 3 ? (b0 & 0x0F) : (b0 & 0x07);
+  for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  i += n;
+  return cp;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    std::size_t n;
+    char32_t cp, min;
+    if (b0 < 0x80) n = 1, cp = b0, min = 0;
+    else if ((b0 & 0xE0) == 0xC0) n = 2, cp = b0 & 0x1F, min = 0x80;
+    else if ((b0 & 0xF0) == 0xE0) n = 3, cp = b0 & 0x0F, min = 0x800;
+    else if ((b0 & 0xF8) == 0xF0) n = 4, cp = b0 & 0x07, min = 0x10000;
+    else return false;
+    if (i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::vector<Token> tokenize_words(std::string_view text) {
+  std::vector<Token> out;
+  std::size_t i = 0, cp_index = 0;
+  Token cur;
+  bool in_token = false;
+  while (i < text.size()) {
+    const std::size_t byte0 = i;
+    const char32_t c = next_cp(text, i);
+    if (space_char(c)) {
+      if (in_token) {
+        cur.end = cp_index;
+        out.push_back(std::move(cur));
+        cur = Token{};
+        in_token = false;
+      }
+    } else {
+      if (!in_token) {
+        in_token = true;
+        cur.begin = cp_index;
+      }
+      cur.text.append(text.substr(byte0, i - byte0));
+      cur.is_word = cur.is_word || word_char(c);
+    }
+    ++cp_index;
+  }
+  if (in_token) {
+    cur.end = cp_index;
+    out.push_back(std::move(cur));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::int64_t, std::int64_t>> time_tokens(const std::vector<Token>& tokens,
+                                                               const std::vector<WordMark>& marks,
+                                                               const std::vector<std::int16_t>& samples) {
+  const auto total = static_cast<std::int64_t>(samples.size());
+  const std::size_t n = tokens.size();
+  std::vector<std::pair<std::int64_t, std::int64_t>> spans(n, {0, 0});
+  if (n == 0) return spans;
+
+  // Word events -> the token that contains (or, failing that, follows) their position.
+  constexpr std::int64_t none = -1;
+  std::vector<std::int64_t> first(n, none), last(n, none);
+  std::vector<std::int64_t> bounds = {total};
+  for (const auto& m : marks) {
+    const std::int64_t s = std::min(m.sample, total);
+    bounds.push_back(s);
+    if (!m.is_word) continue;
+    auto it = std::upper_bound(tokens.begin(), tokens.end(), m.position,
+                               [](std::size_t p, const Token& t) { return p < t.begin; });
+    std::size_t k;
+    if (it != tokens.begin() && m.position < std::prev(it)->end) k = static_cast<std::size_t>(std::prev(it) - tokens.begin());
+    else if (it != tokens.end()) k = static_cast<std::size_t>(it - tokens.begin());
+    else continue;
+    first[k] = first[k] == none ? s : std::min(first[k], s);
+    last[k] = std::max(last[k], s);
+  }
+  std::sort(bounds.begin(), bounds.end());
+  // Anchors must be increasing in text order; out-of-order events are ignored.
+  std::int64_t prev = none;
+  for (std::size_t k = 0; k < n; ++k) {
+    if (first[k] == none) continue;
+    if (first[k] < prev) first[k] = last[k] = none;
+    else prev = first[k];
+  }
+  std::vector<std::size_t> anchors;
+  for (std::size_t k = 0; k < n; ++k)
+    if (first[k] != none) anchors.push_back(k);
+
+  auto weight = [&](std::size_t k) {
+    std::int64_t w = 0;
+    std::size_t i = 0;
+    while (i < tokens[k].text.size()) w += word_char(next_cp(tokens[k].text, i)) ? 1 : 0;
+    return std::max<std::int64_t>(w, 1);
+  };
+  auto share = [&](std::size_t a, std::size_t b, std::int64_t s0, std::int64_t s1) {  // tokens [a, b) over [s0, s1)
+    std::int64_t wsum = 0;
+    for (std::size_t k = a; k < b; ++k) wsum += weight(k);
+    std::int64_t acc = 0;
+    const std::int64_t len = std::max<std::int64_t>(0, s1 - s0);
+    for (std::size_t k = a; k < b; ++k) {
+      const std::int64_t from = s0 + len * acc / wsum;
+      acc += weight(k);
+      spans[k] = {from, s0 + len * acc / wsum};
+    }
+  };
+
+  if (anchors.empty()) {
+    share(0, n, 0, total);
+  } else {
+    for (std::size_t g = 0; g < anchors.size(); ++g) {
+      const std::size_t k = anchors[g];
+      const std::size_t a = g == 0 ? 0 : k;
+      const std::size_t b = g + 1 < anchors.size() ? anchors[g + 1] : n;
+      const std::int64_t next_start = g + 1 < anchors.size() ? first[anchors[g + 1]] : total;
+      const auto it = std::upper_bound(bounds.begin(), bounds.end(), last[k]);
+      std::int64_t end = it == bounds.end() ? total : *it;
+      end = std::clamp(end, first[k], next_start);
+      const std::int64_t begin = g == 0 && a < k ? 0 : first[k];
+      share(a, b, begin, end);
+    }
+  }
+
+  // Trim near-silence at both ends of every span (1% of the peak amplitude).
+  int peak = 0;
+  for (auto s : samples) peak = std::max(peak, std::abs(static_cast<int>(s)));
+  const int threshold = std::max(1, peak / 100);
+  for (auto& [s0, s1] : spans) {
+    std::int64_t a = s0, b = s1;
+    while (a < b && std::abs(static_cast<int>(samples[static_cast<std::size_t>(a)])) < threshold) ++a;
+    while (b > a && std::abs(static_cast<int>(samples[static_cast<std::size_t>(b - 1)])) < threshold) --b;
+    if (a < b) s0 = a, s1 = b;
+  }
+  return spans;
+}
+
+// espeak-ng is initialised once per process and never terminated: in 1.51, terminating and
+// initialising again leaves its worker thread waiting forever. Call with espeak_mutex() held.
+static int espeak_sample_rate() {
+  static int rate = 0;
+  if (rate <= 0) {
+    rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr, espeakINITIALIZE_DONT_EXIT);
+    if (rate <= 0) fail("espeak-ng could not start (is the espeak-ng-data package installed?)");
+  }
+  return rate;
+}
+
+std::string espeak_version() {
+  std::lock_guard lock(espeak_mutex());
+  const char* path = nullptr;
+  const char* v = espeak_Info(&path);
+  return std::string("espeak-ng ") + (v ? v : "?");
+}
+
+Speech synthesize_speech(std::string_view text, const SpeechOptions& options) {
+  TRIBEV2_CHECK(is_valid_utf8(text), "text to synthesise is not valid UTF-8");
+  const auto tokens = tokenize_words(text);
+  const bool any_word = std::any_of(tokens.begin(), tokens.end(), [](const Token& t) { return t.is_word; });
+  TRIBEV2_CHECK(any_word, "the text has no words to speak");
+  TRIBEV2_CHECK(options.rate_wpm >= espeakRATE_MINIMUM && options.rate_wpm <= espeakRATE_MAXIMUM,
+                "speaking rate must be in [", espeakRATE_MINIMUM, ", ", espeakRATE_MAXIMUM, "] words per minute, got ",
+                options.rate_wpm);
+
+  std::lock_guard lock(espeak_mutex());
+  SynthState st;
+  st.sample_rate = espeak_sample_rate();
+  espeak_SetSynthCallback(&on_synth);
+  if (espeak_SetVoiceByName(options.voice.c_str()) != EE_OK)
+    fail("espeak-ng has no voice '", options.voice, "' (list them with `espeak-ng --voices`; choose one with --voice)");
+  espeak_SetParameter(espeakRATE, options.rate_wpm, 0);
+  const std::string buffer(text);
+  // AUDIO_OUTPUT_SYNCHRONOUS: espeak_Synth returns when the whole text has been synthesised.
+  const espeak_ERROR r = espeak_Synth(buffer.c_str(), buffer.size() + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8,
+                                      nullptr, &st);
+  if (r != EE_OK) fail("espeak-ng failed to synthesise the text (error ", static_cast<int>(r), ")");
+  TRIBEV2_CHECK(!st.samples.empty(), "espeak-ng produced no audio for the text");
+
+  const auto spans = time_tokens(tokens, st.marks, st.samples);
+  Speech out;
+  out.sample_rate = st.sample_rate;
+  const double sr = st.sample_rate;
+  for (std::size_t k = 0; k < tokens.size(); ++k) {
+    if (!tokens[k].is_word) continue;
+    events::Word w;
+    w.text = tokens[k].text;
+    w.start = static_cast<double>(spans[k].first) / sr;
+    w.duration = static_cast<double>(spans[k].second - spans[k].first) / sr;
+    out.words.push_back(std::move(w));
+  }
+  out.samples = std::move(st.samples);
+  return out;
+}
+
+}  // namespace tribev2::pipeline

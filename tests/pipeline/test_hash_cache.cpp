@@ -1,0 +1,106 @@
+// SHA-256 against the FIPS 180-4 / NIST example vectors, file hashing, model fingerprints and
+// the stage cache's atomic entries.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include "support/test_support.hpp"
+#include "tribev2/io/file.hpp"
+#include "tribev2/pipeline/cache.hpp"
+#include "tribev2/pipeline/hash.hpp"
+
+using namespace tribev2;
+using namespace tribev2::pipeline;
+using namespace tribev2::test;
+namespace fs = std::filesystem;
+
+TEST(Sha256, NistVectors) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(sha256_hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrs"
+                       "mnopqrstnopqrstu"),
+            "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+  Sha256 h;
+  const std::string chunk(1000, 'a');
+  for (int i = 0; i < 1000; ++i) h.update(chunk);
+  EXPECT_EQ(h.hex(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Sha256, StreamingEqualsOneShotOnAwkwardSplits) {
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data += static_cast<char>(i * 7 + 3);
+  const std::string expected = sha256_hex(data);
+  for (std::size_t split : {1u, 55u, 56u, 63u, 64u, 65u, 127u, 999u}) {
+    Sha256 h;
+    h.update(std::string_view(data).substr(0, split));
+    h.update(std::string_view(data).substr(split));
+    EXPECT_EQ(h.hex(), expected) << split;
+  }
+  TempDir tmp;
+  write_bytes(tmp / "f.bin", data);
+  EXPECT_EQ(sha256_file(tmp / "f.bin"), expected);
+  EXPECT_THROW_MSG(sha256_file(tmp / "missing"), "cannot read");
+}
+
+TEST(Sha256, FingerprintChangesWithContentAndNames) {
+  TempDir tmp;
+  fs::create_directories(tmp / "m" / "sub");
+  write_bytes(tmp / "m" / "config.json", "{}");
+  write_bytes(tmp / "m" / "sub" / "w.bin", "weights");
+  write_bytes(tmp / "m" / ".hidden", "ignored");
+  const std::string a = fingerprint_path(tmp / "m");
+  write_bytes(tmp / "m" / ".hidden", "changed");
+  EXPECT_EQ(fingerprint_path(tmp / "m"), a);
+  write_bytes(tmp / "m" / "sub" / "w.bin", "weightz");
+  const std::string b = fingerprint_path(tmp / "m");
+  EXPECT_NE(b, a);
+  fs::rename(tmp / "m" / "sub" / "w.bin", tmp / "m" / "sub" / "v.bin");
+  EXPECT_NE(fingerprint_path(tmp / "m"), b);
+  EXPECT_THROW_MSG(fingerprint_path(tmp / "nope"), "does not exist");
+}
+
+TEST(StageCache, StoreFindRecompute) {
+  TempDir tmp;
+  Cleanup cleanup;
+  StageCache cache(tmp / "c", cleanup);
+  const std::string key = cache_key({{"b", 1}, {"a", "x"}});
+  EXPECT_EQ(key, cache_key({{"a", "x"}, {"b", 1}})) << "keys are canonical (sorted)";
+  EXPECT_FALSE(cache.find("s", key));
+  const fs::path dir = cache.store("s", key, {{"n", 3}}, [](const fs::path& d) { write_bytes(d / "x.txt", "hi"); });
+  ASSERT_TRUE(cache.find("s", key));
+  EXPECT_EQ(*cache.find("s", key), dir);
+  EXPECT_EQ(read_bytes(dir / "x.txt"), "hi");
+  EXPECT_NE(read_bytes(dir / "entry.json").find("\"n\": 3"), std::string::npos);
+  // A failing fill leaves nothing behind.
+  EXPECT_THROW(cache.store("s", "k2", {}, [](const fs::path&) { throw std::runtime_error("boom"); }), std::runtime_error);
+  EXPECT_FALSE(cache.find("s", "k2"));
+  for (const auto& e : fs::directory_iterator(tmp / "c" / "s"))
+    EXPECT_EQ(e.path().filename().string().rfind(".tmp-", 0), std::string::npos) << e.path();
+  // An entry folder without entry.json (e.g. copied by hand) is not an entry.
+  fs::create_directories(tmp / "c" / "s" / "k3");
+  EXPECT_FALSE(cache.find("s", "k3"));
+  // Recompute ignores entries and replaces them.
+  StageCache again(tmp / "c", cleanup, true);
+  EXPECT_FALSE(again.find("s", key));
+  again.store("s", key, {}, [](const fs::path& d) { write_bytes(d / "x.txt", "new"); });
+  EXPECT_EQ(read_bytes(*cache.find("s", key) / "x.txt"), "new");
+}
+
+TEST(StageCache, StaleTemporaryFoldersOfDeadProcessesAreRemoved) {
+  TempDir tmp;
+  Cleanup cleanup;
+  StageCache cache(tmp / "c", cleanup);
+  // pid 0x7ffffff0 does not exist.
+  const fs::path stale = tmp / "c" / "s" / ".tmp-0123456789abcdef-2147483632-0";
+  fs::create_directories(stale);
+  write_bytes(stale / "half.npy", "x");
+  cache.store("s", "k", {}, [](const fs::path&) {});
+  EXPECT_FALSE(fs::exists(stale));
+  // Work folders are tracked for the interrupt cleanup and removed on release.
+  const fs::path w = cache.make_work_dir("asr");
+  EXPECT_TRUE(fs::is_directory(w));
+  EXPECT_EQ(cleanup.run_now(), 1u);
+  EXPECT_FALSE(fs::exists(w));
+}

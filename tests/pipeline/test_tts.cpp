@@ -1,0 +1,137 @@
+// espeak-ng speech with word timings: monotonic, inside the audio, covering every word; the
+// timing rules on synthetic event lists; the WAV writer.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "support/test_support.hpp"
+#include "tribev2/pipeline/tts.hpp"
+#include "tribev2/pipeline/wav.hpp"
+
+using namespace tribev2;
+using namespace tribev2::pipeline;
+
+namespace {
+
+const char* kText =
+    "What brings you to the land of the gatekeepers? I asked her in 1984, and she didn't answer - très bien...\n\n"
+    "The Quick brown fox (a “fox”) jumps over 3.14 lazy dogs near Paris; Mr. O'Neil e-mails McDonald's at 10:30!";
+
+void expect_good_timings(const Speech& sp, std::size_t expected_words) {
+  ASSERT_GT(sp.sample_rate, 0);
+  ASSERT_FALSE(sp.samples.empty());
+  ASSERT_EQ(sp.words.size(), expected_words);
+  double prev_stop = 0.0;
+  for (const auto& w : sp.words) {
+    // Spans are adjacent or apart in samples; start + duration in seconds may exceed the next
+    // start by a rounding error.
+    EXPECT_GE(w.start, prev_stop - 1e-9) << w.text << ": timings must be monotonic and not overlap";
+    EXPECT_GT(w.duration, 0.0) << w.text;
+    EXPECT_LE(w.stop(), sp.duration() + 1e-12) << w.text << ": must lie inside the audio";
+    prev_stop = w.stop();
+  }
+}
+
+}  // namespace
+
+TEST(Tts, WordTimingsCoverEveryWordMonotonicInsideTheAudio) {
+  const auto tokens = tokenize_words(kText);
+  std::size_t n_words = 0;
+  for (const auto& t : tokens) n_words += t.is_word ? 1 : 0;
+  EXPECT_EQ(n_words, 39u);  // "-" is not a word; "(a" and "“fox”)" are
+  const Speech sp = synthesize_speech(kText, {});
+  EXPECT_EQ(sp.sample_rate, 22050);
+  expect_good_timings(sp, n_words);
+  std::size_t k = 0;
+  for (const auto& t : tokens)
+    if (t.is_word) {
+      EXPECT_EQ(sp.words[k++].text, t.text);
+    }
+  // Speech lasts a few seconds for 39 words; the first word starts near the beginning.
+  EXPECT_GT(sp.duration(), 5.0);
+  EXPECT_LT(sp.duration(), 30.0);
+  EXPECT_LT(sp.words.front().start, 0.5);
+  // espeak-ng carries a little state from one synthesis to the next inside a process (timings
+  // move by a few ms); a fresh process is exactly reproducible (tested through the CLI in
+  // test_run.cpp), and the CLI synthesises once per process.
+  const Speech again = synthesize_speech(kText, {});
+  ASSERT_EQ(again.words.size(), sp.words.size());
+  for (std::size_t i = 0; i < sp.words.size(); ++i) EXPECT_NEAR(again.words[i].start, sp.words[i].start, 0.05);
+}
+
+TEST(Tts, OtherVoicesAndRates) {
+  SpeechOptions fr;
+  fr.voice = "fr";
+  const Speech sp = synthesize_speech("Bonjour, ça va très bien. Et vous ?", fr);
+  expect_good_timings(sp, 7);
+  SpeechOptions fast;
+  fast.rate_wpm = 350;
+  const Speech quick = synthesize_speech("one two three four five six seven eight", fast);
+  const Speech normal = synthesize_speech("one two three four five six seven eight", {});
+  expect_good_timings(quick, 8);
+  EXPECT_LT(quick.duration(), normal.duration());
+}
+
+TEST(Tts, Errors) {
+  EXPECT_THROW_MSG(synthesize_speech(std::string("caf\xc3"), {}), "not valid UTF-8");
+  EXPECT_THROW_MSG(synthesize_speech(" -- ... ", {}), "no words");
+  SpeechOptions bad;
+  bad.voice = "no-such-voice-xx";
+  EXPECT_THROW_MSG(synthesize_speech("hello", bad), "espeak-ng has no voice 'no-such-voice-xx'");
+  SpeechOptions slow;
+  slow.rate_wpm = 10;
+  EXPECT_THROW_MSG(synthesize_speech("hello", slow), "speaking rate");
+  EXPECT_FALSE(is_valid_utf8(std::string("\xed\xa0\x80")));  // a surrogate
+  EXPECT_FALSE(is_valid_utf8(std::string("\xc0\xaf")));      // overlong
+  EXPECT_TRUE(is_valid_utf8("ça “va”"));
+}
+
+TEST(Tts, TimingRules) {
+  // "aa bb cc dd": code points 0-1, 3-4, 6-7, 9-10.
+  const auto tokens = tokenize_words("aa bb cc dd");
+  ASSERT_EQ(tokens.size(), 4u);
+  EXPECT_EQ(tokens[3].begin, 9u);
+  std::vector<std::int16_t> loud(1000, 1000);
+  // Events for aa, cc and an end-of-clause boundary; bb has none and shares aa's span; dd
+  // has none and shares cc's span up to the end.
+  std::vector<WordMark> marks = {{true, 0, 0}, {true, 6, 400}, {false, 8, 700}};
+  auto spans = time_tokens(tokens, marks, loud);
+  EXPECT_EQ(spans[0], (std::pair<std::int64_t, std::int64_t>{0, 200}));
+  EXPECT_EQ(spans[1], (std::pair<std::int64_t, std::int64_t>{200, 400}));
+  EXPECT_EQ(spans[2], (std::pair<std::int64_t, std::int64_t>{400, 550}));
+  EXPECT_EQ(spans[3], (std::pair<std::int64_t, std::int64_t>{550, 700}));
+  // An out-of-order event is ignored; a position inside a token maps to it.
+  marks = {{true, 1, 0}, {true, 3, 600}, {true, 7, 300}, {true, 9, 800}};
+  spans = time_tokens(tokens, marks, loud);
+  EXPECT_EQ(spans[2].first, 700);  // cc shares bb's span [600, 800)
+  EXPECT_EQ(spans[3], (std::pair<std::int64_t, std::int64_t>{800, 1000}));
+  // No events at all: proportional split of the whole audio.
+  spans = time_tokens(tokens, {}, loud);
+  EXPECT_EQ(spans[1], (std::pair<std::int64_t, std::int64_t>{250, 500}));
+  // Silence at the edges of a span is trimmed.
+  std::vector<std::int16_t> gaps(1000, 0);
+  for (int i = 100; i < 300; ++i) gaps[static_cast<std::size_t>(i)] = 5000;
+  for (int i = 600; i < 650; ++i) gaps[static_cast<std::size_t>(i)] = -5000;
+  spans = time_tokens(tokenize_words("x y"), {{true, 0, 0}, {true, 2, 500}}, gaps);
+  EXPECT_EQ(spans[0], (std::pair<std::int64_t, std::int64_t>{100, 300}));
+  EXPECT_EQ(spans[1], (std::pair<std::int64_t, std::int64_t>{600, 650}));
+}
+
+TEST(Wav, Pcm16Header) {
+  const std::vector<std::int16_t> s = {0, 1, -1, 32767, -32768, 2};
+  const auto b = encode_wav_pcm16(s, 22050, 2);
+  ASSERT_EQ(b.size(), 44u + 12u);
+  auto u32 = [&](std::size_t o) {
+    return std::to_integer<std::uint32_t>(b[o]) | std::to_integer<std::uint32_t>(b[o + 1]) << 8 |
+           std::to_integer<std::uint32_t>(b[o + 2]) << 16 | std::to_integer<std::uint32_t>(b[o + 3]) << 24;
+  };
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(b.data()), 4), "RIFF");
+  EXPECT_EQ(u32(4), 36u + 12u);
+  EXPECT_EQ(u32(24), 22050u);
+  EXPECT_EQ(u32(28), 22050u * 4);
+  EXPECT_EQ(u32(40), 12u);
+  EXPECT_EQ(std::to_integer<int>(b[44 + 8]), 0x00);
+  EXPECT_EQ(std::to_integer<int>(b[44 + 9]), 0x80);  // -32768 little endian
+  EXPECT_THROW_MSG(encode_wav_pcm16(s, 22050, 4), "do not make whole frames");
+  EXPECT_THROW_MSG(encode_wav_pcm16(s, 0, 1), "bad sample rate");
+}
