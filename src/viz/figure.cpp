@@ -173,6 +173,7 @@ struct BrainFigure::Impl {
   double label_h = 0, title_h = 0, cbar_w = 0, legend_h = 0;
   std::vector<float> normals[2];
   HemiColors background;
+  int winding[2] = {0, 0};
   float scale = 1;           // common pixels per millimetre of all panels
   std::optional<ColorLimits> limits;
 
@@ -220,6 +221,7 @@ struct BrainFigure::Impl {
         if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
     for (int h = 0; h < 2; ++h) {
       normals[h] = vertex_normals(surf.hemi[h].mesh);
+      winding[h] = closed_mesh_winding(surf.hemi[h].mesh);
       background[h].resize(static_cast<std::size_t>(surf.hemi[h].mesh.n_vertices()));
       // One normalisation over both hemispheres so their greys match.
       background_colors(surf.hemi[h].background, lo, hi, o.bg_darkness, background[h]);
@@ -235,7 +237,7 @@ struct BrainFigure::Impl {
     std::vector<RenderItem> items;
     for (int h = 0; h < 2; ++h) {
       if ((hs == HemiSet::Left && h == 1) || (hs == HemiSet::Right && h == 0)) continue;
-      items.push_back({&surf.hemi[h].mesh, normals[h], colors[h]});
+      items.push_back({&surf.hemi[h].mesh, normals[h], colors[h], winding[h]});
     }
     return items;
   }

@@ -49,6 +49,36 @@ std::vector<float> vertex_normals(const Mesh& mesh) {
   return out;
 }
 
+int closed_mesh_winding(const Mesh& mesh) {
+  // Directed edges (a, b): a closed, consistently wound surface has each exactly once, and
+  // its reverse exactly once.
+  std::vector<std::uint64_t> edges;
+  edges.reserve(mesh.faces.size());
+  auto key = [](std::int32_t a, std::int32_t b) { return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) | static_cast<std::uint32_t>(b); };
+  for (std::size_t t = 0; t + 2 < mesh.faces.size(); t += 3)
+    for (int k = 0; k < 3; ++k)
+      edges.push_back(key(mesh.faces[t + static_cast<std::size_t>(k)], mesh.faces[t + static_cast<std::size_t>((k + 1) % 3)]));
+  std::sort(edges.begin(), edges.end());
+  if (std::adjacent_find(edges.begin(), edges.end()) != edges.end()) return 0;
+  for (std::uint64_t e : edges) {
+    const std::uint64_t rev = (e << 32) | (e >> 32);
+    if (!std::binary_search(edges.begin(), edges.end(), rev)) return 0;
+  }
+  // Signed volume: positive when the faces are counter-clockwise seen from outside.
+  double vol = 0;
+  const float* p = mesh.vertices.data();
+  for (std::size_t t = 0; t + 2 < mesh.faces.size(); t += 3) {
+    const float* a = p + 3 * mesh.faces[t];
+    const float* b = p + 3 * mesh.faces[t + 1];
+    const float* c = p + 3 * mesh.faces[t + 2];
+    vol += static_cast<double>(a[0]) * (static_cast<double>(b[1]) * c[2] - static_cast<double>(b[2]) * c[1]) -
+           static_cast<double>(a[1]) * (static_cast<double>(b[0]) * c[2] - static_cast<double>(b[2]) * c[0]) +
+           static_cast<double>(a[2]) * (static_cast<double>(b[0]) * c[1] - static_cast<double>(b[1]) * c[0]);
+  }
+  if (vol == 0 || !std::isfinite(vol)) return 0;
+  return vol > 0 ? 1 : -1;
+}
+
 Bounds mesh_bounds(const Mesh& mesh) {
   Bounds b;
   b.lo = {INFINITY, INFINITY, INFINITY};

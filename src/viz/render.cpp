@@ -50,13 +50,21 @@ Extent projected_extent(std::span<const RenderItem> items, const Frame& fr) {
   return e;
 }
 
+// Sample coordinates are fixed point with 8 fractional bits, so edge functions are exact
+// integers: neighbouring triangles neither overlap nor leave cracks, and incremental stepping
+// gives exactly the directly evaluated values.
+constexpr int kSubBits = 8;
+constexpr std::int64_t kOne = std::int64_t{1} << kSubBits;
+constexpr std::int64_t kHalf = kOne / 2;
+constexpr std::int64_t kMaxFixed = std::int64_t{1} << 28;  // triangles beyond this are skipped
+
 // Everything the rasteriser needs, in sample (supersampled pixel) coordinates.
 struct Scene {
-  int w = 0, h = 0;                 // samples
-  std::vector<double> x, y;         // per vertex (all items concatenated)
-  std::vector<float> z;             // depth along the view direction (smaller is nearer)
-  std::vector<float> rgb;           // shaded colour per vertex
-  std::vector<std::int32_t> tris;   // global vertex indices
+  int w = 0, h = 0;                  // samples
+  std::vector<std::int64_t> x, y;    // fixed-point position per vertex (all items concatenated)
+  std::vector<float> z;              // depth along the view direction (smaller is nearer)
+  std::vector<float> rgb;            // shaded colour per vertex
+  std::vector<std::int32_t> tris;    // global vertex indices of the triangles to draw
 };
 
 Scene build_scene(std::span<const RenderItem> items, const Camera& camera, const RenderOptions& o) {
@@ -89,6 +97,9 @@ Scene build_scene(std::span<const RenderItem> items, const Camera& camera, const
   sc.z.resize(nv);
   sc.rgb.resize(3 * nv);
   sc.tris.reserve(3 * nt);
+  auto to_fixed = [](double v) {
+    return static_cast<std::int64_t>(std::llround(std::clamp(v * kOne, -4.0 * kMaxFixed, 4.0 * kMaxFixed)));
+  };
   std::size_t base = 0;
   for (const auto& it : items) {
     const auto& v = it.mesh->vertices;
@@ -96,8 +107,8 @@ Scene build_scene(std::span<const RenderItem> items, const Camera& camera, const
     for (std::size_t i = 0; i < n; ++i) {
       const Vec3 p{v[3 * i], v[3 * i + 1], v[3 * i + 2]};
       const std::size_t g = base + i;
-      sc.x[g] = 0.5 * sc.w + s * (dot(p, fr.r) - cr);
-      sc.y[g] = 0.5 * sc.h - s * (dot(p, fr.u) - cu);
+      sc.x[g] = to_fixed(0.5 * sc.w + s * (dot(p, fr.r) - cr));
+      sc.y[g] = to_fixed(0.5 * sc.h - s * (dot(p, fr.u) - cu));
       sc.z[g] = dot(p, fr.f);
       const Vec3 nrm{it.normals[3 * i], it.normals[3 * i + 1], it.normals[3 * i + 2]};
       // |n . l|: lit whichever way a triangle is wound.
@@ -107,23 +118,71 @@ Scene build_scene(std::span<const RenderItem> items, const Camera& camera, const
       sc.rgb[3 * g + 1] = c.g * shade;
       sc.rgb[3 * g + 2] = c.b * shade;
     }
-    for (std::int32_t f : it.mesh->faces) sc.tris.push_back(static_cast<std::int32_t>(base) + f);
+    const auto& f = it.mesh->faces;
+    for (std::size_t t = 0; t + 2 < f.size(); t += 3) {
+      if (it.winding != 0) {
+        // Closed mesh: a face turned away from the viewer is hidden by the front of the mesh.
+        const auto a = static_cast<std::size_t>(f[t]), b = static_cast<std::size_t>(f[t + 1]), c = static_cast<std::size_t>(f[t + 2]);
+        const Vec3 e1{v[3 * b] - v[3 * a], v[3 * b + 1] - v[3 * a + 1], v[3 * b + 2] - v[3 * a + 2]};
+        const Vec3 e2{v[3 * c] - v[3 * a], v[3 * c + 1] - v[3 * a + 1], v[3 * c + 2] - v[3 * a + 2]};
+        if (static_cast<float>(it.winding) * dot(cross(e1, e2), fr.f) >= 0) continue;
+      }
+      for (int k = 0; k < 3; ++k) sc.tris.push_back(static_cast<std::int32_t>(base) + f[t + static_cast<std::size_t>(k)]);
+    }
     base += n;
   }
   return sc;
 }
 
-// Edge function of the directed edge a->b at p. The reversed edge gives exactly the negated
-// value (IEEE subtraction is antisymmetric), so neighbouring triangles leave no cracks.
-struct Edge {
-  double a, b, c;
-};
-inline Edge make_edge(double ax, double ay, double bx, double by) { return {ay - by, bx - ax, ax * by - ay * bx}; }
-inline double edge_at(const Edge& e, double px, double py) { return (e.a * px + e.b * py) + e.c; }
+std::int64_t floor_div(std::int64_t n, std::int64_t d) {
+  const std::int64_t q = n / d;
+  return (n % d != 0 && ((n < 0) != (d < 0))) ? q - 1 : q;
+}
+std::int64_t ceil_div(std::int64_t n, std::int64_t d) {
+  const std::int64_t q = n / d;
+  return (n % d != 0 && ((n < 0) == (d < 0))) ? q + 1 : q;
+}
 
-inline std::uint32_t pack(float r, float g, float b) {
-  auto q = [](float v) { return static_cast<std::uint32_t>(std::lround(std::clamp(v, 0.0f, 1.0f) * 255.0f)); };
-  return q(r) | (q(g) << 8) | (q(b) << 16);
+// Exact integer setup of one triangle: edge functions w_i(X, Y) = A_i X + B_i Y + C_i (edge i
+// is opposite vertex i, positive inside), the fill-rule bias (a sample exactly on an edge
+// belongs to one of the two triangles sharing it), and the sample bounding box.
+struct Tri {
+  std::int32_t v[3];
+  std::int64_t a[3], b[3], c[3], bias[3];
+  float inv_area;
+  int xa, xb, ya, yb;
+};
+
+bool setup_triangle(const Scene& sc, std::size_t t, Tri& tr) {
+  for (int k = 0; k < 3; ++k) tr.v[k] = sc.tris[3 * t + static_cast<std::size_t>(k)];
+  std::int64_t X[3], Y[3];
+  for (int k = 0; k < 3; ++k) {
+    X[k] = sc.x[static_cast<std::size_t>(tr.v[k])];
+    Y[k] = sc.y[static_cast<std::size_t>(tr.v[k])];
+    if (X[k] < -kMaxFixed || X[k] > kMaxFixed || Y[k] < -kMaxFixed || Y[k] > kMaxFixed) return false;
+  }
+  for (int k = 0; k < 3; ++k) {
+    const int p = (k + 1) % 3, q = (k + 2) % 3;  // edge p -> q
+    tr.a[k] = Y[p] - Y[q];
+    tr.b[k] = X[q] - X[p];
+    tr.c[k] = X[p] * Y[q] - Y[p] * X[q];
+  }
+  std::int64_t area = tr.a[2] * X[2] + tr.b[2] * Y[2] + tr.c[2];
+  if (area == 0) return false;
+  if (area < 0) {
+    for (int k = 0; k < 3; ++k) tr.a[k] = -tr.a[k], tr.b[k] = -tr.b[k], tr.c[k] = -tr.c[k];
+    area = -area;
+  }
+  for (int k = 0; k < 3; ++k) tr.bias[k] = (tr.a[k] > 0 || (tr.a[k] == 0 && tr.b[k] < 0)) ? 0 : -1;
+  tr.inv_area = static_cast<float>(1.0 / static_cast<double>(area));
+  const std::int64_t x0 = std::min({X[0], X[1], X[2]}), x1 = std::max({X[0], X[1], X[2]});
+  const std::int64_t y0 = std::min({Y[0], Y[1], Y[2]}), y1 = std::max({Y[0], Y[1], Y[2]});
+  // Samples sit at (i + 1/2) in sample units.
+  tr.xa = static_cast<int>(std::max<std::int64_t>(0, ceil_div(x0 - kHalf, kOne)));
+  tr.xb = static_cast<int>(std::min<std::int64_t>(sc.w - 1, floor_div(x1 - kHalf, kOne)));
+  tr.ya = static_cast<int>(std::max<std::int64_t>(0, ceil_div(y0 - kHalf, kOne)));
+  tr.yb = static_cast<int>(std::min<std::int64_t>(sc.h - 1, floor_div(y1 - kHalf, kOne)));
+  return tr.xa <= tr.xb && tr.ya <= tr.yb;
 }
 
 struct Buffers {
@@ -131,51 +190,68 @@ struct Buffers {
   std::vector<std::uint32_t> color;
 };
 
-// Shades the samples of one triangle that fall in rows [row0, row1). The optimised path stops a
-// row at the end of the triangle's span (kSpanExit); the reference visits the whole bounding box.
-// The per-sample arithmetic is the same, so both give identical images.
-template <bool kSpanExit>
-void shade_triangle(const Scene& sc, std::size_t t, int row0, int row1, Buffers& buf) {
-  const std::int32_t i0 = sc.tris[3 * t], i1 = sc.tris[3 * t + 1], i2 = sc.tris[3 * t + 2];
-  const double x0 = sc.x[static_cast<std::size_t>(i0)], y0 = sc.y[static_cast<std::size_t>(i0)];
-  const double x1 = sc.x[static_cast<std::size_t>(i1)], y1 = sc.y[static_cast<std::size_t>(i1)];
-  const double x2 = sc.x[static_cast<std::size_t>(i2)], y2 = sc.y[static_cast<std::size_t>(i2)];
-  const Edge e0 = make_edge(x1, y1, x2, y2), e1 = make_edge(x2, y2, x0, y0), e2 = make_edge(x0, y0, x1, y1);
-  const double area = edge_at(e2, x2, y2);
-  if (!(area != 0) || !std::isfinite(area)) return;
-  const double sign = area > 0 ? 1.0 : -1.0;
-  const double inv_area = 1.0 / (area * sign);
-  const int xa = std::max(0, static_cast<int>(std::floor(std::min({x0, x1, x2}) - 0.5)));
-  const int xb = std::min(sc.w - 1, static_cast<int>(std::ceil(std::max({x0, x1, x2}) - 0.5)));
-  const int ya = std::max(row0, static_cast<int>(std::floor(std::min({y0, y1, y2}) - 0.5)));
-  const int yb = std::min(row1 - 1, static_cast<int>(std::ceil(std::max({y0, y1, y2}) - 0.5)));
-  const float z0 = sc.z[static_cast<std::size_t>(i0)], z1 = sc.z[static_cast<std::size_t>(i1)], z2 = sc.z[static_cast<std::size_t>(i2)];
-  const float* c0 = &sc.rgb[3 * static_cast<std::size_t>(i0)];
-  const float* c1 = &sc.rgb[3 * static_cast<std::size_t>(i1)];
-  const float* c2 = &sc.rgb[3 * static_cast<std::size_t>(i2)];
+inline std::uint32_t pack(float r, float g, float b) {
+  auto q = [](float v) { return static_cast<std::uint32_t>(std::clamp(v, 0.0f, 1.0f) * 255.0f + 0.5f); };
+  return q(r) | (q(g) << 8) | (q(b) << 16);
+}
+
+// Depth test and colour of one covered sample; w are the exact (unbiased) edge values.
+inline void shade_sample(const Scene& sc, const Tri& tr, std::int64_t w0, std::int64_t w1, std::int64_t w2, std::size_t k,
+                         Buffers& buf) {
+  const float b0 = static_cast<float>(w0) * tr.inv_area, b1 = static_cast<float>(w1) * tr.inv_area,
+              b2 = static_cast<float>(w2) * tr.inv_area;
+  const auto i0 = static_cast<std::size_t>(tr.v[0]), i1 = static_cast<std::size_t>(tr.v[1]), i2 = static_cast<std::size_t>(tr.v[2]);
+  const float z = b0 * sc.z[i0] + b1 * sc.z[i1] + b2 * sc.z[i2];
+  if (!(z < buf.depth[k])) return;
+  buf.depth[k] = z;
+  const float* c0 = &sc.rgb[3 * i0];
+  const float* c1 = &sc.rgb[3 * i1];
+  const float* c2 = &sc.rgb[3 * i2];
+  buf.color[k] = pack(b0 * c0[0] + b1 * c1[0] + b2 * c2[0], b0 * c0[1] + b1 * c1[1] + b2 * c2[1], b0 * c0[2] + b1 * c1[2] + b2 * c2[2]);
+}
+
+// Optimised rasteriser: per row, the span of inside samples is solved exactly from the three
+// edge functions, then walked with integer increments.
+void raster_spans(const Scene& sc, const Tri& tr, int row0, int row1, Buffers& buf) {
+  const int ya = std::max(tr.ya, row0), yb = std::min(tr.yb, row1 - 1);
   for (int py = ya; py <= yb; ++py) {
-    const double cy = py + 0.5;
-    bool inside_row = false;
-    for (int px = xa; px <= xb; ++px) {
-      const double cx = px + 0.5;
-      const double w0 = sign * edge_at(e0, cx, cy), w1 = sign * edge_at(e1, cx, cy), w2 = sign * edge_at(e2, cx, cy);
-      if (w0 < 0 || w1 < 0 || w2 < 0) {
-        // Each edge value is monotonic along a row, so the inside samples are one span.
-        if (kSpanExit && inside_row) break;
-        continue;
-      }
-      inside_row = true;
-      const float b0 = static_cast<float>(w0 * inv_area), b1 = static_cast<float>(w1 * inv_area),
-                  b2 = static_cast<float>(w2 * inv_area);
-      const float z = b0 * z0 + b1 * z1 + b2 * z2;
-      const std::size_t k = static_cast<std::size_t>(py) * static_cast<std::size_t>(sc.w) + static_cast<std::size_t>(px);
-      if (z < buf.depth[k]) {
-        buf.depth[k] = z;
-        buf.color[k] = pack(b0 * c0[0] + b1 * c1[0] + b2 * c2[0], b0 * c0[1] + b1 * c1[1] + b2 * c2[1],
-                            b0 * c0[2] + b1 * c1[2] + b2 * c2[2]);
+    const std::int64_t Y = static_cast<std::int64_t>(py) * kOne + kHalf;
+    std::int64_t lo = tr.xa, hi = tr.xb;
+    std::int64_t row[3];
+    for (int i = 0; i < 3; ++i) {
+      row[i] = tr.b[i] * Y + tr.c[i];
+      const std::int64_t r = row[i] + tr.bias[i];  // inside: a X + r >= 0 with X = px * kOne + kHalf
+      if (tr.a[i] == 0) {
+        if (r < 0) lo = hi + 1;
+      } else if (tr.a[i] > 0) {
+        lo = std::max(lo, ceil_div(-r - kHalf * tr.a[i], kOne * tr.a[i]));
+      } else {
+        hi = std::min(hi, floor_div(-r - kHalf * tr.a[i], kOne * tr.a[i]));
       }
     }
+    if (lo > hi) continue;
+    const std::int64_t X = lo * kOne + kHalf;
+    std::int64_t w0 = tr.a[0] * X + row[0], w1 = tr.a[1] * X + row[1], w2 = tr.a[2] * X + row[2];
+    const std::int64_t d0 = tr.a[0] * kOne, d1 = tr.a[1] * kOne, d2 = tr.a[2] * kOne;
+    std::size_t k = static_cast<std::size_t>(py) * static_cast<std::size_t>(sc.w) + static_cast<std::size_t>(lo);
+    for (std::int64_t px = lo; px <= hi; ++px, ++k, w0 += d0, w1 += d1, w2 += d2) shade_sample(sc, tr, w0, w1, w2, k, buf);
   }
+}
+
+// Plain twin: every sample of the bounding box, edge functions evaluated directly.
+void raster_box(const Scene& sc, const Tri& tr, Buffers& buf) {
+  for (int py = tr.ya; py <= tr.yb; ++py)
+    for (int px = tr.xa; px <= tr.xb; ++px) {
+      const std::int64_t X = static_cast<std::int64_t>(px) * kOne + kHalf, Y = static_cast<std::int64_t>(py) * kOne + kHalf;
+      std::int64_t w[3];
+      bool inside = true;
+      for (int i = 0; i < 3; ++i) {
+        w[i] = tr.a[i] * X + tr.b[i] * Y + tr.c[i];
+        inside = inside && w[i] + tr.bias[i] >= 0;
+      }
+      if (inside)
+        shade_sample(sc, tr, w[0], w[1], w[2], static_cast<std::size_t>(py) * static_cast<std::size_t>(sc.w) + static_cast<std::size_t>(px), buf);
+    }
 }
 
 // Box filter of the supersampled buffers into straight-alpha RGBA for output rows [r0, r1).
@@ -281,22 +357,21 @@ Image render(const Context& ctx, std::span<const RenderItem> items, const Camera
   const Scene sc = build_scene(items, camera, o);
   Buffers buf = new_buffers(sc);
   const std::size_t nt = sc.tris.size() / 3;
-  // Per-triangle row range, so each band skips the triangles it cannot touch.
-  std::vector<std::int32_t> ylo(nt), yhi(nt);
+  std::vector<Tri> tris;
+  tris.reserve(nt);
   for (std::size_t t = 0; t < nt; ++t) {
-    const double a = sc.y[static_cast<std::size_t>(sc.tris[3 * t])], b = sc.y[static_cast<std::size_t>(sc.tris[3 * t + 1])],
-                 c = sc.y[static_cast<std::size_t>(sc.tris[3 * t + 2])];
-    const double lo = std::min({a, b, c}), hi = std::max({a, b, c});
-    ylo[t] = std::isfinite(lo) ? static_cast<std::int32_t>(std::clamp(std::floor(lo - 0.5), -1.0, 1e6)) : 1;
-    yhi[t] = std::isfinite(hi) ? static_cast<std::int32_t>(std::clamp(std::ceil(hi - 0.5), -1.0, 1e6)) : 0;
+    Tri tr;
+    if (setup_triangle(sc, t, tr)) tris.push_back(tr);
   }
+  // Horizontal bands of samples in parallel; each band draws the part of every triangle it
+  // holds, in triangle order, so the result does not depend on the number of threads.
   const int bands = std::max(1, std::min(sc.h, ctx.threads() * 8));
   ctx.pool().parallel_for(bands, [&](std::int64_t b0, std::int64_t b1) {
     for (std::int64_t b = b0; b < b1; ++b) {
       const int row0 = static_cast<int>(static_cast<std::int64_t>(sc.h) * b / bands);
       const int row1 = static_cast<int>(static_cast<std::int64_t>(sc.h) * (b + 1) / bands);
-      for (std::size_t t = 0; t < nt; ++t)
-        if (yhi[t] >= row0 && ylo[t] < row1) shade_triangle<true>(sc, t, row0, row1, buf);
+      for (const Tri& tr : tris)
+        if (tr.yb >= row0 && tr.ya < row1) raster_spans(sc, tr, row0, row1, buf);
     }
   });
   Image img = new_image(o);
@@ -310,7 +385,10 @@ namespace reference {
 Image render(std::span<const RenderItem> items, const Camera& camera, const RenderOptions& o) {
   const Scene sc = build_scene(items, camera, o);
   Buffers buf = new_buffers(sc);
-  for (std::size_t t = 0; t < sc.tris.size() / 3; ++t) shade_triangle<false>(sc, t, 0, sc.h, buf);
+  for (std::size_t t = 0; t < sc.tris.size() / 3; ++t) {
+    Tri tr;
+    if (setup_triangle(sc, t, tr)) raster_box(sc, tr, buf);
+  }
   Image img = new_image(o);
   resolve_rows(sc, buf, o.supersample, 0, o.height, img);
   return img;

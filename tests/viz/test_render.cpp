@@ -80,7 +80,8 @@ class RenderGeometry : public ::testing::Test {
     }
     for (int hi = 0; hi < 2; ++hi)
       if (!colors[static_cast<std::size_t>(hi)].empty())
-        items.push_back({&surf_.hemi[hi].mesh, normals[static_cast<std::size_t>(hi)], colors[static_cast<std::size_t>(hi)]});
+        items.push_back({&surf_.hemi[hi].mesh, normals[static_cast<std::size_t>(hi)], colors[static_cast<std::size_t>(hi)],
+                         closed_mesh_winding(surf_.hemi[hi].mesh)});
     RenderOptions ro;
     ro.width = w;
     ro.height = h;
@@ -179,7 +180,9 @@ TEST(Render, MatchesReferenceTwinOnOddSizesAndThreads) {
   std::vector<Rgb> colors;
   for (std::size_t i = 0; i < m.vertices.size(); i += 3)
     colors.push_back({0.5f + m.vertices[i] / 80, 0.5f + m.vertices[i + 1] / 80, 0.5f + m.vertices[i + 2] / 80});
-  const RenderItem item{&m, normals, colors};
+  EXPECT_EQ(closed_mesh_winding(m), 1);
+  for (int winding : {0, 1}) {
+  const RenderItem item{&m, normals, colors, winding};
   for (auto [w, h] : std::vector<std::pair<int, int>>{{1, 1}, {3, 5}, {17, 13}, {101, 77}, {64, 200}}) {
     for (int ss : {1, 2, 3}) {
       RenderOptions o;
@@ -191,10 +194,28 @@ TEST(Render, MatchesReferenceTwinOnOddSizesAndThreads) {
       for (int threads : {1, 2, 3}) {
         const Context ctx(threads);
         const Image got = render(ctx, std::span(&item, 1), cam, o);
-        ASSERT_EQ(got.rgba, ref.rgba) << w << "x" << h << " ss=" << ss << " threads=" << threads;
+        ASSERT_EQ(got.rgba, ref.rgba) << w << "x" << h << " ss=" << ss << " threads=" << threads << " winding=" << winding;
       }
     }
   }
+  }
+  // Culling hidden faces changes nothing visible on a closed mesh.
+  RenderOptions o;
+  o.width = 90;
+  o.height = 70;
+  const Context ctx(2);
+  const Camera cam = camera_for(View::Anterior, HemiSet::Both);
+  const RenderItem all{&m, normals, colors, 0}, front{&m, normals, colors, 1};
+  EXPECT_EQ(render(ctx, std::span(&all, 1), cam, o).rgba, render(ctx, std::span(&front, 1), cam, o).rgba);
+}
+
+TEST(Mesh, ClosedWinding) {
+  Mesh m = make_icosphere(1);
+  EXPECT_EQ(closed_mesh_winding(m), 1);
+  for (std::size_t t = 0; t < m.faces.size(); t += 3) std::swap(m.faces[t + 1], m.faces[t + 2]);
+  EXPECT_EQ(closed_mesh_winding(m), -1);
+  m.faces.resize(m.faces.size() - 3);  // a hole
+  EXPECT_EQ(closed_mesh_winding(m), 0);
 }
 
 TEST(Render, FitsAndRejectsBadInput) {

@@ -25,6 +25,11 @@ void validate_mesh(const Mesh& mesh, std::string_view what);
 // A vertex on no face (or on degenerate faces only) gets (0, 0, 0).
 std::vector<float> vertex_normals(const Mesh& mesh);
 
+// +1 when the mesh is closed (every edge shared by exactly two faces, in opposite directions)
+// with its faces wound counter-clockwise seen from outside, -1 when closed and wound the other
+// way, 0 when open, non-manifold or flat.
+int closed_mesh_winding(const Mesh& mesh);
+
 struct Bounds {
   std::array<float, 3> lo{}, hi{};
 };

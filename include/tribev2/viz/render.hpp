@@ -41,6 +41,9 @@ struct RenderItem {
   const Mesh* mesh = nullptr;
   std::span<const float> normals;  // n_vertices x 3
   std::span<const Rgb> colors;     // n_vertices
+  // closed_mesh_winding(*mesh): +1/-1 lets the renderer skip the faces turned away from the
+  // viewer (they are hidden on a closed surface); 0 draws every face.
+  int winding = 0;
 };
 
 struct RenderOptions {
