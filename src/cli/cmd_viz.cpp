@@ -165,7 +165,7 @@ std::span<const float> row_span(const Tensor& rows, std::int64_t r) {
 }
 
 struct PlotArgs {
-  std::string input, out, rows, segments, stat = "auto";
+  std::string input, out, rows, segments, stat = "auto", default_set;
   std::vector<std::string> rgb;
   std::vector<std::string> rgb_labels{"Text", "Audio", "Video"};
   double rgb_percentile = 95;
@@ -175,8 +175,16 @@ struct PlotArgs {
 
 void run_plot(const GlobalOptions& g, const PlotArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
-  viz::FigureOptions o = figure_options(a.fig);
   const Context ctx = g.make_context();
+  if (!a.default_set.empty()) {
+    TRIBEV2_CHECK(!a.input.empty(), "--default-set needs a predictions .npy");
+    const Tensor rows = load_rows(a.input);
+    const auto times = row_times_for(g, a.input, a.segments, rows.dim(0));
+    for (const auto& f : viz::write_default_figures(ctx, rows, times, a.default_set, a.fig.mesh_dir)) log(g, "wrote " + f.string());
+    return;
+  }
+  TRIBEV2_CHECK(!a.out.empty(), "plot: --out FILE (.png, .svg or .pdf) is required");
+  viz::FigureOptions o = figure_options(a.fig);
   if (!a.rgb.empty()) {
     TRIBEV2_CHECK(a.rgb.size() == 3, "--rgb expects three files (red, green, blue), got ", a.rgb.size());
     TRIBEV2_CHECK(a.rgb_labels.size() == 3, "--rgb-labels expects three names, got ", a.rgb_labels.size());
@@ -266,7 +274,8 @@ void register_viz(CLI::App& app, GlobalOptions& g) {
     auto a = std::make_shared<PlotArgs>();
     auto* cmd = app.add_subcommand("plot", "Render brain maps on fsaverage5 (PNG, SVG or PDF)");
     cmd->add_option("input", a->input, "Predictions .npy [n_rows, 20484] (left then right hemisphere)");
-    cmd->add_option("--out,-o", a->out, "Output figure: .png, .svg or .pdf")->required();
+    cmd->add_option("--out,-o", a->out, "Output figure: .png, .svg or .pdf");
+    cmd->add_option("--default-set", a->default_set, "Instead: write the default figure set (as `predict --plot`) into this folder");
     cmd->add_option("--rows", a->rows, "Rows to draw as a mosaic with time labels: 0,10,20 or 0:100:10 (end exclusive)");
     cmd->add_option("--stat", a->stat, "auto (rows when --rows is given or there is one row, else mean) | rows | mean | std")->capture_default_str();
     cmd->add_option("--segments", a->segments, "segments.json for the time labels (default: the one next to the input)");

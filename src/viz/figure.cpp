@@ -211,9 +211,17 @@ struct BrainFigure::Impl {
       fig_w = static_cast<int>(std::ceil(2 * pad + pcols * panel_w + cbar_w));
       fig_h = static_cast<int>(std::ceil(2 * pad + title_h + legend_h + prows * panel_h + block_rows * label_h));
     }
-    TRIBEV2_CHECK(static_cast<double>(fig_w) * fig_h <= 400e6, "figure of ", fig_w, "x", fig_h, " pixels is too large");
     left = pad;
     top = pad + title_h;
+    if (!o.size_in) {
+      // Widen an automatic figure so that the title (and RGB legend), centred over the panels,
+      // fit inside it.
+      const double blocks_w = pcols * panel_w;
+      const double text_w = std::max(title_width(), rgb_mode ? legend_width() : 0.0);
+      left = std::max(pad, pad + (text_w - blocks_w) / 2);
+      fig_w = static_cast<int>(std::ceil(std::max(left + blocks_w + cbar_w + pad, left + blocks_w / 2 + text_w / 2 + pad)));
+    }
+    TRIBEV2_CHECK(static_cast<double>(fig_w) * fig_h <= 400e6, "figure of ", fig_w, "x", fig_h, " pixels is too large");
     // Geometry shared by every frame.
     float lo = INFINITY, hi = -INFINITY;
     for (const auto& h : surf.hemi)
@@ -231,6 +239,23 @@ struct BrainFigure::Impl {
       const auto items = items_for(p.hemi, background);
       scale = std::min(scale, fit_scale(items, camera_for(p.view, p.hemi), panel_w, panel_h, 0.03f));
     }
+  }
+
+  // Text widths (pixels) measured on a scratch surface, for the automatic layout.
+  double measure(const std::string& s, double pt, bool bold) const {
+    if (s.empty()) return 0;
+    auto scratch = wrap(cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1));
+    auto cr = wrap(cairo_create(scratch.get()));
+    set_font(cr.get(), pt, bold);
+    cairo_text_extents_t e;
+    cairo_text_extents(cr.get(), s.c_str(), &e);
+    return e.x_advance;
+  }
+  double title_width() const { return measure(o.title, kTitlePt, true); }
+  double legend_width() const {
+    double total = 0;
+    for (const auto& l : o.rgb_labels) total += 14 * k + measure(l, kLabelPt, false) + 12 * k;
+    return total;
   }
 
   std::vector<RenderItem> items_for(HemiSet hs, const HemiColors& colors) const {
@@ -360,14 +385,9 @@ struct BrainFigure::Impl {
   void draw_rgb_legend(cairo_t* cr) const {
     set_font(cr, kLabelPt);
     const Rgb colors[3] = {{1, 0, 0}, {0, 0.8f, 0}, {0, 0, 1}};
-    double total = 0;
+    const double total = legend_width();
     std::vector<double> widths;
-    for (const auto& l : o.rgb_labels) {
-      cairo_text_extents_t e;
-      cairo_text_extents(cr, l.c_str(), &e);
-      widths.push_back(e.x_advance);
-      total += 14 * k + e.x_advance + 12 * k;
-    }
+    for (const auto& l : o.rgb_labels) widths.push_back(measure(l, kLabelPt, false));
     const double blocks_w = block_cols * grid.columns * panel_w;
     double x = left + (blocks_w - total) / 2;
     const double y = fig_h - kPadPt * k - legend_h / 2;

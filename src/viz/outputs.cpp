@@ -164,7 +164,7 @@ std::vector<fs::path> write_default_figures(const Context& ctx, const Tensor& pr
   std::vector<fs::path> written;
 
   FigureOptions base;  // 4 panels, half-inflated, nilearn colours
-  base.dpi = 120;
+  base.dpi = 100;
   const auto mean = row_mean(rows);
   {
     FigureOptions o = base;
