@@ -175,6 +175,7 @@ struct BrainFigure::Impl {
   HemiColors background;
   int winding[2] = {0, 0};
   float scale = 1;           // common pixels per millimetre of all panels
+  mutable RenderScratch scratch;  // sample buffers reused by every panel and frame
   std::optional<ColorLimits> limits;
 
   Impl(const Context& c, const BrainSurface& s, FigureOptions opt, int blocks, bool with_labels, bool rgb)
@@ -244,8 +245,8 @@ struct BrainFigure::Impl {
   // Text widths (pixels) measured on a scratch surface, for the automatic layout.
   double measure(const std::string& s, double pt, bool bold) const {
     if (s.empty()) return 0;
-    auto scratch = wrap(cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1));
-    auto cr = wrap(cairo_create(scratch.get()));
+    auto probe = wrap(cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1));
+    auto cr = wrap(cairo_create(probe.get()));
     set_font(cr.get(), pt, bold);
     cairo_text_extents_t e;
     cairo_text_extents(cr.get(), s.c_str(), &e);
@@ -304,7 +305,7 @@ struct BrainFigure::Impl {
     for (std::size_t i = 0; i < grid.panels.size(); ++i) {
       const auto& p = grid.panels[i];
       const auto items = items_for(p.hemi, per_panel ? per_panel[i] : colors);
-      const Image img = render(ctx, items, camera_for(p.view, p.hemi), ro);
+      const Image img = render(ctx, items, camera_for(p.view, p.hemi), ro, &scratch);
       const int pc = static_cast<int>(i) % grid.columns, pr = static_cast<int>(i) / grid.columns;
       draw_image(cr, img, r.x + pc * panel_w, r.y + pr * panel_h);
     }

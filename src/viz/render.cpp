@@ -97,8 +97,11 @@ Scene build_scene(std::span<const RenderItem> items, const Camera& camera, const
   sc.z.resize(nv);
   sc.rgb.resize(3 * nv);
   sc.tris.reserve(3 * nt);
+  // Out-of-range (or non-finite) positions land beyond kMaxFixed: their triangles are skipped.
   auto to_fixed = [](double v) {
-    return static_cast<std::int64_t>(std::llround(std::clamp(v * kOne, -4.0 * kMaxFixed, 4.0 * kMaxFixed)));
+    const double f = v * kOne;
+    if (!std::isfinite(f)) return 4 * kMaxFixed;
+    return static_cast<std::int64_t>(std::llround(std::clamp(f, -4.0 * kMaxFixed, 4.0 * kMaxFixed)));
   };
   std::size_t base = 0;
   for (const auto& it : items) {
@@ -185,34 +188,48 @@ bool setup_triangle(const Scene& sc, std::size_t t, Tri& tr) {
   return tr.xa <= tr.xb && tr.ya <= tr.yb;
 }
 
-struct Buffers {
-  std::vector<float> depth;         // +inf where empty
-  std::vector<std::uint32_t> color;
-};
+using Buffers = RenderScratch;  // depth: +inf where empty; color: valid where depth is finite
 
 inline std::uint32_t pack(float r, float g, float b) {
   auto q = [](float v) { return static_cast<std::uint32_t>(std::clamp(v, 0.0f, 1.0f) * 255.0f + 0.5f); };
   return q(r) | (q(g) << 8) | (q(b) << 16);
 }
 
+// Per-triangle values the samples interpolate, copied out of the scene once per triangle (the
+// compiler cannot keep them in registers across stores to the buffers, which might alias them).
+struct TriShade {
+  float inv_area;
+  float z[3];
+  float c[3][3];
+};
+
+TriShade shade_setup(const Scene& sc, const Tri& tr) {
+  TriShade t;
+  t.inv_area = tr.inv_area;
+  for (int k = 0; k < 3; ++k) {
+    const auto i = static_cast<std::size_t>(tr.v[k]);
+    t.z[k] = sc.z[i];
+    for (int ch = 0; ch < 3; ++ch) t.c[k][ch] = sc.rgb[3 * i + static_cast<std::size_t>(ch)];
+  }
+  return t;
+}
+
 // Depth test and colour of one covered sample; w are the exact (unbiased) edge values.
-inline void shade_sample(const Scene& sc, const Tri& tr, std::int64_t w0, std::int64_t w1, std::int64_t w2, std::size_t k,
-                         Buffers& buf) {
-  const float b0 = static_cast<float>(w0) * tr.inv_area, b1 = static_cast<float>(w1) * tr.inv_area,
-              b2 = static_cast<float>(w2) * tr.inv_area;
-  const auto i0 = static_cast<std::size_t>(tr.v[0]), i1 = static_cast<std::size_t>(tr.v[1]), i2 = static_cast<std::size_t>(tr.v[2]);
-  const float z = b0 * sc.z[i0] + b1 * sc.z[i1] + b2 * sc.z[i2];
-  if (!(z < buf.depth[k])) return;
-  buf.depth[k] = z;
-  const float* c0 = &sc.rgb[3 * i0];
-  const float* c1 = &sc.rgb[3 * i1];
-  const float* c2 = &sc.rgb[3 * i2];
-  buf.color[k] = pack(b0 * c0[0] + b1 * c1[0] + b2 * c2[0], b0 * c0[1] + b1 * c1[1] + b2 * c2[1], b0 * c0[2] + b1 * c1[2] + b2 * c2[2]);
+inline void shade_sample(const TriShade& t, std::int64_t w0, std::int64_t w1, std::int64_t w2, float* depth,
+                         std::uint32_t* color) {
+  const float b0 = static_cast<float>(w0) * t.inv_area, b1 = static_cast<float>(w1) * t.inv_area,
+              b2 = static_cast<float>(w2) * t.inv_area;
+  const float z = b0 * t.z[0] + b1 * t.z[1] + b2 * t.z[2];
+  if (!(z < *depth)) return;
+  *depth = z;
+  *color = pack(b0 * t.c[0][0] + b1 * t.c[1][0] + b2 * t.c[2][0], b0 * t.c[0][1] + b1 * t.c[1][1] + b2 * t.c[2][1],
+                b0 * t.c[0][2] + b1 * t.c[1][2] + b2 * t.c[2][2]);
 }
 
 // Optimised rasteriser: per row, the span of inside samples is solved exactly from the three
 // edge functions, then walked with integer increments.
 void raster_spans(const Scene& sc, const Tri& tr, int row0, int row1, Buffers& buf) {
+  const TriShade ts = shade_setup(sc, tr);
   const int ya = std::max(tr.ya, row0), yb = std::min(tr.yb, row1 - 1);
   for (int py = ya; py <= yb; ++py) {
     const std::int64_t Y = static_cast<std::int64_t>(py) * kOne + kHalf;
@@ -233,13 +250,17 @@ void raster_spans(const Scene& sc, const Tri& tr, int row0, int row1, Buffers& b
     const std::int64_t X = lo * kOne + kHalf;
     std::int64_t w0 = tr.a[0] * X + row[0], w1 = tr.a[1] * X + row[1], w2 = tr.a[2] * X + row[2];
     const std::int64_t d0 = tr.a[0] * kOne, d1 = tr.a[1] * kOne, d2 = tr.a[2] * kOne;
-    std::size_t k = static_cast<std::size_t>(py) * static_cast<std::size_t>(sc.w) + static_cast<std::size_t>(lo);
-    for (std::int64_t px = lo; px <= hi; ++px, ++k, w0 += d0, w1 += d1, w2 += d2) shade_sample(sc, tr, w0, w1, w2, k, buf);
+    const std::size_t k = static_cast<std::size_t>(py) * static_cast<std::size_t>(sc.w) + static_cast<std::size_t>(lo);
+    float* depth = buf.depth.data() + k;
+    std::uint32_t* color = buf.color.data() + k;
+    for (std::int64_t px = lo; px <= hi; ++px, ++depth, ++color, w0 += d0, w1 += d1, w2 += d2)
+      shade_sample(ts, w0, w1, w2, depth, color);
   }
 }
 
 // Plain twin: every sample of the bounding box, edge functions evaluated directly.
 void raster_box(const Scene& sc, const Tri& tr, Buffers& buf) {
+  const TriShade ts = shade_setup(sc, tr);
   for (int py = tr.ya; py <= tr.yb; ++py)
     for (int px = tr.xa; px <= tr.xb; ++px) {
       const std::int64_t X = static_cast<std::int64_t>(px) * kOne + kHalf, Y = static_cast<std::int64_t>(py) * kOne + kHalf;
@@ -249,8 +270,8 @@ void raster_box(const Scene& sc, const Tri& tr, Buffers& buf) {
         w[i] = tr.a[i] * X + tr.b[i] * Y + tr.c[i];
         inside = inside && w[i] + tr.bias[i] >= 0;
       }
-      if (inside)
-        shade_sample(sc, tr, w[0], w[1], w[2], static_cast<std::size_t>(py) * static_cast<std::size_t>(sc.w) + static_cast<std::size_t>(px), buf);
+      const std::size_t k = static_cast<std::size_t>(py) * static_cast<std::size_t>(sc.w) + static_cast<std::size_t>(px);
+      if (inside) shade_sample(ts, w[0], w[1], w[2], &buf.depth[k], &buf.color[k]);
     }
 }
 
@@ -353,9 +374,16 @@ float fit_scale(std::span<const RenderItem> items, const Camera& camera, int wid
   return std::min(static_cast<float>(width) * keep / wr, static_cast<float>(height) * keep / hu);
 }
 
-Image render(const Context& ctx, std::span<const RenderItem> items, const Camera& camera, const RenderOptions& o) {
+Image render(const Context& ctx, std::span<const RenderItem> items, const Camera& camera, const RenderOptions& o,
+             RenderScratch* scratch) {
   const Scene sc = build_scene(items, camera, o);
-  Buffers buf = new_buffers(sc);
+  RenderScratch local;
+  Buffers& buf = scratch ? *scratch : local;
+  const std::size_t n_samples = static_cast<std::size_t>(sc.w) * static_cast<std::size_t>(sc.h);
+  if (buf.depth.size() < n_samples) {
+    buf.depth.resize(n_samples);
+    buf.color.resize(n_samples);
+  }
   const std::size_t nt = sc.tris.size() / 3;
   std::vector<Tri> tris;
   tris.reserve(nt);
@@ -370,6 +398,8 @@ Image render(const Context& ctx, std::span<const RenderItem> items, const Camera
     for (std::int64_t b = b0; b < b1; ++b) {
       const int row0 = static_cast<int>(static_cast<std::int64_t>(sc.h) * b / bands);
       const int row1 = static_cast<int>(static_cast<std::int64_t>(sc.h) * (b + 1) / bands);
+      std::fill(buf.depth.begin() + static_cast<std::ptrdiff_t>(row0) * sc.w, buf.depth.begin() + static_cast<std::ptrdiff_t>(row1) * sc.w,
+                std::numeric_limits<float>::infinity());
       for (const Tri& tr : tris)
         if (tr.yb >= row0 && tr.ya < row1) raster_spans(sc, tr, row0, row1, buf);
     }

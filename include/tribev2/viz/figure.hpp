@@ -81,6 +81,7 @@ struct RgbFrame {
 
 // A figure layout bound to a surface: computes sizes, cameras and the common scale once, then
 // draws any number of frames with the same geometry (the movie draws one frame per video frame).
+// The context and the surface must outlive the figure.
 class BrainFigure {
  public:
   // `frame_labels`: keep room for a label under each block. `rgb`: the figure draws RGB maps
