@@ -120,7 +120,7 @@ Annotation parse_freesurfer_annot(std::span<const std::byte> bytes, std::string_
   const std::int32_t has_ctab = r.i32();
   if (has_ctab != 1) fail(what, ": no colour table (tag ", has_ctab, "); annotations without one are not supported");
   Annotation a;
-  std::map<std::int32_t, std::int32_t> index_of_value;  // annotation value (r + g*256 + b*65536) -> entry
+  std::map<std::int64_t, std::int32_t> index_of_value;  // annotation value (r + g*256 + b*65536) -> entry
   auto read_string = [&](std::string_view field) {
     const std::int32_t len = r.i32();
     if (len < 0 || static_cast<std::size_t>(len) > r.remaining())
@@ -132,7 +132,8 @@ Annotation parse_freesurfer_annot(std::span<const std::byte> bytes, std::string_
   auto add_entry = [&](std::string entry_name) {
     std::array<std::int32_t, 4> c{};
     for (auto& v : c) v = r.i32();
-    const std::int32_t value = c[0] + c[1] * 256 + c[2] * 65536;
+    // In 64 bits: corrupt colour components must not overflow.
+    const std::int64_t value = std::int64_t{c[0]} + std::int64_t{c[1]} * 256 + std::int64_t{c[2]} * 65536;
     index_of_value.emplace(value, static_cast<std::int32_t>(a.names.size()));
     a.names.push_back(std::move(entry_name));
     a.colors.push_back(c);

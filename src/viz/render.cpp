@@ -191,7 +191,8 @@ bool setup_triangle(const Scene& sc, std::size_t t, Tri& tr) {
 using Buffers = RenderScratch;  // depth: +inf where empty; color: valid where depth is finite
 
 inline std::uint32_t pack(float r, float g, float b) {
-  auto q = [](float v) { return static_cast<std::uint32_t>(std::clamp(v, 0.0f, 1.0f) * 255.0f + 0.5f); };
+  // NaN maps to 0 (comparisons with NaN are false).
+  auto q = [](float v) { return static_cast<std::uint32_t>((v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f) * 255.0f + 0.5f); };
   return q(r) | (q(g) << 8) | (q(b) << 16);
 }
 
