@@ -284,7 +284,10 @@ void register_viz(CLI::App& app, GlobalOptions& g) {
     cmd->add_option("--rgb-percentile", a->rgb_percentile, "Upper normalisation percentile of the RGB map (upstream: 95)")->capture_default_str();
     cmd->add_option("--rgb-norm", a->rgb_norm, "Normalise the RGB map per drawn hemisphere (upstream) or over both")->capture_default_str();
     add_figure_options(cmd, a->fig);
-    cmd->callback([a, &g] { run_plot(g, *a); });
+    cmd->callback([a, &g] {
+      run_plot(g, *a);
+      viz::release_font_caches();  // the process ends next: leave no font caches for leak checkers
+    });
   }
   {
     auto a = std::make_shared<MovieArgs>();
@@ -300,7 +303,10 @@ void register_viz(CLI::App& app, GlobalOptions& g) {
     cmd->add_option("--encoder", a->encoder, "auto (libx264 H.264, else MPEG-4) | libx264 | mpeg4")->capture_default_str();
     cmd->add_option("--crf", a->crf, "H.264 quality: 0 (lossless) to 51 (upstream: 18)")->capture_default_str();
     add_figure_options(cmd, a->fig);
-    cmd->callback([a, &g] { run_movie(g, *a); });
+    cmd->callback([a, &g] {
+      run_movie(g, *a);
+      viz::release_font_caches();
+    });
   }
   {
     auto dir = std::make_shared<std::string>();

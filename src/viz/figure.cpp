@@ -3,6 +3,7 @@
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -147,6 +148,11 @@ OutputFormat output_format_for(const fs::path& path) {
   if (ext == ".svg") return OutputFormat::Svg;
   if (ext == ".pdf") return OutputFormat::Pdf;
   fail(path.string(), ": unknown figure format '", ext, "' (use .png, .svg or .pdf)");
+}
+
+void release_font_caches() {
+  cairo_debug_reset_static_data();
+  FcFini();
 }
 
 std::string time_label(double seconds) {

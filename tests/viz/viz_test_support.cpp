@@ -11,6 +11,7 @@
 
 #include "support/test_support.hpp"
 #include "tribev2/core/error.hpp"
+#include "tribev2/viz/figure.hpp"
 #include "tribev2/viz/gifti.hpp"
 
 namespace tribev2::viz::vtest {
@@ -125,3 +126,13 @@ PyResult run_python(const std::string& script) {
 bool have_nibabel() { return run_python("import nibabel, numpy\n").code == 0; }
 
 }  // namespace tribev2::viz::vtest
+
+namespace {
+// Frees the font caches at the end of the test program (for LeakSanitizer).
+class FontCacheCleanup : public ::testing::Environment {
+ public:
+  void TearDown() override { tribev2::viz::release_font_caches(); }
+};
+// gtest takes ownership of the environment (its documented idiom needs a heap object).
+const auto* const kFontCacheCleanup = ::testing::AddGlobalTestEnvironment(new FontCacheCleanup);
+}  // namespace
