@@ -229,7 +229,7 @@ void run_plot(const GlobalOptions& g, const PlotArgs& a) {
 }
 
 struct MovieArgs {
-  std::string input, out = "brain.mp4", rows, segments, encoder = "auto";
+  std::string input, out = "brain.mp4", rows, segments, encoder = "auto", preset = "medium";
   double fps = 1;
   int frames_per_row = 1, crf = 18;
   FigureArgs fig;
@@ -243,6 +243,7 @@ void run_movie(const GlobalOptions& g, const MovieArgs& a) {
   mo.frames_per_row = a.frames_per_row;
   mo.crf = a.crf;
   mo.encoder = a.encoder;
+  mo.preset = a.preset;
   const Context ctx = g.make_context();
   const Tensor all = load_rows(a.input);
   const std::int64_t n = all.dim(0);
@@ -302,6 +303,7 @@ void register_viz(CLI::App& app, GlobalOptions& g) {
     cmd->add_option("--segments", a->segments, "segments.json for the time labels (default: the one next to the input)");
     cmd->add_option("--encoder", a->encoder, "auto (libx264 H.264, else MPEG-4) | libx264 | mpeg4")->capture_default_str();
     cmd->add_option("--crf", a->crf, "H.264 quality: 0 (lossless) to 51 (upstream: 18)")->capture_default_str();
+    cmd->add_option("--preset", a->preset, "libx264 preset: ultrafast ... veryslow (faster = larger files)")->capture_default_str();
     add_figure_options(cmd, a->fig);
     cmd->callback([a, &g] {
       run_movie(g, *a);

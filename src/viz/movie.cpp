@@ -13,6 +13,7 @@ extern "C" {
 #include <bit>
 #include <cmath>
 #include <random>
+#include <string_view>
 
 #include "tribev2/core/error.hpp"
 
@@ -72,7 +73,7 @@ struct Mp4Writer::Impl {
 };
 
 Mp4Writer::Mp4Writer(const fs::path& path, int width, int height, double fps, const std::string& encoder, int crf,
-                     int threads)
+                     int threads, const std::string& preset)
     : impl_(std::make_unique<Impl>()) {
   auto& m = *impl_;
   TRIBEV2_CHECK(width > 0 && height > 0 && width % 2 == 0 && height % 2 == 0, path.string(),
@@ -112,7 +113,12 @@ Mp4Writer::Mp4Writer(const fs::path& path, int width, int height, double fps, co
   m.enc->thread_count = std::max(0, threads);
   if (m.encoder == "libx264") {
     av_opt_set(m.enc->priv_data, "crf", std::to_string(crf).c_str(), 0);
-    av_opt_set(m.enc->priv_data, "preset", "medium", 0);
+    // libx264 only rejects a bad preset when the encoder opens, with a bare "Invalid argument".
+    static constexpr std::string_view kPresets[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
+                                                    "medium",    "slow",      "slower",   "veryslow", "placebo"};
+    if (std::find(std::begin(kPresets), std::end(kPresets), preset) == std::end(kPresets))
+      fail("unknown libx264 preset '", preset, "' (ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow)");
+    av_opt_set(m.enc->priv_data, "preset", preset.c_str(), 0);
   } else {
     m.enc->flags |= AV_CODEC_FLAG_QSCALE;
     m.enc->global_quality = FF_QP2LAMBDA * 3;
@@ -184,7 +190,7 @@ std::string write_movie(const Context& ctx, const BrainSurface& surface, std::sp
   fig.set_limits(compute_limits(rows, o.figure.limits));
   const int w = fig.pixel_width(), h = fig.pixel_height();
   const int vw = w + (w & 1), vh = h + (h & 1);  // yuv420p needs even sizes: pad with white
-  Mp4Writer writer(out, vw, vh, o.fps, o.encoder, o.crf, ctx.threads());
+  Mp4Writer writer(out, vw, vh, o.fps, o.encoder, o.crf, ctx.threads(), o.preset);
   if (o.encoder == "auto" && writer.encoder() != "libx264" && o.log)
     o.log("warning: this FFmpeg has no libx264 encoder; writing MPEG-4 Part 2 video instead of H.264");
   const int stride = 4 * w, vstride = 4 * vw;

@@ -180,6 +180,11 @@ TEST_F(Figures, MovieHasEveryFrame) {
     if (e.path().extension() == ".mp4") ++n_files;
   EXPECT_EQ(n_files, 1);
   EXPECT_THROW_MSG(write_movie(ctx_, surf_, rows, 5, {}, mo, out), "values for 5 rows");
+  if (enc == "libx264") {
+    MovieOptions bad = mo;
+    bad.preset = "warp";
+    EXPECT_THROW_MSG(write_movie(ctx_, surf_, rows, 4, {}, bad, tmp_ / "x.mp4"), "unknown libx264 preset 'warp'");
+  }
   mo.encoder = "h265";
   EXPECT_THROW_MSG(write_movie(ctx_, surf_, rows, 4, {}, mo, tmp_ / "x.mp4"), "no video encoder 'h265'");
 }

@@ -20,6 +20,7 @@ struct MovieOptions {
   double fps = 1.0;               // video frames per second
   int frames_per_row = 1;         // > 1: linearly interpolated frames between rows
   int crf = 18;                   // libx264 quality (upstream uses 18)
+  std::string preset = "medium";  // libx264 speed/size trade-off (ultrafast ... veryslow)
   std::string encoder = "auto";   // auto | libx264 | mpeg4
   std::function<void(std::int64_t, std::int64_t)> progress;  // (frames done, total)
   std::function<void(const std::string&)> log;
@@ -35,7 +36,7 @@ std::string write_movie(const Context& ctx, const BrainSurface& surface, std::sp
 class Mp4Writer {
  public:
   Mp4Writer(const std::filesystem::path& path, int width, int height, double fps, const std::string& encoder, int crf,
-            int threads);
+            int threads, const std::string& preset = "medium");
   ~Mp4Writer();
   Mp4Writer(const Mp4Writer&) = delete;
   Mp4Writer& operator=(const Mp4Writer&) = delete;
