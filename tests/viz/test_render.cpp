@@ -28,8 +28,9 @@ Counts classify(const Image& img, int x0, int x1) {
       if (p[3] < 255) continue;
       ++c.drawn;
       const int r = p[0], g = p[1], b = p[2];
-      if (r > b + 30) ++c.red;
-      else if (b > r + 30) ++c.blue;
+      // Relative tests: shading darkens colours at grazing angles (down to the ambient 0.35).
+      if (r > b + 12 && 10 * r > 13 * b) ++c.red;
+      else if (b > r + 12 && 10 * b > 13 * r) ++c.blue;
       else if (std::abs(r - g) <= 3 && std::abs(g - b) <= 3) ++c.grey;
     }
   return c;
