@@ -18,6 +18,7 @@ BUILD_PKGS=(
   libtinyxml2-dev            # GIFTI XML
   libcairo2-dev fonts-dejavu-core  # figures (PNG/SVG/PDF) and their text
   libcurl4-openssl-dev       # fetch-mesh downloads
+  libssl-dev                 # SHA-256 of downloaded meshes (libcrypto EVP)
 )
 TEST_PKGS=(
   libgtest-dev libgmock-dev  # unit tests

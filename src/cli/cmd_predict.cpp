@@ -6,6 +6,7 @@
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/model/predict.hpp"
+#include "tribev2/viz/outputs.hpp"
 
 namespace tribev2::cli {
 
@@ -23,6 +24,7 @@ struct PredictArgs {
   std::string latents;
   bool emit_latents = false;
   bool allow_nonfinite = false;
+  std::string plot;  // folder for the default figure set (viz layer)
 };
 }  // namespace
 
@@ -41,8 +43,10 @@ void register_predict(CLI::App& app, GlobalOptions& g) {
   cmd->add_flag("--emit-latents", a->emit_latents, "Also write the encoder output [n_steps, hidden] at 2 Hz");
   cmd->add_option("--latents", a->latents, "Where to write the latents (default: latents.npy next to --output)");
   cmd->add_flag("--allow-nonfinite", a->allow_nonfinite, "Do not reject NaN/Inf features");
+  cmd->add_option("--plot", a->plot, "Also write the default figures + GIFTI time series into this folder (needs `tribev2 fetch-mesh`)");
   cmd->callback([a, &g] {
     const Context ctx = g.make_context();
+    if (!a->plot.empty()) viz::check_default_figures();  // fail before a long prediction
     const auto loaded = model_io::load_brain_model(a->model, g.load_options());
     std::optional<Shape> all_shape;
     std::map<std::string, Shape> mod_shape;
@@ -95,6 +99,11 @@ void register_predict(CLI::App& app, GlobalOptions& g) {
     }
     log(g, "wrote " + out.string() + " " + shape_str(p.preds.shape()) + " (" + std::to_string(p.rows.size()) +
                " rows of 1 TR from " + std::to_string(p.segments.size()) + " segment(s)) and " + seg_path.string());
+    if (!a->plot.empty()) {
+      std::vector<double> starts;
+      for (const auto& r : p.rows) starts.push_back(r.start);
+      for (const auto& f : viz::write_default_figures(ctx, p.preds, starts, a->plot)) log(g, "wrote " + f.string());
+    }
   });
 }
 
