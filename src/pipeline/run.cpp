@@ -373,10 +373,39 @@ void Runner::write_outputs() {
   const Tensor preds = io::read_npy(preds_entry_ / "preds.npy");
   std::vector<double> starts;
   for (const auto& r : prediction_meta_["rows"]) starts.push_back(r["start"].get<double>());
-  // The visualisation stage writes its own files atomically; an interrupt waits for each.
-  const auto files = stages_.brain_maps(preds, starts, out, o_.mesh_dir, obs_.bar("brain maps"));
+  // Cached like every stage: the files are made in the cache entry, then copied to `out`.
+  std::error_code ec;
+  const std::string key = cache_key({{"stage", "brain-maps"},
+                                     {"format", kPipelineFormat},
+                                     {"tribev2", tribev2_version()},
+                                     {"viz", stages_.viz_id},
+                                     {"predictions", preds_entry_.filename().string()},
+                                     {"mesh_dir", o_.mesh_dir.empty() ? std::string() : fs::absolute(o_.mesh_dir, ec).string()}});
+  std::string status = "cached";
+  auto dir = cache_.find("brain-maps", key);
+  if (!dir) {
+    status = "computed";
+    std::string note;
+    dir = cache_.store("brain-maps", key, json::object(), [&](const fs::path& dd) {
+      const auto files = stages_.brain_maps(ctx_, preds, starts, dd, o_.mesh_dir, obs_.bar("brain maps"), note);
+      json names = json::array();
+      for (const auto& f : files) names.push_back(fs::relative(f, dd).string());
+      io::write_text_file_atomic(dd / "brain_maps.json", json{{"files", names}, {"note", note}}.dump(1));
+    });
+  }
+  const json listing = json::parse(io::read_text_file(*dir / "brain_maps.json"));
+  std::vector<fs::path> files;
+  for (const auto& f : listing["files"]) {
+    const fs::path rel = f.get<std::string>();
+    io::write_file_atomic(out / rel, io::read_file(*dir / rel));
+    files.push_back(out / rel);
+  }
+  const std::string note = listing.value("note", "");
+  if (!note.empty()) notes_.push_back(note);
+  if (files.empty()) status = "skipped";
   result_.outputs.insert(result_.outputs.end(), files.begin(), files.end());
-  record({"brain maps", "computed", now_s() - tv, "", std::to_string(files.size()) + " files"});
+  record({"brain maps", status, now_s() - tv, key,
+          std::to_string(files.size()) + " files" + (note.empty() ? "" : "; " + note)});
 }
 
 RunResult Runner::run() {

@@ -1,7 +1,9 @@
 // The stages this build provides: THE place where the extractor and visualisation layers are
 // wired into `tribev2 run` (each id goes into the cache keys: bump it when results change).
+#include "tribev2/core/error.hpp"
 #include "tribev2/features/text/word_features.hpp"
 #include "tribev2/pipeline/stages.hpp"
+#include "tribev2/viz/outputs.hpp"
 
 namespace tribev2::pipeline {
 
@@ -17,7 +19,27 @@ Stages available_stages() {
   s.text_id = "llama-word-features/1";
   // s.audio_chunk_features = ...; s.audio_id = "...";  (w2v-BERT, issue "audio features")
   // s.video_chunk_features = ...; s.video_id = "...";  (V-JEPA2, issue "video features")
-  // s.brain_maps = ...;           s.viz_id = "...";    (GIFTI + figures, issue "visualisation")
+  // GIFTI time series always (they need no mesh); the default figures when the fsaverage5
+  // meshes are installed (tribev2 fetch-mesh), else a note saying how to get them.
+  s.brain_maps = [](const Context& ctx, const Tensor& preds, const std::vector<double>& starts,
+                    const std::filesystem::path& out, const std::filesystem::path& mesh_dir, const ProgressFn&,
+                    std::string& note) -> std::vector<std::filesystem::path> {
+    if (preds.ndim() != 2 || preds.dim(1) != 20484) {
+      note = "no GIFTI files or figures: the model has " + std::to_string(preds.dim(-1)) +
+             " outputs, not the 20,484 fsaverage5 vertices";
+      return {};
+    }
+    try {
+      viz::check_default_figures(mesh_dir.string());
+    } catch (const Error& e) {
+      note = std::string("figures skipped (") + e.what() + "); run `tribev2 fetch-mesh` or pass --mesh-dir";
+      viz::TimeSeriesOptions ts;
+      ts.row_times = starts;
+      return viz::write_time_series_gifti(preds, out, "preds", ts);
+    }
+    return viz::write_default_figures(ctx, preds, starts, out, mesh_dir.string());
+  };
+  s.viz_id = "viz-default-figures/1";
   return s;
 }
 

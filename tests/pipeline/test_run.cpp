@@ -20,7 +20,9 @@
 #include "support/test_support.hpp"
 #include "tribev2/features/timeline.hpp"
 #include "tribev2/io/npy.hpp"
+#include "tribev2/io/safetensors.hpp"
 #include "tribev2/model/predict.hpp"
+#include "tribev2/model/random_model.hpp"
 #include "tribev2/model_io/load.hpp"
 #include "tribev2/pipeline/build_events.hpp"
 #include "tribev2/pipeline/run.hpp"
@@ -140,7 +142,8 @@ TEST(Run, TextToBrainMapsEndToEndThenFromTheCache) {
   EXPECT_EQ(status["predict"], "computed");
   EXPECT_EQ(status["audio features"], "from-file");
   EXPECT_EQ(status["video features"], "skipped");
-  EXPECT_EQ(status["brain maps"], available_stages().brain_maps ? "computed" : "unavailable");
+  // The tiny model has 57 outputs, not fsaverage5's 20,484: no GIFTI or figures (said in run.json).
+  EXPECT_EQ(status["brain maps"], available_stages().brain_maps ? "skipped" : "unavailable");
   const std::string tsv = read_bytes(out / "events.tsv");
   std::size_t word_rows = 0;
   for (std::size_t pos = tsv.find("\nWord\t"); pos != std::string::npos; pos = tsv.find("\nWord\t", pos + 1)) ++word_rows;
@@ -319,4 +322,51 @@ TEST(Run, CtrlCLeavesNothingHalfWritten) {
   EXPECT_TRUE(fs::is_empty(out / "cache" / "tmp"));
   EXPECT_FALSE(fs::exists(out / "cache" / "transcript"));
   for (const char* f : {"preds.npy", "segments.json", "events.tsv", "run.json"}) EXPECT_FALSE(fs::exists(out / f)) << f;
+}
+
+// A small model with fsaverage5's 20,484 outputs: `run` writes the GIFTI time series (no
+// mesh needed) and, when the meshes are found, the default figures; a second run takes them
+// from the cache.
+TEST(Run, BrainMapsForFsaverage5Outputs) {
+  TempDir tmp;
+  const fs::path model_dir = tmp / "model";
+  fs::create_directories(model_dir);
+  auto cfg = model_io::parse_config_yaml(fixture("brain_model/text64_pipeline/config.yaml"));
+  auto args = model_io::parse_build_args_json(fixture("brain_model/text64_pipeline/build_args.json"));
+  args.n_outputs = 20484;
+  const auto weights = model::random_weights(cfg.brain, args, 11);
+  std::vector<std::pair<std::string, Tensor>> ts;
+  for (const auto& n : weights.names()) ts.emplace_back(n, *weights.find(n));
+  io::write_safetensors(model_dir / "model.safetensors", ts);
+  fs::copy_file(fixture("brain_model/text64_pipeline/config.yaml"), model_dir / "config.yaml");
+  write_bytes(model_dir / "build_args.json",
+              R"({"feature_dims": {"text": [2, 64], "audio": [2, 12], "video": [2, 16]}, "n_outputs": 20484, "n_output_timesteps": 15})");
+  const fs::path text = tmp / "t.txt";
+  write_bytes(text, "The quick brown fox jumps over the lazy dog. Then it rests.");
+  const fs::path out = tmp / "out";
+  // Audio (the speech of the text) is left out: this test is about the brain-map outputs.
+  std::vector<std::string> a = {"run", "--text", text.string(), "--model", model_dir.string(), "--out", out.string(),
+                                "--ignore-modality", "audio"};
+  if (text_extractor_available()) {
+    a.insert(a.end(), {"--llama", fixture("text_features/tiny-llama").string()});
+  } else {
+    GTEST_SKIP() << "the text extractor is not in this build";
+  }
+  const fs::path mesh = shared_data() / "fsaverage5";
+  const bool have_mesh = fs::exists(mesh / "infl_left.gii.gz");
+  if (have_mesh) a.insert(a.end(), {"--mesh-dir", mesh.string()});
+  const auto r = run_cli(a);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(fs::is_regular_file(out / "preds_hemi-L_space-fsaverage5_bold.func.gii"));
+  EXPECT_TRUE(fs::is_regular_file(out / "preds_hemi-R_space-fsaverage5_bold.func.gii"));
+  if (have_mesh) {
+    EXPECT_TRUE(fs::is_regular_file(out / "mean.png"));
+    EXPECT_TRUE(fs::is_regular_file(out / "timesteps.png"));
+  } else {
+    std::cout << "[note] fsaverage5 meshes not found under " << mesh << ": figures not checked\n";
+    EXPECT_NE(r.output.find("fetch-mesh"), std::string::npos) << r.output;
+  }
+  const auto r2 = run_cli(a);
+  ASSERT_EQ(r2.code, 0) << r2.output;
+  EXPECT_NE(r2.output.find("nothing was recomputed"), std::string::npos) << r2.output;
 }

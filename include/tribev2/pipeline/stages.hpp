@@ -37,10 +37,13 @@ struct Stages {
       video_chunk_features;
   // Brain maps (visualisation layer): GIFTI files and a default figure set for the
   // predictions [n_rows, 20484] (fsaverage5, left then right). Returns the files written
-  // into `out_dir`. `mesh_dir` is --mesh-dir (may be empty: the layer's default).
-  std::function<std::vector<std::filesystem::path>(const Tensor& preds, const std::vector<double>& row_starts,
+  // into `out_dir`, and in `note` why something was left out (e.g. figures without meshes).
+  // `mesh_dir` is --mesh-dir (may be empty: the layer's default).
+  std::function<std::vector<std::filesystem::path>(const Context& ctx, const Tensor& preds,
+                                                   const std::vector<double>& row_starts,
                                                    const std::filesystem::path& out_dir,
-                                                   const std::filesystem::path& mesh_dir, const ProgressFn& progress)>
+                                                   const std::filesystem::path& mesh_dir, const ProgressFn& progress,
+                                                   std::string& note)>
       brain_maps;
 
   // Identities of the implementations (part of the cache keys: bump when results change).
