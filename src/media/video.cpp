@@ -327,6 +327,10 @@ Tensor VideoReader::Impl::fetch(std::int64_t index) {
   return fetch(index);
 }
 
+void set_decoder_log(DecoderLog level) {
+  av_log_set_level(level == DecoderLog::Quiet ? AV_LOG_QUIET : level == DecoderLog::Errors ? AV_LOG_ERROR : AV_LOG_WARNING);
+}
+
 VideoInfo probe_video(const std::filesystem::path& path) { return VideoReader(path, VideoReaderOptions{2}).info(); }
 
 VideoReader::VideoReader(const std::filesystem::path& path, std::size_t cache_frames)

@@ -52,6 +52,11 @@ struct VideoReaderOptions {
 
 VideoInfo probe_video(const std::filesystem::path& path);
 
+// How much the FFmpeg libraries print to stderr (their own process-wide setting): warnings
+// about damaged packets are useful on the command line, noise elsewhere.
+enum class DecoderLog { Quiet, Errors, Warnings };
+void set_decoder_log(DecoderLog level);
+
 // Random access to frames by index in display order, as RGB uint8 [H, W, 3] tensors. Frames
 // are decoded once, sequentially, and kept in a bounded cache so that overlapping 64-frame
 // windows reuse them. Access in increasing index order never re-decodes; a jump forward

@@ -85,9 +85,9 @@ Bf16PackedB pack_bf16_kn(const float* B, std::int64_t k, std::int64_t n, std::in
   return p;
 }
 
-namespace {
+namespace detail {
 
-// Portable path for rows [0, M): A rounded to bf16 (as float), B widened per 16-column block.
+// Portable path for rows [0, M): A rounded to bf16 (as float), B widened per panel.
 void gemm_bf16_portable_rows(std::int64_t M, const float* A, std::int64_t lda, const Bf16PackedB& B, float* C,
                              std::int64_t ldc, bool accumulate) {
   const std::int64_t K = B.k;
@@ -108,7 +108,7 @@ void gemm_bf16_portable_rows(std::int64_t M, const float* A, std::int64_t lda, c
   }
 }
 
-}  // namespace
+}  // namespace detail
 
 bool bf16_amx_available() {
   static const bool ok = detail::amx_request_permission();  // a fact of the machine, set once
@@ -145,7 +145,7 @@ void gemm_bf16(const Context& ctx, std::int64_t M, const float* A, std::int64_t 
         }
         detail::gemm_bf16_amx_rows(rows, abf.data(), kp, B, C + r0 * ldc, ldc, accumulate);
       } else {
-        gemm_bf16_portable_rows(rows, A + r0 * lda, lda, B, C + r0 * ldc, ldc, accumulate);
+        detail::gemm_bf16_portable_rows(rows, A + r0 * lda, lda, B, C + r0 * ldc, ldc, accumulate);
       }
     }
   };

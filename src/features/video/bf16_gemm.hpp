@@ -55,6 +55,9 @@ void gemm_bf16(std::int64_t M, const float* A, std::int64_t lda, const Bf16Packe
 float round_bf16(float x);
 
 namespace detail {
+// The portable path on its own (tests compare it with the AMX kernel and the reference).
+void gemm_bf16_portable_rows(std::int64_t M, const float* A, std::int64_t lda, const Bf16PackedB& B, float* C,
+                             std::int64_t ldc, bool accumulate);
 // The AMX kernel (bf16_gemm_amx.cpp, compiled with -mamx-tile -mamx-bf16): rows [0, M) of C,
 // A already rounded to bf16 and padded to B.k_blocks * 32 columns (row stride lda_bf16).
 void gemm_bf16_amx_rows(std::int64_t M, const std::uint16_t* A, std::int64_t lda_bf16, const Bf16PackedB& B,

@@ -248,18 +248,22 @@ std::vector<ChunkFeatures> extract_chunks(const Context& ctx, const VJEPA2Model&
     const std::int64_t nb = n_bins(c.duration, options.sampling);
     const std::int64_t H = model.config().hidden_size;
     fs::path cached;
+    bool have = false;
     if (!options.cache_dir.empty()) {
       cached = cache_path(options, video_hash, model, c);
       if (fs::exists(cached)) {
         try {
           Tensor t = io::read_npy(cached);
-          if (t.dtype() == DType::F32 && t.shape() == Shape{options.cache_n_layers, H, nb}) cf.layers = t;
+          if (t.dtype() == DType::F32 && t.shape() == Shape{options.cache_n_layers, H, nb}) {
+            cf.layers = t;
+            have = true;
+          }
         } catch (const Error&) {
           // unreadable cache entry: recompute and overwrite
         }
       }
     }
-    if (!cf.layers.defined() || cf.layers.numel() != static_cast<std::int64_t>(options.cache_n_layers) * H * nb) {
+    if (!have) {
       VideoFeatureOptions o = options;
       const std::int64_t base = done;
       o.progress = [&](std::int64_t d, std::int64_t) {
