@@ -340,6 +340,7 @@ VideoReader::VideoReader(const std::filesystem::path& path, const VideoReaderOpt
     : impl_(std::make_unique<Impl>()) {
   impl_->source.path = path;
   impl_->source.name = path.string();
+  impl_->source.max_pixels = options.max_pixels;
   impl_->options = options;
   impl_->open();
   frame(0);  // as moviepy: a file whose first frame does not decode fails at open
@@ -351,6 +352,7 @@ VideoReader::VideoReader(std::span<const std::byte> bytes, const std::string& na
   impl_->source.bytes = impl_->owned_bytes;
   impl_->source.in_memory = true;
   impl_->source.name = name;
+  impl_->source.max_pixels = options.max_pixels;
   impl_->options = options;
   impl_->open();
   frame(0);

@@ -133,9 +133,9 @@ void Demuxer::open() {
     if (static_cast<int>(i) != stream_index_) fmt_->streams[i]->discard = AVDISCARD_ALL;
   const AVCodecParameters* par = stream()->codecpar;
   if (par->width <= 0 || par->height <= 0 || par->width > 16384 || par->height > 16384 ||
-      static_cast<std::int64_t>(par->width) * par->height > (std::int64_t{1} << 27))
+      static_cast<std::int64_t>(par->width) * par->height > source_.max_pixels)
     fail(source_.name, ": unsupported video size ", par->width, "x", par->height,
-         " (expected 1..16384 on each side, at most 2^27 pixels)");
+         " (expected 1..16384 on each side, at most ", source_.max_pixels, " pixels)");
   packets_read_ = 0;
 }
 

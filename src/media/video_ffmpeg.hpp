@@ -56,6 +56,7 @@ struct Source {
   std::span<const std::byte> bytes;
   bool in_memory = false;
   std::string name;  // for messages
+  std::int64_t max_pixels = std::int64_t{1} << 27;
 };
 
 // An opened container with its selected video stream. Reopening is how we rewind: cheaper

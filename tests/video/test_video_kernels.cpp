@@ -113,3 +113,89 @@ TEST(VideoBf16, AttentionMatchesReference) {
 
 }  // namespace
 }  // namespace tribev2::features::video
+
+#include "fast_math.hpp"
+#include "tribev2/core/attention.hpp"
+#include "tribev2/core/kernels.hpp"
+
+namespace tribev2::features::video {
+namespace {
+
+TEST(VideoFastMath, SoftmaxMatchesCoreOnOddSizes) {
+  // Against an exact (double) softmax; core's scalar kernel (the reference twin) sums in one
+  // float accumulator, so it is itself ~1e-6 off on long rows: both are checked.
+  std::mt19937 rng(5);
+  for (int cols : {1, 3, 15, 16, 17, 1023, 8192})
+    for (float spread : {0.1f, 5.0f, 40.0f}) {
+      auto x = random_vec(static_cast<std::size_t>(3 * cols), rng, spread);
+      auto y = x;
+      std::vector<double> exact(x.size());
+      for (int r = 0; r < 3; ++r) {
+        double mx = -INFINITY, sum = 0;
+        for (int j = 0; j < cols; ++j) mx = std::max(mx, double(x[static_cast<std::size_t>(r * cols + j)]));
+        for (int j = 0; j < cols; ++j) sum += std::exp(double(x[static_cast<std::size_t>(r * cols + j)]) - mx);
+        for (int j = 0; j < cols; ++j)
+          exact[static_cast<std::size_t>(r * cols + j)] = std::exp(double(x[static_cast<std::size_t>(r * cols + j)]) - mx) / sum;
+      }
+      softmax_rows_fast(x.data(), 3, cols, cols);
+      kernels::softmax_rows(y.data(), 3, cols, cols);
+      // float rounding of (x - max) alone moves exp by |x - max| * 6e-8 relative.
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        const double arg = -std::log(std::max(exact[i], 1e-300));
+        ASSERT_NEAR(x[i], exact[i], (5e-7 + 1.2e-7 * arg) * exact[i] + 1e-37) << "fast " << cols << " " << i;
+        ASSERT_NEAR(y[i], exact[i], (1e-4 + 1.2e-7 * arg) * exact[i] + 1e-37) << "core " << cols << " " << i;
+      }
+    }
+  // Rows with -inf entries (masked) and an all -inf row behave as core's.
+  std::vector<float> m{-INFINITY, 1.0f, -INFINITY, 2.0f, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+  auto n = m;
+  softmax_rows_fast(m.data(), 2, 4, 4);
+  kernels::softmax_rows(n.data(), 2, 4, 4);
+  for (std::size_t i = 0; i < m.size(); ++i) EXPECT_NEAR(m[i], n[i], 1e-7);
+}
+
+TEST(VideoFastMath, ErfAndGeluMatchLibm) {
+  std::vector<double> xs;
+  for (double x = -12.0; x <= 12.0; x += 1.0 / 1024) xs.push_back(x);
+  for (double x : {0.0, -0.0, 1e-30, -1e-10, 1e-5, 30.0, -1e300, 1e300}) xs.push_back(x);
+  std::vector<double> e(xs.size());
+  erf_fast(xs.data(), e.data(), static_cast<std::int64_t>(xs.size()));
+  double worst = 0;
+  for (std::size_t i = 0; i < xs.size(); ++i) worst = std::max(worst, std::abs(e[i] - std::erf(xs[i])));
+  EXPECT_LE(worst, 5e-9);
+  Context ctx(2);
+  std::vector<float> g;
+  for (float x = -20.0f; x <= 20.0f; x += 1.0f / 512) g.push_back(x);
+  for (float x : {0.0f, -0.0f, 1e-20f, -3e-8f, 1e30f, -1e30f}) g.push_back(x);
+  auto ref = g;
+  gelu_erf_fast(ctx, g.data(), static_cast<std::int64_t>(g.size()));
+  kernels::gelu_erf(ctx, ref.data(), static_cast<std::int64_t>(ref.size()));
+  for (std::size_t i = 0; i < g.size(); ++i)
+    ASSERT_NEAR(g[i], ref[i], 2.5e-7f * std::max(1.0f, std::abs(ref[i]))) << i;
+}
+
+TEST(VideoFastMath, AttentionF32MatchesCore) {
+  std::mt19937 rng(6);
+  Context ctx(2);
+  for (int tokens : {1, 7, 130, 700})
+    for (int hd : {8, 20, 64}) {
+      const int heads = 3, ld = heads * hd * 3;
+      const auto qkv = random_vec(static_cast<std::size_t>(tokens * ld), rng, 0.8f);
+      const float* q = qkv.data();
+      const float* k = q + heads * hd;
+      const float* v = q + 2 * heads * hd;
+      const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+      std::vector<float> got(static_cast<std::size_t>(tokens * heads * hd)), want(got.size());
+      attention_f32(ctx, tokens, heads, hd, scale, q, ld, k, ld, v, ld, got.data(), heads * hd);
+      AttentionParams p;
+      p.tq = p.tk = tokens;
+      p.heads = p.kv_heads = heads;
+      p.head_dim = hd;
+      p.scale = scale;
+      tribev2::reference::attention(p, q, ld, k, ld, v, ld, want.data(), heads * hd);
+      for (std::size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 2e-5) << tokens << " " << hd << " " << i;
+    }
+}
+
+}  // namespace
+}  // namespace tribev2::features::video

@@ -48,6 +48,7 @@ struct VideoReaderOptions {
   std::size_t cache_bytes = std::size_t{512} << 20;  // ... and at most this many bytes of them
   VfrPolicy vfr = VfrPolicy::Timestamps;
   int decoder_threads = 0;                     // 0: FFmpeg's choice
+  std::int64_t max_pixels = std::int64_t{1} << 27;  // larger pictures are refused (hostile input)
 };
 
 VideoInfo probe_video(const std::filesystem::path& path);

@@ -6,10 +6,36 @@
 #include <vector>
 
 #include "bf16_gemm.hpp"
+#include "fast_math.hpp"
+#include "tribev2/core/gemm.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/kernels.hpp"
 
 namespace tribev2::features::video {
+
+void attention_f32(const Context& ctx, std::int64_t tokens, int heads, int head_dim, float scale, const float* q,
+                   std::int64_t ldq, const float* k, std::int64_t ldk, const float* v, std::int64_t ldv, float* out,
+                   std::int64_t ldo) {
+  TRIBEV2_CHECK(heads > 0 && head_dim > 0 && tokens >= 0, "attention_f32: bad sizes");
+  if (tokens == 0) return;
+  // A [block x tokens] score matrix per task, small enough to stay in cache.
+  const std::int64_t block = std::clamp<std::int64_t>((std::int64_t{1} << 18) / tokens, 16, 256);
+  const std::int64_t n_blocks = (tokens + block - 1) / block;
+  ctx.pool().parallel_for(n_blocks * heads, [&](std::int64_t t0, std::int64_t t1) {
+    std::vector<float> scores;
+    for (std::int64_t t = t0; t < t1; ++t) {
+      const std::int64_t h = t / n_blocks;
+      const std::int64_t q0 = (t % n_blocks) * block;
+      const std::int64_t nq = std::min(block, tokens - q0);
+      scores.resize(static_cast<std::size_t>(nq * tokens));
+      gemm(ctx, true, nq, tokens, head_dim, q + q0 * ldq + h * head_dim, ldq,
+           MatView{DType::F32, k + h * head_dim, tokens, head_dim, ldk}, 0.0f, scores.data(), tokens);
+      scaled_softmax_rows_fast(scores.data(), nq, tokens, tokens, scale);
+      gemm(ctx, false, nq, head_dim, tokens, scores.data(), tokens,
+           MatView{DType::F32, v + h * head_dim, tokens, head_dim, ldv}, 0.0f, out + q0 * ldo + h * head_dim, ldo);
+    }
+  });
+}
 
 void attention_bf16(const Context& ctx, std::int64_t tokens, int heads, int head_dim, float scale, const float* q,
                     std::int64_t ldq, const float* k, std::int64_t ldk, const float* v, std::int64_t ldv, float* out,
@@ -25,7 +51,7 @@ void attention_bf16(const Context& ctx, std::int64_t tokens, int heads, int head
       pack_bf16_kn_into(v + h * head_dim, tokens, head_dim, ldv, vp[static_cast<std::size_t>(h)]);
     }
   });
-  const std::int64_t block = std::clamp<std::int64_t>((std::int64_t{1} << 20) / tokens / 32 * 32, 32, 256);
+  const std::int64_t block = std::clamp<std::int64_t>((std::int64_t{1} << 18) / tokens / 32 * 32, 32, 256);
   const std::int64_t n_blocks = (tokens + block - 1) / block;
   ctx.pool().parallel_for(n_blocks * heads, [&](std::int64_t t0, std::int64_t t1) {
     std::vector<float> scores;
@@ -36,8 +62,7 @@ void attention_bf16(const Context& ctx, std::int64_t tokens, int heads, int head
       scores.resize(static_cast<std::size_t>(nq * tokens));
       gemm_bf16(ctx, nq, q + q0 * ldq + h * head_dim, ldq, kp[static_cast<std::size_t>(h)], scores.data(), tokens,
                 false);
-      for (float& s : scores) s *= scale;
-      kernels::softmax_rows(scores.data(), nq, tokens, tokens);
+      scaled_softmax_rows_fast(scores.data(), nq, tokens, tokens, scale);
       gemm_bf16(ctx, nq, scores.data(), tokens, vp[static_cast<std::size_t>(h)], out + q0 * ldo + h * head_dim, ldo,
                 false);
     }

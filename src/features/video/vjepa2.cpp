@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "attention_bf16.hpp"
-#include "tribev2/core/attention.hpp"
+#include "fast_math.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/kernels.hpp"
 #include "tribev2/features/video/rope3d.hpp"
@@ -364,12 +364,7 @@ void VJEPA2Model::forward(const Context& ctx, const float* pixels, std::int64_t 
     if (prec == Precision::BF16) {
       attention_bf16(ctx, T, heads, dh, scale, q, ld, k, ld, v, ld, ctxv.data(), H);
     } else {
-      AttentionParams ap;
-      ap.tq = ap.tk = T;
-      ap.heads = ap.kv_heads = heads;
-      ap.head_dim = dh;
-      ap.scale = scale;
-      attention(ctx, ap, q, ld, k, ld, v, ld, ctxv.data(), H);
+      attention_f32(ctx, T, heads, dh, scale, q, ld, k, ld, v, ld, ctxv.data(), H);
     }
     // x += proj(attention)
     linear_forward(ctx, prec, ctxv.data(), T, H, b.proj, x.data(), H, true);
@@ -378,7 +373,7 @@ void VJEPA2Model::forward(const Context& ctx, const float* pixels, std::int64_t 
     for (std::int64_t r0 = 0; r0 < T; r0 += mlp_rows) {
       const std::int64_t rows = std::min(mlp_rows, T - r0);
       linear_forward(ctx, prec, xn.data() + r0 * H, rows, H, b.fc1, hidden.data(), F, false);
-      kernels::gelu_erf(ctx, hidden.data(), rows * F);
+      gelu_erf_fast(ctx, hidden.data(), rows * F);
       linear_forward(ctx, prec, hidden.data(), rows, F, b.fc2, x.data() + r0 * H, H, true);
     }
     if (li + 1 < c.num_hidden_layers && on_state) on_state(li + 1, x.data(), T, H);
