@@ -139,10 +139,11 @@ TEST(VideoFastMath, SoftmaxMatchesCoreOnOddSizes) {
       }
       softmax_rows_fast(x.data(), 3, cols, cols);
       kernels::softmax_rows(y.data(), 3, cols, cols);
-      // float rounding of (x - max) alone moves exp by |x - max| * 6e-8 relative.
+      // float rounding of (x - max) alone moves exp by |x - max| * 6e-8 relative; float sums of
+      // 8192 terms add ~1e-6 (16 lanes here, one accumulator in core).
       for (std::size_t i = 0; i < x.size(); ++i) {
         const double arg = -std::log(std::max(exact[i], 1e-300));
-        ASSERT_NEAR(x[i], exact[i], (5e-7 + 1.2e-7 * arg) * exact[i] + 1e-37) << "fast " << cols << " " << i;
+        ASSERT_NEAR(x[i], exact[i], (3e-6 + 1.2e-7 * arg) * exact[i] + 1e-37) << "fast " << cols << " " << i;
         ASSERT_NEAR(y[i], exact[i], (1e-4 + 1.2e-7 * arg) * exact[i] + 1e-37) << "core " << cols << " " << i;
       }
     }
