@@ -17,9 +17,10 @@ namespace {
 
 // exp(v) for float: v = k ln2 + r, |r| <= ln2/2, k by the 1.5 * 2^23 rounding trick (no
 // branches, no libm), e^r by its Taylor series to degree 7 (truncation < 1e-8 relative), 2^k
-// through the exponent bits. Arguments are clamped to [-87, 88]; exp(-87) ~ 1.6e-38.
-inline float exp_f32(float v) {
-  v = v < -87.0f ? -87.0f : v;
+// through the exponent bits. Arguments above 88 are clamped; below -87 the result is 0 (the
+// normal range ends near exp(-87.3); softmax weights that small do not matter, and -inf gives 0).
+inline float exp_f32(float x) {
+  float v = x < -87.0f ? -87.0f : x;
   v = v > 88.0f ? 88.0f : v;
   const float k = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float r = v - k * 0.693359375f;  // ln2 split in a short high part and a correction
@@ -35,7 +36,8 @@ inline float exp_f32(float v) {
   const std::int32_t bits = (static_cast<std::int32_t>(k) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, 4);
-  return p * scale;
+  const float e = p * scale;
+  return x < -87.0f ? 0.0f : e;
 }
 
 // exp(v) for double on the same plan, Taylor degree 11; v clamped to [-700, 700].
