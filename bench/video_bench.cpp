@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "attention_bf16.hpp"
 #include "bf16_gemm.hpp"
 #include "tribev2/core/context.hpp"
 #include "tribev2/core/dtype.hpp"
@@ -137,6 +138,7 @@ GemmRate measure_gemm(const Context& ctx, const Shapes& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   int layers = 2;
   int threads = 0;
   std::string which = "f32,bf16";
@@ -167,6 +169,25 @@ int main(int argc, char** argv) {
   std::printf("GEMM limit on the encoder's linear shapes: f32 (OpenBLAS sgemm) %.0f GFLOP/s, bf16 (%s) %.0f GFLOP/s\n",
               g.f32 / 1e9, bf16_amx_available() ? "AMX" : "portable", g.bf16 / 1e9);
 
+  {
+    // Attention alone (T = 8192, 22 heads of 64): the T^2 half of the FLOPs.
+    const std::int64_t T = s.tokens(), H = s.hidden, ld = 3 * H;
+    std::vector<float> qkv(static_cast<std::size_t>(T * ld)), out(static_cast<std::size_t>(T * H));
+    std::mt19937 r2(5);
+    std::normal_distribution<float> n2(0, 1);
+    for (auto& x : qkv) x = n2(r2);
+    const double aflops = 4.0 * static_cast<double>(T) * static_cast<double>(T) * static_cast<double>(H);
+    const int dh = static_cast<int>(H / s.heads);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+    for (int b = 0; b < 2; ++b) {
+      if (which.find(b ? "bf16" : "f32") == std::string::npos) continue;
+      const double t0 = now();
+      if (b) attention_bf16(ctx, T, static_cast<int>(s.heads), dh, scale, qkv.data(), ld, qkv.data() + H, ld, qkv.data() + 2 * H, ld, out.data(), H);
+      else attention_f32(ctx, T, static_cast<int>(s.heads), dh, scale, qkv.data(), ld, qkv.data() + H, ld, qkv.data() + 2 * H, ld, out.data(), H);
+      const double dt = now() - t0;
+      std::printf("attention alone (%s): %.2f s per layer, %.0f GFLOP/s\n", b ? "bf16" : "f32", dt, aflops / dt / 1e9);
+    }
+  }
   std::vector<float> pixels(static_cast<std::size_t>(s.frames * 3 * s.crop * s.crop));
   std::mt19937 rng(3);
   std::normal_distribution<float> nd(0, 1);

@@ -98,7 +98,7 @@ struct VideoReader::Impl {
   bool seek_to_key_before(std::int64_t index, int extra_back);
   std::optional<std::int64_t> decode_next();
   void remember(std::int64_t index, Tensor t);
-  Tensor fetch(std::int64_t index);
+  Tensor fetch(std::int64_t index, bool allow_seek = true);
   const Tensor* nearest_cached_before(std::int64_t index) const;
 };
 
@@ -278,7 +278,7 @@ const Tensor* VideoReader::Impl::nearest_cached_before(std::int64_t index) const
   return &it->second;
 }
 
-Tensor VideoReader::Impl::fetch(std::int64_t index) {
+Tensor VideoReader::Impl::fetch(std::int64_t index, bool allow_seek) {
   if (auto it = cache.find(index); it != cache.end()) return it->second;
 
   // Where to start decoding: continue, jump forward to a key frame, or go back.
@@ -290,7 +290,9 @@ Tensor VideoReader::Impl::fetch(std::int64_t index) {
     far_ahead = index - from > 32 && key_after_pos != key_ts.end() && *key_after_pos <= ts[static_cast<std::size_t>(index)];
   }
   int extra_back = 0;
-  if (behind || far_ahead) {
+  if (!allow_seek) {
+    if (behind) restart_from_file_start();
+  } else if (behind || far_ahead) {
     if (!seek_to_key_before(index, 0)) restart_from_file_start();
   }
   for (int attempt = 0; attempt < 8; ++attempt) {
@@ -304,7 +306,8 @@ Tensor VideoReader::Impl::fetch(std::int64_t index) {
         if (index > last_decodable) {
           info.n_frames = std::min(info.n_frames, last_decodable + 1);
           if (const Tensor* t = nearest_cached_before(index)) return *t;
-          return fetch(last_decodable);
+          restart_from_file_start();
+          return fetch(last_decodable, false);
         }
         // The frame exists in the index but the decoder never produced it: nearest earlier.
         if (const Tensor* t = nearest_cached_before(index)) return *t;
@@ -321,10 +324,11 @@ Tensor VideoReader::Impl::fetch(std::int64_t index) {
       }
     }
     ++extra_back;
-    if (!seek_to_key_before(index, extra_back)) restart_from_file_start();
+    if (!allow_seek || !seek_to_key_before(index, extra_back)) restart_from_file_start();
   }
+  // Seeks keep landing after the frame: decode from the start of the file, no more seeking.
   restart_from_file_start();
-  return fetch(index);
+  return fetch(index, false);
 }
 
 void set_decoder_log(DecoderLog level) {

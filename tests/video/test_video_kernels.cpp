@@ -1,6 +1,7 @@
 // The bf16 kernels of the V-JEPA2 encoder against their plain reference twins, on awkward sizes.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -196,6 +197,22 @@ TEST(VideoFastMath, AttentionF32MatchesCore) {
       tribev2::reference::attention(p, q, ld, k, ld, v, ld, want.data(), heads * hd);
       for (std::size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 2e-5) << tokens << " " << hd << " " << i;
     }
+}
+
+}  // namespace
+}  // namespace tribev2::features::video
+
+namespace tribev2::features::video {
+namespace {
+
+TEST(VideoBf16, VectorConversionMatchesScalar) {
+  std::vector<float> v{0.0f, -0.0f, 1.0f, -1.5f, 1e-40f, -1e-45f, 3.4e38f, -3.4e38f, INFINITY, -INFINITY, NAN,
+                       1.00390625f, 1.01171875f, 1.0078125f, 65504.0f};
+  std::mt19937 rng(9);
+  for (int i = 0; i < 1000; ++i) v.push_back(std::bit_cast<float>(static_cast<std::uint32_t>(rng())));
+  std::vector<std::uint16_t> out(v.size());
+  f32_to_bf16_n(v.data(), out.data(), static_cast<std::int64_t>(v.size()));
+  for (std::size_t i = 0; i < v.size(); ++i) ASSERT_EQ(out[i], f32_to_bf16(v[i])) << i;
 }
 
 }  // namespace

@@ -14,6 +14,24 @@ namespace tribev2::features::video {
 
 float round_bf16(float x) { return bf16_to_f32(f32_to_bf16(x)); }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TRIBEV2_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TRIBEV2_CLONES
+#endif
+
+// f32_to_bf16 over n values, written so that it vectorises: round to nearest even, NaN kept
+// quiet (tested equal to the scalar f32_to_bf16 in tests/video/test_video_kernels.cpp).
+TRIBEV2_CLONES void f32_to_bf16_n(const float* src, std::uint16_t* dst, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::uint32_t u;
+    std::memcpy(&u, src + i, 4);
+    const std::uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    const std::uint32_t nan = (u >> 16) | 0x40u;
+    dst[i] = static_cast<std::uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
+  }
+}
+
 namespace {
 
 constexpr int TN = Bf16PackedB::kTileN;
@@ -124,9 +142,11 @@ void gemm_bf16(const Context& ctx, std::int64_t M, const float* A, std::int64_t 
     return;
   }
   const bool amx = bf16_amx_available();
-  // Row blocks: a multiple of 32 rows (the AMX kernel's 2 x 16) per task.
+  // Row blocks: a multiple of 32 rows (the AMX kernel's 2 x 16) per task, at least 256 rows
+  // (the kernel's chunk, over which a panel of B is reused) unless that leaves threads idle.
   const std::int64_t flops = M * B.n * B.k;
-  std::int64_t tasks = flops < (1 << 21) ? 1 : std::min<std::int64_t>(ctx.threads() * 4, (M + 31) / 32);
+  const std::int64_t min_rows = M >= 256 * ctx.threads() ? 256 : 32;
+  std::int64_t tasks = flops < (1 << 21) ? 1 : std::min<std::int64_t>(ctx.threads() * 2, (M + min_rows - 1) / min_rows);
   tasks = std::max<std::int64_t>(tasks, 1);
   const std::int64_t per = ((M + tasks - 1) / tasks + 31) / 32 * 32;
   const std::int64_t n_tasks = (M + per - 1) / per;
@@ -137,12 +157,8 @@ void gemm_bf16(const Context& ctx, std::int64_t M, const float* A, std::int64_t 
       if (rows <= 0) continue;
       if (amx) {
         const std::int64_t kp = B.k_blocks * Bf16PackedB::kTileK;
-        abf.assign(static_cast<std::size_t>(rows * kp), 0);
-        for (std::int64_t i = 0; i < rows; ++i) {
-          const float* src = A + (r0 + i) * lda;
-          std::uint16_t* dst = abf.data() + i * kp;
-          for (std::int64_t kk = 0; kk < B.k; ++kk) dst[kk] = f32_to_bf16(src[kk]);
-        }
+        if (abf.size() != static_cast<std::size_t>(rows * kp) || kp != B.k) abf.assign(static_cast<std::size_t>(rows * kp), 0);
+        for (std::int64_t i = 0; i < rows; ++i) f32_to_bf16_n(A + (r0 + i) * lda, abf.data() + i * kp, B.k);
         detail::gemm_bf16_amx_rows(rows, abf.data(), kp, B, C + r0 * ldc, ldc, accumulate);
       } else {
         detail::gemm_bf16_portable_rows(rows, A + r0 * lda, lda, B, C + r0 * ldc, ldc, accumulate);

@@ -53,6 +53,8 @@ void gemm_bf16(std::int64_t M, const float* A, std::int64_t lda, const Bf16Packe
 
 // Round-to-nearest-even to bfloat16 and back (the value a bf16 tensor holds).
 float round_bf16(float x);
+// The same rounding as tribev2::f32_to_bf16 over n values (vectorised).
+void f32_to_bf16_n(const float* src, std::uint16_t* dst, std::int64_t n);
 
 namespace detail {
 // The portable path on its own (tests compare it with the AMX kernel and the reference).
