@@ -67,7 +67,7 @@ double moviepy_duration(std::int64_t duration_us) {
 
 std::int64_t moviepy_frame_index(double fps, double t, std::int64_t n_frames) {
   const double x = fps * t + 0.00001;
-  std::int64_t i = x <= 0 ? 0 : static_cast<std::int64_t>(std::min(x, 9.0e18));
+  std::int64_t i = !(x > 0) ? 0 : static_cast<std::int64_t>(std::min(x, 9.0e18));  // NaN -> 0
   if (n_frames > 0 && i > n_frames - 1) i = n_frames - 1;
   return i;
 }

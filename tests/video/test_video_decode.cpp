@@ -88,6 +88,8 @@ TEST(VideoTiming, MoviepyFrameIndexRule) {
     EXPECT_EQ(reader.frame_index_at(t), want) << t;
   }
   EXPECT_EQ(reader.frame_index_at(-1.0), 0);
+  EXPECT_EQ(reader.frame_index_at(NAN), 0);
+  EXPECT_EQ(reader.frame_index_at(INFINITY), 101);
   EXPECT_DOUBLE_EQ(reader.frame_time(24), 1.0);
 }
 
