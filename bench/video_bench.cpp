@@ -32,6 +32,13 @@ using namespace tribev2::features::video;
 namespace {
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+// Process CPU seconds (user + system): on a shared, loaded machine wall time overstates the
+// cost; CPU seconds / threads estimates the wall time of a quiet machine.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 double peak_rss_gb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -94,7 +101,8 @@ fs::path make_model(const fs::path& root, const Shapes& s, int layers, bool bf16
 // GEMM limit on the encoder's shapes: [T, K] x [K, N] for the four linear shapes, weighted by
 // how often each runs per layer.
 struct GemmRate {
-  double f32 = 0, bf16 = 0;
+  double f32 = 0, bf16 = 0;          // FLOP/s (wall)
+  double f32_cpu = 0, bf16_cpu = 0;  // CPU seconds spent, then FLOP per CPU-second
 };
 GemmRate measure_gemm(const Context& ctx, const Shapes& s) {
   const std::int64_t T = s.tokens();
@@ -115,13 +123,16 @@ GemmRate measure_gemm(const Context& ctx, const Shapes& s) {
     const MatView bv{DType::F32, b.data(), cs.N, cs.K, cs.K};
     const Bf16PackedB pb = pack_bf16_nk(bv);
     gemm(ctx, true, T, cs.N, cs.K, a.data(), cs.K, bv, 0.0f, c.data(), cs.N);  // warm up
-    double t0 = now();
+    double t0 = now(), k0 = cpu_seconds();
     gemm(ctx, true, T, cs.N, cs.K, a.data(), cs.K, bv, 0.0f, c.data(), cs.N);
     const double d32 = now() - t0;
+    r.f32_cpu += cpu_seconds() - k0;
     gemm_bf16(ctx, T, a.data(), cs.K, pb, c.data(), cs.N, false);
     t0 = now();
+    k0 = cpu_seconds();
     gemm_bf16(ctx, T, a.data(), cs.K, pb, c.data(), cs.N, false);
     const double d16 = now() - t0;
+    r.bf16_cpu += cpu_seconds() - k0;
     const double f = 2.0 * static_cast<double>(T) * static_cast<double>(cs.N) * static_cast<double>(cs.K);
     t32 += d32 * cs.count;
     t16 += d16 * cs.count;
@@ -132,6 +143,8 @@ GemmRate measure_gemm(const Context& ctx, const Shapes& s) {
   }
   r.f32 = flops / t32;
   r.bf16 = flops / t16;
+  r.f32_cpu = flops / r.f32_cpu;
+  r.bf16_cpu = flops / r.bf16_cpu;
   return r;
 }
 
@@ -166,8 +179,9 @@ int main(int argc, char** argv) {
               bin_flops / 1e12);
 
   const GemmRate g = measure_gemm(ctx, s);
-  std::printf("GEMM limit on the encoder's linear shapes: f32 (OpenBLAS sgemm) %.0f GFLOP/s, bf16 (%s) %.0f GFLOP/s\n",
-              g.f32 / 1e9, bf16_amx_available() ? "AMX" : "portable", g.bf16 / 1e9);
+  std::printf("GEMM limit on the encoder's linear shapes: f32 (OpenBLAS sgemm) %.0f GFLOP/s, bf16 (%s) %.0f GFLOP/s; "
+              "per CPU-second f32 %.0f, bf16 %.0f GFLOP\n",
+              g.f32 / 1e9, bf16_amx_available() ? "AMX" : "portable", g.bf16 / 1e9, g.f32_cpu / 1e9, g.bf16_cpu / 1e9);
 
   {
     // Attention alone (T = 8192, 22 heads of 64): the T^2 half of the FLOPs.
@@ -181,11 +195,12 @@ int main(int argc, char** argv) {
     const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
     for (int b = 0; b < 2; ++b) {
       if (which.find(b ? "bf16" : "f32") == std::string::npos) continue;
-      const double t0 = now();
+      const double t0 = now(), k0 = cpu_seconds();
       if (b) attention_bf16(ctx, T, static_cast<int>(s.heads), dh, scale, qkv.data(), ld, qkv.data() + H, ld, qkv.data() + 2 * H, ld, out.data(), H);
       else attention_f32(ctx, T, static_cast<int>(s.heads), dh, scale, qkv.data(), ld, qkv.data() + H, ld, qkv.data() + 2 * H, ld, out.data(), H);
-      const double dt = now() - t0;
-      std::printf("attention alone (%s): %.2f s per layer, %.0f GFLOP/s\n", b ? "bf16" : "f32", dt, aflops / dt / 1e9);
+      const double dt = now() - t0, dc = cpu_seconds() - k0;
+      std::printf("attention alone (%s): %.2f s per layer, %.0f GFLOP/s; %.2f CPU-s, %.0f GFLOP per CPU-second\n",
+                  b ? "bf16" : "f32", dt, aflops / dt / 1e9, dc, aflops / dc / 1e9);
     }
   }
   std::vector<float> pixels(static_cast<std::size_t>(s.frames * 3 * s.crop * s.crop));
@@ -198,10 +213,12 @@ int main(int argc, char** argv) {
     const fs::path dir = make_model(cache, s, layers, bf16);
     const auto model = VJEPA2Model::load(dir, {bf16 ? Precision::BF16 : Precision::F32});
     double checksum = 0;
-    std::vector<double> stamps;
+    std::vector<double> stamps, cpu_stamps;
+    const double c0 = cpu_seconds();
     const double t0 = now();
     model.forward(ctx, pixels.data(), s.frames, s.crop, [&](int, const float* h, std::int64_t, std::int64_t hid) {
       stamps.push_back(now());
+      cpu_stamps.push_back(cpu_seconds());
       checksum += h[0] + h[hid - 1];
     });
     const double total = now() - t0;
@@ -212,6 +229,11 @@ int main(int argc, char** argv) {
                 "(40 layers, extrapolated%s); %.0f GFLOP/s = %.0f%% of the %s GEMM limit; total %.1f s; checksum %.4g\n",
                 prec.c_str(), layers, per_layer, embed, bin, layers == 40 ? " from a full run" : "", bin_flops / bin / 1e9,
                 100.0 * (bin_flops / bin) / (bf16 ? g.bf16 : g.f32), prec.c_str(), total, checksum);
+    const double cpu_layer = (cpu_stamps.back() - cpu_stamps.front()) / layers;
+    const double cpu_bin = (cpu_stamps.front() - c0) + 40 * cpu_layer;
+    std::printf("%s: %.1f CPU-seconds per bin -> %.1f s per bin on a quiet machine with %d cores (CPU s / cores); "
+                "%.0f GFLOP per CPU-second\n",
+                prec.c_str(), cpu_bin, cpu_bin / ctx.threads(), ctx.threads(), bin_flops / cpu_bin / 1e9);
   }
   std::printf("peak resident memory %.2f GB\n", peak_rss_gb());
   return 0;

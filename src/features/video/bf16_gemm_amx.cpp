@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -34,24 +35,19 @@ void configure_tiles() {
   _tile_loadconfig(&cfg);
 }
 
-// One 32 x 32 block of C: rows [0, 32) of `a` (row stride lda elements, k padded to TK),
-// column tiles nb and nb + 1 (nb + 1 may be absent), summed over all k blocks. Results go to
-// `out` [32][32] floats (row stride 32), added to its contents when `load` is set.
+// Accumulates k blocks [kb0, kb1) of a 32 x 32 block of C into `acc` [32][32] floats (row
+// stride 32): rows [0, 32) of `a` (row stride lda elements, k padded to TK), column tiles nb
+// and nb + 1 (nb + 1 may be absent).
 void block_32x32(const std::uint16_t* a, std::int64_t lda, const Bf16PackedB& B, std::int64_t nb, bool two,
-                 float* out, bool load) {
+                 std::int64_t kb0, std::int64_t kb1, float* acc) {
   const std::int64_t a_stride = lda * 2;
-  if (load) {
-    _tile_loadd(0, out, 32 * 4);
-    _tile_loadd(1, out + 16, 32 * 4);
-    _tile_loadd(2, out + 16 * 32, 32 * 4);
-    _tile_loadd(3, out + 16 * 32 + 16, 32 * 4);
-  } else {
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
+  _tile_loadd(0, acc, 32 * 4);
+  _tile_loadd(2, acc + 16 * 32, 32 * 4);
+  if (two) {
+    _tile_loadd(1, acc + 16, 32 * 4);
+    _tile_loadd(3, acc + 16 * 32 + 16, 32 * 4);
   }
-  for (std::int64_t kb = 0; kb < B.k_blocks; ++kb) {
+  for (std::int64_t kb = kb0; kb < kb1; ++kb) {
     _tile_loadd(4, a + kb * TK, a_stride);
     _tile_loadd(5, a + 16 * lda + kb * TK, a_stride);
     _tile_loadd(6, B.tile(nb, kb), 64);
@@ -63,41 +59,60 @@ void block_32x32(const std::uint16_t* a, std::int64_t lda, const Bf16PackedB& B,
       _tile_dpbf16ps(3, 5, 7);
     }
   }
-  _tile_stored(0, out, 32 * 4);
-  _tile_stored(2, out + 16 * 32, 32 * 4);
+  _tile_stored(0, acc, 32 * 4);
+  _tile_stored(2, acc + 16 * 32, 32 * 4);
   if (two) {
-    _tile_stored(1, out + 16, 32 * 4);
-    _tile_stored(3, out + 16 * 32 + 16, 32 * 4);
+    _tile_stored(1, acc + 16, 32 * 4);
+    _tile_stored(3, acc + 16 * 32 + 16, 32 * 4);
   }
 }
 
 }  // namespace
 
+// Loop order (cache reuse): chunks of 256 rows of A (kept in L2) -> pairs of 16-column tiles of
+// B (the pair's panel is reused by the chunk's eight 32-row blocks) -> [slabs of k] -> 32-row
+// blocks. Results (and partial sums between slabs) go through a 256 x 32 float staging block.
 void gemm_bf16_amx_rows(std::int64_t M, const std::uint16_t* A, std::int64_t lda, const Bf16PackedB& B, float* C,
                         std::int64_t ldc, bool accumulate) {
   configure_tiles();
-  alignas(64) float out[kRowBlock * 32];
+#ifndef TRIBEV2_AMX_SLAB
+// Splitting k into L1-sized slabs (8 or 16 blocks) measured slower on this machine (the partial
+// sums go through memory between slabs), so by default all of k runs in one pass.
+#define TRIBEV2_AMX_SLAB (1 << 20)
+#endif
+  constexpr std::int64_t kSlab = TRIBEV2_AMX_SLAB;
+  std::vector<float> staging_store(static_cast<std::size_t>(kChunkRows * 32) + 16);
+  float* staging = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(staging_store.data()) + 63) / 64 * 64);
   std::vector<std::uint16_t> a_tail;
+  const std::uint16_t* row_block[kChunkRows / kRowBlock];
   for (std::int64_t c0 = 0; c0 < M; c0 += kChunkRows) {
     const std::int64_t chunk = std::min<std::int64_t>(kChunkRows, M - c0);
+    const std::int64_t n_rb = (chunk + kRowBlock - 1) / kRowBlock;
+    for (std::int64_t rb = 0; rb < n_rb; ++rb) {
+      const std::int64_t r0 = c0 + rb * kRowBlock, rows = std::min<std::int64_t>(kRowBlock, M - r0);
+      row_block[rb] = A + r0 * lda;
+      if (rows < kRowBlock) {  // zero-padded copy of the last rows
+        a_tail.assign(static_cast<std::size_t>(kRowBlock * lda), 0);
+        std::memcpy(a_tail.data(), A + r0 * lda, static_cast<std::size_t>(rows * lda) * sizeof(std::uint16_t));
+        row_block[rb] = a_tail.data();
+      }
+    }
     for (std::int64_t nb = 0; nb < B.n_blocks; nb += 2) {
       const bool two = nb + 1 < B.n_blocks;
       const std::int64_t j0 = nb * TN;
       const std::int64_t cols = std::min<std::int64_t>(two ? 2 * TN : TN, B.n - j0);
-      for (std::int64_t r0 = c0; r0 < c0 + chunk; r0 += kRowBlock) {
-        const std::int64_t rows = std::min<std::int64_t>(kRowBlock, M - r0);
-        const std::uint16_t* a = A + r0 * lda;
-        if (rows < kRowBlock) {  // zero-padded copy of the last rows
-          a_tail.assign(static_cast<std::size_t>(kRowBlock * lda), 0);
-          std::memcpy(a_tail.data(), a, static_cast<std::size_t>(rows * lda) * sizeof(std::uint16_t));
-          a = a_tail.data();
-        }
-        for (std::int64_t i = 0; i < kRowBlock; ++i)
-          for (std::int64_t j = 0; j < 32; ++j)
-            out[i * 32 + j] = (accumulate && i < rows && j < cols) ? C[(r0 + i) * ldc + j0 + j] : 0.0f;
-        block_32x32(a, lda, B, nb, two, out, accumulate);
-        for (std::int64_t i = 0; i < rows; ++i) std::memcpy(C + (r0 + i) * ldc + j0, out + i * 32, static_cast<std::size_t>(cols) * 4);
+      for (std::int64_t i = 0; i < n_rb * kRowBlock; ++i) {
+        const std::int64_t r = c0 + i;
+        for (std::int64_t j = 0; j < 32; ++j)
+          staging[i * 32 + j] = (accumulate && r < M && j < cols) ? C[r * ldc + j0 + j] : 0.0f;
       }
+      for (std::int64_t k0 = 0; k0 < B.k_blocks; k0 += kSlab) {
+        const std::int64_t k1 = std::min(k0 + kSlab, B.k_blocks);
+        for (std::int64_t rb = 0; rb < n_rb; ++rb)
+          block_32x32(row_block[rb], lda, B, nb, two, k0, k1, staging + rb * kRowBlock * 32);
+      }
+      for (std::int64_t i = 0; i < chunk; ++i)
+        std::memcpy(C + (c0 + i) * ldc + j0, staging + i * 32, static_cast<std::size_t>(cols) * 4);
     }
   }
   _tile_release();
