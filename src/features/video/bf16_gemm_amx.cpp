@@ -35,17 +35,24 @@ void configure_tiles() {
   _tile_loadconfig(&cfg);
 }
 
-// Accumulates k blocks [kb0, kb1) of a 32 x 32 block of C into `acc` [32][32] floats (row
-// stride 32): rows [0, 32) of `a` (row stride lda elements, k padded to TK), column tiles nb
-// and nb + 1 (nb + 1 may be absent).
+// k blocks [kb0, kb1) of a 32 x 32 block of C: rows [0, 32) of `a` (row stride lda elements, k
+// padded to TK), column tiles nb and nb + 1 (nb + 1 may be absent). The block lives at `acc`
+// (row stride ld floats); it is added to when `load`, else overwritten.
 void block_32x32(const std::uint16_t* a, std::int64_t lda, const Bf16PackedB& B, std::int64_t nb, bool two,
-                 std::int64_t kb0, std::int64_t kb1, float* acc) {
-  const std::int64_t a_stride = lda * 2;
-  _tile_loadd(0, acc, 32 * 4);
-  _tile_loadd(2, acc + 16 * 32, 32 * 4);
-  if (two) {
-    _tile_loadd(1, acc + 16, 32 * 4);
-    _tile_loadd(3, acc + 16 * 32 + 16, 32 * 4);
+                 std::int64_t kb0, std::int64_t kb1, float* acc, std::int64_t ld, bool load) {
+  const std::int64_t a_stride = lda * 2, c_stride = ld * 4;
+  if (load) {
+    _tile_loadd(0, acc, c_stride);
+    _tile_loadd(2, acc + 16 * ld, c_stride);
+    if (two) {
+      _tile_loadd(1, acc + 16, c_stride);
+      _tile_loadd(3, acc + 16 * ld + 16, c_stride);
+    }
+  } else {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
   }
   for (std::int64_t kb = kb0; kb < kb1; ++kb) {
     _tile_loadd(4, a + kb * TK, a_stride);
@@ -59,11 +66,11 @@ void block_32x32(const std::uint16_t* a, std::int64_t lda, const Bf16PackedB& B,
       _tile_dpbf16ps(3, 5, 7);
     }
   }
-  _tile_stored(0, acc, 32 * 4);
-  _tile_stored(2, acc + 16 * 32, 32 * 4);
+  _tile_stored(0, acc, c_stride);
+  _tile_stored(2, acc + 16 * ld, c_stride);
   if (two) {
-    _tile_stored(1, acc + 16, 32 * 4);
-    _tile_stored(3, acc + 16 * 32 + 16, 32 * 4);
+    _tile_stored(1, acc + 16, c_stride);
+    _tile_stored(3, acc + 16 * ld + 16, c_stride);
   }
 }
 
@@ -97,22 +104,33 @@ void gemm_bf16_amx_rows(std::int64_t M, const std::uint16_t* A, std::int64_t lda
         row_block[rb] = a_tail.data();
       }
     }
+    const bool single_pass = B.k_blocks <= kSlab;
     for (std::int64_t nb = 0; nb < B.n_blocks; nb += 2) {
       const bool two = nb + 1 < B.n_blocks;
       const std::int64_t j0 = nb * TN;
       const std::int64_t cols = std::min<std::int64_t>(two ? 2 * TN : TN, B.n - j0);
-      for (std::int64_t i = 0; i < n_rb * kRowBlock; ++i) {
-        const std::int64_t r = c0 + i;
-        for (std::int64_t j = 0; j < 32; ++j)
-          staging[i * 32 + j] = (accumulate && r < M && j < cols) ? C[r * ldc + j0 + j] : 0.0f;
+      // Whole 32 x 32 blocks in one pass go straight to C; edges and k slabs use the staging.
+      bool staged_any = false;
+      for (std::int64_t rb = 0; rb < n_rb; ++rb) {
+        const std::int64_t r0 = c0 + rb * kRowBlock, rows = std::min<std::int64_t>(kRowBlock, M - r0);
+        if (single_pass && rows == kRowBlock && cols == 2 * TN) {
+          block_32x32(row_block[rb], lda, B, nb, two, 0, B.k_blocks, C + r0 * ldc + j0, ldc, accumulate);
+          continue;
+        }
+        staged_any = true;
+        float* st = staging + rb * kRowBlock * 32;
+        for (std::int64_t i = 0; i < kRowBlock; ++i)
+          for (std::int64_t j = 0; j < 32; ++j) st[i * 32 + j] = (accumulate && i < rows && j < cols) ? C[(r0 + i) * ldc + j0 + j] : 0.0f;
+        for (std::int64_t k0 = 0; k0 < B.k_blocks; k0 += kSlab)
+          block_32x32(row_block[rb], lda, B, nb, two, k0, std::min(k0 + kSlab, B.k_blocks), st, 32, true);
       }
-      for (std::int64_t k0 = 0; k0 < B.k_blocks; k0 += kSlab) {
-        const std::int64_t k1 = std::min(k0 + kSlab, B.k_blocks);
-        for (std::int64_t rb = 0; rb < n_rb; ++rb)
-          block_32x32(row_block[rb], lda, B, nb, two, k0, k1, staging + rb * kRowBlock * 32);
+      if (!staged_any) continue;
+      for (std::int64_t rb = 0; rb < n_rb; ++rb) {
+        const std::int64_t r0 = c0 + rb * kRowBlock, rows = std::min<std::int64_t>(kRowBlock, M - r0);
+        if (single_pass && rows == kRowBlock && cols == 2 * TN) continue;
+        for (std::int64_t i = 0; i < rows; ++i)
+          std::memcpy(C + (r0 + i) * ldc + j0, staging + (rb * kRowBlock + i) * 32, static_cast<std::size_t>(cols) * 4);
       }
-      for (std::int64_t i = 0; i < chunk; ++i)
-        std::memcpy(C + (c0 + i) * ldc + j0, staging + i * 32, static_cast<std::size_t>(cols) * 4);
     }
   }
   _tile_release();
