@@ -1,5 +1,6 @@
 // `tribev2 video-features`: V-JEPA2 features of a video on the 2 Hz grid, as upstream's
 // HuggingFaceVideo extractor computes them (docs/video-features.md).
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
@@ -26,6 +27,12 @@ struct VideoFeaturesArgs {
   std::string vfr = "timestamps";
   std::string chunks_npz;
 };
+
+std::string num(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", x);
+  return buf;
+}
 
 fs::path default_cache_dir() {
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "tribev2" / "video";
@@ -74,8 +81,7 @@ void register_video_features(CLI::App& app, GlobalOptions& g) {
 
     const auto info = media::probe_video(a->video);
     log(g, "video: " + a->video + ": " + std::to_string(info.width) + "x" + std::to_string(info.height) + ", " +
-               std::to_string(info.fps) + " fps, " + std::to_string(info.n_frames) + " frames, " +
-               std::to_string(info.duration) + " s" + (info.variable_frame_rate ? " (variable frame rate)" : "") +
+               num(info.fps) + " fps, " + std::to_string(info.n_frames) + " frames, " + num(info.duration) + " s" + (info.variable_frame_rate ? " (variable frame rate)" : "") +
                (info.rotation ? ", rotated " + std::to_string(info.rotation) + " degrees" : ""));
     const auto model = fv::VJEPA2Model::load(a->model, {precision});
     const auto& c = model.config();

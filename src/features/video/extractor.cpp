@@ -273,7 +273,7 @@ std::vector<ChunkFeatures> extract_chunks(const Context& ctx, const VJEPA2Model&
       if (!cached.empty()) io::write_file_atomic(cached, io::encode_npy(cf.layers));
     }
     done += nb;
-    if (options.progress) options.progress(done, total);
+    if (have && options.progress) options.progress(done, total);  // computed chunks reported per bin
     cf.grouped = group_mean(cf.layers, options.layers);
     out.push_back(std::move(cf));
   }
