@@ -106,8 +106,9 @@ Tensor extract_event_layers(const Context& ctx, const VJEPA2Model& model, const 
   const auto n = static_cast<std::int64_t>(indices.size());
   const int n_states = model.num_hidden_states();
   const auto sel = layer_selection(n_states, options.cache_n_layers);
-  std::vector<int> slot(static_cast<std::size_t>(n_states), -1);  // hidden state -> output layer
-  for (std::size_t i = 0; i < sel.size(); ++i) slot[static_cast<std::size_t>(sel[i])] = static_cast<int>(i);
+  // hidden state -> output layers (a state can be selected twice when cache_n_layers > states)
+  std::vector<std::vector<int>> slots(static_cast<std::size_t>(n_states));
+  for (std::size_t i = 0; i < sel.size(); ++i) slots[static_cast<std::size_t>(sel[i])].push_back(static_cast<int>(i));
   const std::int64_t H = model.config().hidden_size;
   const auto L = static_cast<std::int64_t>(sel.size());
   Tensor out = Tensor::zeros(DType::F32, {L, H, n});
@@ -137,16 +138,17 @@ Tensor extract_event_layers(const Context& ctx, const VJEPA2Model& model, const 
       std::copy(it->second.begin(), it->second.end(), pixels.begin() + j * per);
     }
     model.forward(ctx, pixels.data(), F, S, [&](int state, const float* h, std::int64_t tokens, std::int64_t hidden) {
-      const int l = slot[static_cast<std::size_t>(state)];
-      if (l < 0) return;
+      const auto& targets = slots[static_cast<std::size_t>(state)];
+      if (targets.empty()) return;
       // Mean over all tokens (double sums, then float32).
       std::fill(sums.begin(), sums.end(), 0.0);
       for (std::int64_t t = 0; t < tokens; ++t) {
         const float* row = h + t * hidden;
         for (std::int64_t d = 0; d < hidden; ++d) sums[static_cast<std::size_t>(d)] += row[d];
       }
-      for (std::int64_t d = 0; d < hidden; ++d)
-        o[(l * H + d) * n + k] = static_cast<float>(sums[static_cast<std::size_t>(d)] / static_cast<double>(tokens));
+      for (const int l : targets)
+        for (std::int64_t d = 0; d < hidden; ++d)
+          o[(l * H + d) * n + k] = static_cast<float>(sums[static_cast<std::size_t>(d)] / static_cast<double>(tokens));
     });
     if (options.progress) options.progress(k + 1, n);
   }
