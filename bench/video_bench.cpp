@@ -113,7 +113,7 @@ GemmRate measure_gemm(const Context& ctx, const Shapes& s) {
   const std::vector<Case> cases{{3 * s.hidden, s.hidden, 1}, {s.hidden, s.hidden, 1}, {s.mlp, s.hidden, 1}, {s.hidden, s.mlp, 1}};
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(-1, 1);
-  std::vector<float> a(static_cast<std::size_t>(T * s.mlp)), c(static_cast<std::size_t>(T * 3 * s.hidden));
+  std::vector<float> a(static_cast<std::size_t>(T * s.mlp)), c(static_cast<std::size_t>(T * std::max(3 * s.hidden, s.mlp)));
   for (auto& x : a) x = u(rng);
   GemmRate r;
   double flops = 0, t32 = 0, t16 = 0;

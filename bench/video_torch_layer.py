@@ -45,8 +45,8 @@ def main():
          "pw": r(H, H), "pb": r(H), "f1w": r(F, H), "f1b": r(F), "f2w": r(H, F), "f2b": r(H)}
     x = torch.randn(T, H, generator=g)
     flops = 2 * T * H * 3 * H + 2 * T * H * H + 4 * T * T * H + 4 * T * H * F
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"cpu capability {getattr(torch.backends.cpu, 'get_cpu_capability', lambda: '?')()}")
+    cpu = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", lambda: "n/a")()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, cpu capability {cpu}")
     with torch.inference_mode():
         for name, ctx in (("f32", None), ("bf16 autocast", torch.autocast("cpu", dtype=torch.bfloat16))):
             best = float("inf")
