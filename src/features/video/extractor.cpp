@@ -1,0 +1,318 @@
+#include "tribev2/features/video/extractor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include "tribev2/core/error.hpp"
+#include "tribev2/features/timeline.hpp"
+#include "tribev2/io/file.hpp"
+#include "tribev2/io/npy.hpp"
+
+namespace tribev2::features::video {
+
+namespace fs = std::filesystem;
+
+// ---- layers --------------------------------------------------------------------------------
+
+std::vector<int> layer_selection(int n_states, int n) {
+  TRIBEV2_CHECK(n_states >= 1 && n >= 1, "layer_selection: need at least one state and one layer");
+  std::vector<int> sel(static_cast<std::size_t>(n));
+  if (n == 1) {
+    sel[0] = 0;
+    return sel;
+  }
+  const double stop = n_states - 1;
+  const double step = stop / (n - 1);
+  for (int i = 0; i < n; ++i) sel[static_cast<std::size_t>(i)] = static_cast<int>(py_round(i * step));
+  sel.back() = static_cast<int>(py_round(stop));
+  return sel;
+}
+
+std::vector<int> group_bounds(int n_layers, const std::vector<double>& fractions) {
+  TRIBEV2_CHECK(n_layers >= 1 && fractions.size() >= 2, "group_mean needs >= 1 layer and >= 2 fractions");
+  std::vector<int> b;
+  for (double f : fractions) {
+    TRIBEV2_CHECK(f >= 0.0 && f <= 1.0, "layer fraction ", f, " outside [0, 1]");
+    b.push_back(static_cast<int>(f * (n_layers - 1)));
+  }
+  b.back() += 1;
+  for (std::size_t i = 1; i < b.size(); ++i)
+    TRIBEV2_CHECK(b[i] > b[i - 1], "layer fractions give an empty group (bounds ", b[i - 1], ", ", b[i], ")");
+  return b;
+}
+
+Tensor group_mean(const Tensor& layers, const std::vector<double>& fractions) {
+  TRIBEV2_CHECK(layers.dtype() == DType::F32 && layers.ndim() == 3, "group_mean: expected float32 [L, D, n], got ",
+                shape_str(layers.shape()));
+  const auto L = static_cast<int>(layers.dim(0));
+  const std::int64_t plane = layers.dim(1) * layers.dim(2);
+  const auto b = group_bounds(L, fractions);
+  const auto G = static_cast<std::int64_t>(b.size() - 1);
+  Tensor out = Tensor::empty(DType::F32, {G, layers.dim(1), layers.dim(2)});
+  const float* in = layers.data<float>();
+  float* o = out.data<float>();
+  for (std::int64_t g = 0; g < G; ++g) {
+    const int l0 = b[static_cast<std::size_t>(g)], l1 = b[static_cast<std::size_t>(g + 1)];
+    const auto count = static_cast<float>(l1 - l0);
+    for (std::int64_t i = 0; i < plane; ++i) {
+      float acc = in[l0 * plane + i];
+      for (int l = l0 + 1; l < l1; ++l) acc += in[l * plane + i];
+      o[g * plane + i] = acc / count;
+    }
+  }
+  return out;
+}
+
+// ---- one event -----------------------------------------------------------------------------
+
+FrameSource frame_source(media::VideoReader& reader) {
+  return {[&reader](double t) { return reader.frame_index_at(t); },
+          [&reader](std::int64_t i) { return reader.frame(i); }};
+}
+
+namespace {
+
+int crop_side(const VJEPA2Model& model) {
+  const ProcessorConfig& p = model.processor();
+  TRIBEV2_CHECK(p.crop_height == p.crop_width, "the processor's crop must be square for V-JEPA2, got ",
+                p.crop_width, "x", p.crop_height);
+  return p.crop_height;
+}
+
+}  // namespace
+
+Tensor bin_pixel_values(const VJEPA2Model& model, const FrameSource& frames, const std::vector<std::int64_t>& indices,
+                        const VideoFeatureOptions& options, Tensor* crops) {
+  const int S = crop_side(model);
+  const auto n = static_cast<std::int64_t>(indices.size());
+  Tensor pv = Tensor::empty(DType::F32, {n, 3, S, S});
+  if (crops) *crops = Tensor::empty(DType::U8, {n, 3, S, S});
+  const std::int64_t per = 3LL * S * S;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const Tensor c = resize_crop(frames.frame(indices[static_cast<std::size_t>(i)]), model.processor(), options.resize);
+    normalize_into(c, model.processor(), pv.data<float>() + i * per);
+    if (crops) std::memcpy(crops->data<std::uint8_t>() + i * per, c.data<std::uint8_t>(), static_cast<std::size_t>(per));
+  }
+  return pv;
+}
+
+Tensor extract_event_layers(const Context& ctx, const VJEPA2Model& model, const FrameSource& frames, double offset,
+                            double duration, const VideoFeatureOptions& options) {
+  const auto indices = frame_indices(offset, duration, frames.index_at, options.sampling);
+  const auto n = static_cast<std::int64_t>(indices.size());
+  const int n_states = model.num_hidden_states();
+  const auto sel = layer_selection(n_states, options.cache_n_layers);
+  // hidden state -> output layers (a state can be selected twice when cache_n_layers > states)
+  std::vector<std::vector<int>> slots(static_cast<std::size_t>(n_states));
+  for (std::size_t i = 0; i < sel.size(); ++i) slots[static_cast<std::size_t>(sel[i])].push_back(static_cast<int>(i));
+  const std::int64_t H = model.config().hidden_size;
+  const auto L = static_cast<std::int64_t>(sel.size());
+  Tensor out = Tensor::zeros(DType::F32, {L, H, n});
+  if (n == 0) return out;
+
+  const int S = crop_side(model);
+  const std::int64_t F = options.sampling.frames_per_clip;
+  const std::int64_t per = 3LL * S * S;
+  std::vector<float> pixels(static_cast<std::size_t>(F * per));
+  // Normalised frames shared by overlapping windows. Window starts never move backwards, so
+  // frames before the current window's first are dropped.
+  std::map<std::int64_t, std::vector<float>> ready;
+  std::vector<double> sums(static_cast<std::size_t>(H));
+  float* o = out.data<float>();
+  for (std::int64_t k = 0; k < n; ++k) {
+    const auto& idx = indices[static_cast<std::size_t>(k)];
+    const std::int64_t first = *std::min_element(idx.begin(), idx.end());
+    ready.erase(ready.begin(), ready.lower_bound(first));
+    for (std::int64_t j = 0; j < F; ++j) {
+      const std::int64_t fi = idx[static_cast<std::size_t>(j)];
+      auto it = ready.find(fi);
+      if (it == ready.end()) {
+        std::vector<float> px(static_cast<std::size_t>(per));
+        normalize_into(resize_crop(frames.frame(fi), model.processor(), options.resize), model.processor(), px.data());
+        it = ready.emplace(fi, std::move(px)).first;
+      }
+      std::copy(it->second.begin(), it->second.end(), pixels.begin() + j * per);
+    }
+    model.forward(ctx, pixels.data(), F, S, [&](int state, const float* h, std::int64_t tokens, std::int64_t hidden) {
+      const auto& targets = slots[static_cast<std::size_t>(state)];
+      if (targets.empty()) return;
+      // Mean over all tokens (double sums, then float32).
+      std::fill(sums.begin(), sums.end(), 0.0);
+      for (std::int64_t t = 0; t < tokens; ++t) {
+        const float* row = h + t * hidden;
+        for (std::int64_t d = 0; d < hidden; ++d) sums[static_cast<std::size_t>(d)] += row[d];
+      }
+      for (const int l : targets)
+        for (std::int64_t d = 0; d < hidden; ++d)
+          o[(l * H + d) * n + k] = static_cast<float>(sums[static_cast<std::size_t>(d)] / static_cast<double>(tokens));
+    });
+    if (options.progress) options.progress(k + 1, n);
+  }
+  return out;
+}
+
+// ---- chunks, cache, grid -------------------------------------------------------------------
+
+std::string file_content_hash(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path.string(), ": cannot open for hashing");
+  // Two 64-bit multiply-xorshift lanes over little-endian 8-byte words, plus the length.
+  std::uint64_t h1 = 0x243f6a8885a308d3ULL, h2 = 0x13198a2e03707344ULL, total = 0;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (got == 0) break;
+    std::size_t i = 0;
+    for (; i + 8 <= got; i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, buf.data() + i, 8);
+      h1 = (h1 ^ w) * 0x9e3779b97f4a7c15ULL;
+      h1 ^= h1 >> 29;
+      h2 = (h2 + w) * 0xbf58476d1ce4e5b9ULL;
+      h2 ^= h2 >> 31;
+    }
+    for (; i < got; ++i) {
+      const auto c = static_cast<std::uint8_t>(buf[i]);
+      h1 = (h1 ^ c) * 0x100000001b3ULL;
+      h2 = (h2 + c) * 0x94d049bb133111ebULL;
+    }
+    total += got;
+  }
+  h1 ^= total * 0xff51afd7ed558ccdULL;
+  h2 ^= (h1 >> 17) + total;
+  char hex[40];
+  std::snprintf(hex, sizeof(hex), "%016llx%016llx", static_cast<unsigned long long>(h1),
+                static_cast<unsigned long long>(h2));
+  return hex;
+}
+
+namespace {
+
+std::string hash_text(const std::string& s) {
+  std::uint64_t h = 0xcbf29ce484222325ULL, g = 0x84222325cbf29ce4ULL;
+  for (const char c : s) {
+    h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001b3ULL;
+    g = (g + static_cast<std::uint8_t>(c)) * 0x9e3779b97f4a7c15ULL;
+    g ^= g >> 31;
+  }
+  char hex[40];
+  std::snprintf(hex, sizeof(hex), "%016llx%016llx", static_cast<unsigned long long>(h), static_cast<unsigned long long>(g));
+  return hex;
+}
+
+std::string double_bits(double x) {
+  std::uint64_t u;
+  std::memcpy(&u, &x, 8);
+  char hex[20];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(u));
+  return hex;
+}
+
+fs::path cache_path(const VideoFeatureOptions& o, const std::string& video_hash, const VJEPA2Model& model,
+                    const events::Chunk& c) {
+  std::string key = "tribev2-video-cache-v1|" + video_hash + "|" + model.fingerprint();
+  key += "|frames=" + std::to_string(o.sampling.frames_per_clip) + "|clip=" + double_bits(o.sampling.clip_duration) +
+         "|freq=" + double_bits(o.sampling.frequency) + "|resize=" + (o.resize == ResizeKernel::Float ? "float" : "uint8") +
+         "|vfr=" + (o.vfr == media::VfrPolicy::Timestamps ? "ts" : "ordinal") +
+         "|layers=" + std::to_string(o.cache_n_layers) + "|offset=" + double_bits(c.offset) +
+         "|duration=" + double_bits(c.duration);
+  return o.cache_dir / ("vjepa2-" + hash_text(key) + ".npy");
+}
+
+}  // namespace
+
+std::vector<ChunkFeatures> extract_chunks(const Context& ctx, const VJEPA2Model& model, const fs::path& video,
+                                          const VideoFeatureOptions& options, double start, double* duration_out) {
+  media::VideoReaderOptions ro;
+  ro.cache_frames = 8;  // the extractor keeps its own cache of processed frames
+  ro.vfr = options.vfr;
+  media::VideoReader reader(video, ro);
+  const double duration = reader.info().duration;
+  if (duration_out) *duration_out = duration;
+  const auto chunks = events::chunk_event(start, 0.0, duration, options.chunk_max_duration, options.chunk_min_duration);
+  const std::string video_hash = options.cache_dir.empty() ? std::string() : file_content_hash(video);
+
+  std::int64_t total = 0;
+  for (const auto& c : chunks) total += n_bins(c.duration, options.sampling);
+  std::int64_t done = 0;
+  if (options.progress) options.progress(0, total);
+
+  std::vector<ChunkFeatures> out;
+  const FrameSource src = frame_source(reader);
+  for (const auto& c : chunks) {
+    ChunkFeatures cf;
+    cf.chunk = c;
+    const std::int64_t nb = n_bins(c.duration, options.sampling);
+    const std::int64_t H = model.config().hidden_size;
+    fs::path cached;
+    bool have = false;
+    if (!options.cache_dir.empty()) {
+      cached = cache_path(options, video_hash, model, c);
+      if (fs::exists(cached)) {
+        try {
+          Tensor t = io::read_npy(cached);
+          if (t.dtype() == DType::F32 && t.shape() == Shape{options.cache_n_layers, H, nb}) {
+            cf.layers = t;
+            have = true;
+          }
+        } catch (const Error&) {
+          // unreadable cache entry: recompute and overwrite
+        }
+      }
+    }
+    if (!have) {
+      VideoFeatureOptions o = options;
+      const std::int64_t base = done;
+      o.progress = [&](std::int64_t d, std::int64_t) {
+        if (options.progress) options.progress(base + d, total);
+      };
+      cf.layers = extract_event_layers(ctx, model, src, c.offset, c.duration, o);
+      if (!cached.empty()) io::write_file_atomic(cached, io::encode_npy(cf.layers));
+    }
+    done += nb;
+    if (have && options.progress) options.progress(done, total);  // computed chunks reported per bin
+    cf.grouped = group_mean(cf.layers, options.layers);
+    out.push_back(std::move(cf));
+  }
+  return out;
+}
+
+Tensor segment_features(const std::vector<ChunkFeatures>& chunks, double seg_start, double seg_dur, double frequency) {
+  TRIBEV2_CHECK(!chunks.empty(), "segment_features: no video chunks");
+  const std::int64_t G = chunks.front().grouped.dim(0), H = chunks.front().grouped.dim(1);
+  const std::int64_t T = segment_bins(seg_dur, frequency);
+  Tensor buf = Tensor::zeros(DType::F32, {G, H, T});
+  std::vector<float> sub;
+  for (const auto& c : chunks) {
+    const Tensor& g = c.grouped;
+    TRIBEV2_CHECK(g.dim(0) == G && g.dim(1) == H, "segment_features: chunks disagree in shape");
+    const std::int64_t len = g.dim(2);
+    if (len == 0) continue;
+    // neuralset: ta.with_start(event.start).overlap(seg_start, seg_dur) slices the chunk's
+    // array (the slice starts at start + i0 / f) ...
+    const auto s = overlap_slice(c.chunk.start, len, frequency, seg_start, seg_dur);
+    if (!s) continue;
+    sub.resize(static_cast<std::size_t>(G * H * s->length));
+    for (std::int64_t ch = 0; ch < G * H; ++ch)
+      std::copy_n(g.data<float>() + ch * len + s->begin, s->length, sub.data() + ch * s->length);
+    // ... and the segment buffer += slice applies the slice rule on both sides again.
+    add_array(buf.data<float>(), G * H, T, seg_start, sub.data(), s->length,
+              c.chunk.start + static_cast<double>(s->begin) / frequency, frequency);
+  }
+  return buf;
+}
+
+Tensor extract_timeline(const Context& ctx, const VJEPA2Model& model, const fs::path& video,
+                        const VideoFeatureOptions& options, double* duration_out) {
+  double duration = 0.0;
+  const auto chunks = extract_chunks(ctx, model, video, options, 0.0, &duration);
+  if (duration_out) *duration_out = duration;
+  return segment_features(chunks, 0.0, duration, options.sampling.frequency);
+}
+
+}  // namespace tribev2::features::video
