@@ -1,7 +1,11 @@
 // The stages this build provides: THE place where the extractor and visualisation layers are
 // wired into `tribev2 run` (each id goes into the cache keys: bump it when results change).
 #include "tribev2/core/error.hpp"
+#include <map>
+#include <memory>
+
 #include "tribev2/features/text/word_features.hpp"
+#include "tribev2/features/video/extractor.hpp"
 #include "tribev2/pipeline/stages.hpp"
 #include "tribev2/viz/outputs.hpp"
 
@@ -18,7 +22,26 @@ Stages available_stages() {
   };
   s.text_id = "llama-word-features/1";
   // s.audio_chunk_features = ...; s.audio_id = "...";  (w2v-BERT, issue "audio features")
-  // s.video_chunk_features = ...; s.video_id = "...";  (V-JEPA2, issue "video features")
+  // V-JEPA2: one Video chunk -> [2, hidden, round(2 * duration)]. The loaded model is kept by
+  // this Stages object (not globally) so that the chunks of a run share it.
+  auto vjepa = std::make_shared<std::map<std::string, features::video::VJEPA2Model>>();
+  s.video_chunk_features = [vjepa](const Context& ctx, const std::filesystem::path& model_dir,
+                                   const events::MediaEvent& chunk, const ProgressFn& progress) {
+    const std::string key = model_dir.string() + (ctx.precision() == Precision::BF16 ? "#bf16" : "#f32");
+    auto it = vjepa->find(key);
+    if (it == vjepa->end()) {
+      features::video::VJEPA2Model::Options mo;
+      mo.precision = ctx.precision();
+      it = vjepa->emplace(key, features::video::VJEPA2Model::load(model_dir, mo)).first;
+    }
+    features::video::VideoFeatureOptions o;
+    o.progress = progress;
+    media::VideoReader reader(chunk.filepath);
+    const Tensor layers = features::video::extract_event_layers(ctx, it->second, features::video::frame_source(reader),
+                                                                chunk.offset, chunk.duration, o);
+    return features::video::group_mean(layers, o.layers);
+  };
+  s.video_id = "vjepa2-chunk/1";
   // GIFTI time series always (they need no mesh); the default figures when the fsaverage5
   // meshes are installed (tribev2 fetch-mesh), else a note saying how to get them.
   s.brain_maps = [](const Context& ctx, const Tensor& preds, const std::vector<double>& starts,
