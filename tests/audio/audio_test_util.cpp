@@ -14,6 +14,11 @@ namespace tribev2::test::audio {
 std::filesystem::path af(const std::string& rel) { return fixture("audio_features/" + rel); }
 Tensor npy(const std::string& rel) { return io::read_npy(af(rel)); }
 
+const features::audio::W2vBertModel& tiny() {
+  static const features::audio::W2vBertModel m = features::audio::W2vBertModel::load(af("tiny-w2v-bert"));
+  return m;
+}
+
 Tensor from_vector(const std::vector<float>& v, Shape shape) {
   return Tensor::from<float>(std::move(shape), std::span<const float>(v));
 }

@@ -8,12 +8,15 @@
 
 #include "support/test_support.hpp"
 #include "tribev2/core/tensor.hpp"
+#include "tribev2/features/audio/w2v_bert.hpp"
 #include "tribev2/media/audio.hpp"
 
 namespace tribev2::test::audio {
 
 std::filesystem::path af(const std::string& rel);  // tests/fixtures/audio_features/<rel>
 Tensor npy(const std::string& rel);                // read_npy of af(rel)
+// The fixture's tiny w2v-BERT (loaded once).
+const features::audio::W2vBertModel& tiny();
 Tensor from_vector(const std::vector<float>& v, Shape shape);
 
 // max |got - expected| over the slice [i] of axis 0, divided by max |expected| of that slice.

@@ -22,10 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const W2vBertModel& tiny() {
-  static const W2vBertModel m = W2vBertModel::load(af("tiny-w2v-bert"));
-  return m;
-}
 // The tiny model cut to its first 2 conformer layers: for the long-input tests, where the
 // chunking, not the depth, is under test.
 const W2vBertModel& shallow() {

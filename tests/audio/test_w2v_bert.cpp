@@ -18,10 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const W2vBertModel& tiny() {
-  static const W2vBertModel m = W2vBertModel::load(af("tiny-w2v-bert"));
-  return m;
-}
 
 // A copy of the tiny checkpoint folder whose tensors pass through `edit`.
 fs::path edited_copy(const TempDir& tmp, const std::string& name,

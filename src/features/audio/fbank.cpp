@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "json_file.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
 
@@ -95,13 +96,7 @@ void prepare_frame(std::span<const float> wave, std::int64_t f, const std::vecto
 
 FbankConfig FbankConfig::from_json_file(const std::filesystem::path& path) {
   const std::string name = path.string();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(io::read_text_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail(name, ": not valid JSON (", e.what(), ")");
-  }
-  TRIBEV2_CHECK(j.is_object(), name, ": expected a JSON object");
+  const nlohmann::json j = read_json_object(path);
   FbankConfig c;
   auto get_int = [&](const char* key, int& dst) {
     if (!j.contains(key)) return;

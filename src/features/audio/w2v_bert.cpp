@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tribev2/core/attention.hpp"
+#include "json_file.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/gemm.hpp"
 #include "tribev2/core/kernels.hpp"
@@ -24,13 +25,7 @@ namespace fs = std::filesystem;
 
 W2vBertConfig W2vBertConfig::from_json_file(const fs::path& path) {
   const std::string name = path.string();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(io::read_text_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail(name, ": not valid JSON (", e.what(), ")");
-  }
-  TRIBEV2_CHECK(j.is_object(), name, ": expected a JSON object");
+  const nlohmann::json j = read_json_object(path);
   auto integer = [&](const char* key, int& dst, bool required) {
     if (!j.contains(key) || j[key].is_null()) {
       if (required) fail(name, ": missing key '", key, "'");
