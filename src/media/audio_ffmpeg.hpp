@@ -49,7 +49,7 @@ struct MemorySource {
 // An opened input with its first audio stream and an opened decoder for it.
 class AudioInput {
  public:
-  AudioInput(const std::filesystem::path& path);
+  explicit AudioInput(const std::filesystem::path& path);
   AudioInput(std::span<const std::byte> bytes, const std::string& name, const char* format);
   AudioInput(const AudioInput&) = delete;
   AudioInput& operator=(const AudioInput&) = delete;
