@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Audio features benchmark (issue 7): real-time factor and peak memory of w2v-BERT 2.0 at the
+# full published size (random weights of the real shapes) on 60 s of audio, C++ versus a plain
+# PyTorch re-implementation of HF's forward on the same weights and the same input features.
+#
+#   bench/audio_bench.sh [THREADS] [SECONDS]        (defaults: 2 threads, 60 s)
+#
+# Heavy (2.4 GB of weights, minutes of CPU): every step runs under the shared heavy-job lock.
+# The model is generated once into bench/cache/w2vbert-full (not committed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+THREADS=${1:-2}
+SECONDS_AUDIO=${2:-60}
+LOCK=/tmp/tribev2-heavy.lock
+CACHE=bench/cache
+MODEL=$CACHE/w2vbert-full
+mkdir -p "$CACHE"
+
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRIBEV2_BUILD_TESTS=OFF -DTRIBEV2_BUILD_BENCH=ON >/dev/null
+nice cmake --build build-bench -j2 --target audio_w2vbert_bench
+BIN=build-bench/bench/audio_w2vbert_bench
+
+if [[ ! -f $MODEL/model.safetensors ]]; then
+  flock "$LOCK" "$BIN" make-model "$MODEL"
+fi
+
+echo "== C++ (tribev2), $THREADS threads"
+flock "$LOCK" /usr/bin/time -f "  wall %e s, max RSS %M KB (time -f)" \
+  "$BIN" run "$MODEL" --seconds "$SECONDS_AUDIO" --threads "$THREADS" \
+  --features-out "$CACHE/features_${SECONDS_AUDIO}s.npy" --json "$CACHE/cpp_${THREADS}t.json"
+
+echo "== PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), $THREADS threads, HF's relative_key algorithm"
+flock "$LOCK" /usr/bin/time -f "  wall %e s, max RSS %M KB (time -f)" \
+  /usr/bin/python3 bench/audio_w2vbert_torch.py time "$MODEL" --features "$CACHE/features_${SECONDS_AUDIO}s.npy" \
+  --threads "$THREADS" --relpos hf --json "$CACHE/torch_hf_${THREADS}t.json"
+
+echo "== PyTorch, $THREADS threads, gathered relative_key (lighter than HF)"
+flock "$LOCK" /usr/bin/time -f "  wall %e s, max RSS %M KB (time -f)" \
+  /usr/bin/python3 bench/audio_w2vbert_torch.py time "$MODEL" --features "$CACHE/features_${SECONDS_AUDIO}s.npy" \
+  --threads "$THREADS" --relpos gather --json "$CACHE/torch_gather_${THREADS}t.json"
