@@ -4,7 +4,9 @@
 #include <map>
 #include <memory>
 
+#include "tribev2/features/audio/extractor.hpp"
 #include "tribev2/features/text/word_features.hpp"
+#include "tribev2/media/audio.hpp"
 #include "tribev2/features/video/extractor.hpp"
 #include "tribev2/pipeline/stages.hpp"
 #include "tribev2/viz/outputs.hpp"
@@ -21,7 +23,22 @@ Stages available_stages() {
     return text::compute_word_features(ctx, model, words, o).features;
   };
   s.text_id = "llama-word-features/1";
-  // s.audio_chunk_features = ...; s.audio_id = "...";  (w2v-BERT, issue "audio features")
+  // w2v-BERT 2.0: one Audio chunk, read like soundfile (offset, duration) -> [2, hidden,
+  // round(2 * duration)]. The model is kept by this Stages object for the run's chunks.
+  auto w2v = std::make_shared<std::map<std::string, features::audio::W2vBertModel>>();
+  s.audio_chunk_features = [w2v](const Context& ctx, const std::filesystem::path& model_dir,
+                                 const events::MediaEvent& chunk, const ProgressFn& progress) {
+    auto it = w2v->find(model_dir.string());
+    if (it == w2v->end()) it = w2v->emplace(model_dir.string(), features::audio::W2vBertModel::load(model_dir)).first;
+    const features::audio::FbankExtractor fbank(it->second.preprocessor());
+    const media::AudioBuffer samples = media::decode_audio(chunk.filepath, chunk.offset, chunk.duration);
+    features::audio::AudioFeatureOptions o;
+    return features::audio::chunk_features(ctx, it->second, fbank, samples, o, chunk.duration, nullptr,
+                                           [&](int done, int total) {
+                                             if (progress) progress(done, total);
+                                           });
+  };
+  s.audio_id = "w2v-bert-chunk/1";
   // V-JEPA2: one Video chunk -> [2, hidden, round(2 * duration)]. The loaded model is kept by
   // this Stages object (not globally) so that the chunks of a run share it.
   auto vjepa = std::make_shared<std::map<std::string, features::video::VJEPA2Model>>();
