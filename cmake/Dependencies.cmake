@@ -11,6 +11,7 @@ find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+pkg_check_modules(LIBCRYPTO REQUIRED IMPORTED_TARGET libcrypto)   # SHA-256
 
 if(TRIBEV2_BUILD_TESTS)
   find_package(GTest REQUIRED)

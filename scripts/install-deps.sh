@@ -10,6 +10,7 @@ BUILD_PKGS=(
   nlohmann-json3-dev         # safetensors headers, build_args.json, outputs
   libzip-dev                 # .npz and PyTorch checkpoints
   libcli11-dev               # command line
+  libssl-dev                 # SHA-256 (libcrypto EVP): cache keys, pinned downloads
   zlib1g-dev                 # .gii.gz and GZipBase64Binary GIFTI
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev  # media decoding, MP4 movies
   libfftw3-dev               # filterbank features (audio)
@@ -18,7 +19,6 @@ BUILD_PKGS=(
   libtinyxml2-dev            # GIFTI XML
   libcairo2-dev fonts-dejavu-core  # figures (PNG/SVG/PDF) and their text
   libcurl4-openssl-dev       # fetch-mesh downloads
-  libssl-dev                 # SHA-256 of downloaded meshes (libcrypto EVP)
 )
 TEST_PKGS=(
   libgtest-dev libgmock-dev  # unit tests

@@ -1,7 +1,6 @@
 #include "tribev2/viz/fetch.hpp"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
 #include <array>
 #include <cstdio>
@@ -14,23 +13,7 @@ namespace tribev2::viz {
 
 namespace fs = std::filesystem;
 
-std::string sha256_hex(std::span<const std::byte> bytes) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) fail("SHA-256: cannot initialise OpenSSL digest");
-  if (EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) != 1) fail("SHA-256: digest update failed");
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), md.data(), &len) != 1) fail("SHA-256: digest final failed");
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    char b[3];
-    std::snprintf(b, sizeof(b), "%02x", md[i]);
-    hex += b;
-  }
-  return hex;
-}
 
-std::string sha256_file(const fs::path& path) { return sha256_hex(io::read_file(path)); }
 
 namespace {
 struct Sink {

@@ -48,7 +48,7 @@ TEST(W2vBert, ConfigMatchesFixture) {
   EXPECT_EQ(c.left_max, 64);
   EXPECT_EQ(c.right_max, 8);
   EXPECT_EQ(tiny().num_hidden_states(), 25);
-  EXPECT_EQ(tiny().fingerprint().size(), 32u);
+  EXPECT_EQ(tiny().fingerprint().size(), 64u);  // SHA-256 hex
 }
 
 TEST(W2vBert, UnitLayerCases) {

@@ -1,5 +1,5 @@
-// Content hashes for the stage cache: SHA-256 (FIPS 180-4) of bytes and files, and a
-// fingerprint of model folders.
+// Content hashes for the stage cache (SHA-256 from io/hash.hpp) and a fingerprint of model
+// folders.
 #pragma once
 
 #include <array>
@@ -9,28 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "tribev2/io/hash.hpp"
+
 namespace tribev2::pipeline {
 
-class Sha256 {
- public:
-  Sha256();
-  void update(std::span<const std::byte> data);
-  void update(std::string_view text);
-  std::array<std::uint8_t, 32> digest();  // finishes; the object must not be updated afterwards
-  std::string hex();                      // digest() as 64 lowercase hex digits
-
- private:
-  void block(const std::uint8_t* p);
-  std::array<std::uint32_t, 8> h_;
-  std::array<std::uint8_t, 64> buf_{};
-  std::size_t buf_len_ = 0;
-  std::uint64_t total_ = 0;
-  bool done_ = false;
-};
-
-std::string sha256_hex(std::string_view text);
-// SHA-256 of a file's bytes (streamed; works on files of any size).
-std::string sha256_file(const std::filesystem::path& path);
+// The project's SHA-256 (io/hash.hpp).
+using io::Sha256;
+using io::sha256_file;
+using io::sha256_hex;
 
 // Identity of a model file or folder for cache keys. Every regular file under the path
 // (recursively, hidden files skipped, sorted by relative name) contributes its relative name

@@ -1,6 +1,8 @@
 // Downloading pinned files with libcurl and checking their SHA-256 (OpenSSL libcrypto EVP).
 #pragma once
 
+#include "tribev2/io/hash.hpp"
+
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -12,8 +14,9 @@
 
 namespace tribev2::viz {
 
-std::string sha256_hex(std::span<const std::byte> bytes);
-std::string sha256_file(const std::filesystem::path& path);
+// SHA-256 from io/hash.hpp (the project's one hash).
+using io::sha256_file;
+using io::sha256_hex;
 
 // The body of a URL (http(s)://, file://); fails on HTTP errors, on bodies larger than
 // `max_bytes` and after `timeout_s` seconds.

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "tribev2/core/error.hpp"
-#include "tribev2/features/audio/content_hash.hpp"
+#include "tribev2/io/hash.hpp"
 #include "tribev2/features/audio/waveform.hpp"
 #include "tribev2/features/timeline.hpp"
 #include "tribev2/io/npy.hpp"
@@ -142,7 +142,7 @@ namespace {
 using ChunkReader = std::function<media::AudioBuffer(std::int64_t first, std::int64_t count)>;
 
 std::string options_key(const W2vBertModel& model, const AudioFeatureOptions& o) {
-  ContentHash h;
+  io::Sha256 h;
   h.update(kCacheVersion).update(model.fingerprint());
   for (const double f : o.layers) h.update_f64(f);
   h.update_f64(o.frequency).update_u64(o.constant_bins == ConstantBins::Zero ? 1 : 0);
@@ -173,7 +173,7 @@ std::vector<AudioChunkFeatures> run_chunks(const Context& ctx, const W2vBertMode
     r.chunk = ch;
     fs::path cache_file;
     if (!options.cache_dir.empty()) {
-      ContentHash h;
+      io::Sha256 h;
       h.update(opt_key).update(audio_key).update_u64(static_cast<std::uint64_t>(sample_rate));
       h.update_u64(static_cast<std::uint64_t>(first)).update_u64(static_cast<std::uint64_t>(count)).update_f64(ch.duration);
       cache_file = options.cache_dir / ("w2vbert_" + h.hex() + ".npy");
@@ -212,7 +212,7 @@ std::vector<AudioChunkFeatures> extract_chunks(const Context& ctx, const W2vBert
   // soundfile.info(...).frames: the decoded length.
   const std::int64_t total = media::count_audio_frames(audio);
   media::AudioReader reader(audio);
-  const std::string key = options.cache_dir.empty() ? std::string() : hash_file(audio);
+  const std::string key = options.cache_dir.empty() ? std::string() : io::sha256_file(audio);
   return run_chunks(ctx, model, options, key, reader.sample_rate(), total, event_start,
                     [&](std::int64_t first, std::int64_t count) { return reader.read(first, count); }, audio.string());
 }
@@ -226,7 +226,7 @@ std::vector<AudioChunkFeatures> extract_chunks(const Context& ctx, const W2vBert
                 audio.samples.size(), " samples)");
   std::string key;
   if (!options.cache_dir.empty()) {
-    ContentHash h;
+    io::Sha256 h;
     h.update(source_id).update_u64(static_cast<std::uint64_t>(audio.channels));
     h.update(std::as_bytes(std::span<const float>(audio.samples)));
     key = h.hex();

@@ -13,7 +13,7 @@
 #include "tribev2/core/gemm.hpp"
 #include "tribev2/core/kernels.hpp"
 #include "tribev2/features/audio/conformer_kernels.hpp"
-#include "tribev2/features/audio/content_hash.hpp"
+#include "tribev2/io/hash.hpp"
 #include "tribev2/io/file.hpp"
 #include "tribev2/io/safetensors.hpp"
 
@@ -224,7 +224,7 @@ W2vBertModel W2vBertModel::load(const fs::path& dir) {
   check_keys(w->file, expected_keys(c));
 
   // Fingerprint: both JSON files, the safetensors header and 256 sampled 4 KiB blocks.
-  ContentHash h;
+  io::Sha256 h;
   h.update(io::read_text_file(cfg_path)).update(io::read_text_file(pre_path));
   h.update_u64(bytes.size());
   std::uint64_t header = 0;

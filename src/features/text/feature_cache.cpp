@@ -2,13 +2,16 @@
 
 #include <cstdlib>
 
-#include "sha256.hpp"
+#include "tribev2/io/hash.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/tensor.hpp"
 #include "tribev2/io/file.hpp"
 #include "tribev2/io/npy.hpp"
 
 namespace tribev2::text {
+
+using io::Sha256;
+using io::sha256_hex;
 
 namespace fs = std::filesystem;
 

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <set>
 
-#include "sha256.hpp"
+#include "tribev2/io/hash.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/features/text/gguf.hpp"
 #include "tribev2/features/text/llama_model.hpp"
@@ -12,6 +12,9 @@
 #include "weight_ops.hpp"
 
 namespace tribev2::text {
+
+using io::Sha256;
+using io::sha256_hex;
 
 namespace fs = std::filesystem;
 

@@ -5,13 +5,16 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "sha256.hpp"
+#include "tribev2/io/hash.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/features/text/llama_model.hpp"
 #include "tribev2/io/file.hpp"
 #include "tribev2/io/safetensors.hpp"
 
 namespace tribev2::text {
+
+using io::Sha256;
+using io::sha256_hex;
 
 namespace fs = std::filesystem;
 

@@ -8,11 +8,14 @@
 #include "tribev2/core/attention.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/kernels.hpp"
-#include "sha256.hpp"
+#include "tribev2/io/hash.hpp"
 #include "tribev2/io/file.hpp"
 #include "weight_ops.hpp"
 
 namespace tribev2::text {
+
+using io::Sha256;
+using io::sha256_hex;
 
 // ---- KvCache --------------------------------------------------------------------------------
 

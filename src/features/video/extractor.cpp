@@ -1,4 +1,5 @@
 #include "tribev2/features/video/extractor.hpp"
+#include "tribev2/io/hash.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -157,39 +158,7 @@ Tensor extract_event_layers(const Context& ctx, const VJEPA2Model& model, const 
 
 // ---- chunks, cache, grid -------------------------------------------------------------------
 
-std::string file_content_hash(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path.string(), ": cannot open for hashing");
-  // Two 64-bit multiply-xorshift lanes over little-endian 8-byte words, plus the length.
-  std::uint64_t h1 = 0x243f6a8885a308d3ULL, h2 = 0x13198a2e03707344ULL, total = 0;
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    const auto got = static_cast<std::size_t>(in.gcount());
-    if (got == 0) break;
-    std::size_t i = 0;
-    for (; i + 8 <= got; i += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, buf.data() + i, 8);
-      h1 = (h1 ^ w) * 0x9e3779b97f4a7c15ULL;
-      h1 ^= h1 >> 29;
-      h2 = (h2 + w) * 0xbf58476d1ce4e5b9ULL;
-      h2 ^= h2 >> 31;
-    }
-    for (; i < got; ++i) {
-      const auto c = static_cast<std::uint8_t>(buf[i]);
-      h1 = (h1 ^ c) * 0x100000001b3ULL;
-      h2 = (h2 + c) * 0x94d049bb133111ebULL;
-    }
-    total += got;
-  }
-  h1 ^= total * 0xff51afd7ed558ccdULL;
-  h2 ^= (h1 >> 17) + total;
-  char hex[40];
-  std::snprintf(hex, sizeof(hex), "%016llx%016llx", static_cast<unsigned long long>(h1),
-                static_cast<unsigned long long>(h2));
-  return hex;
-}
+std::string file_content_hash(const fs::path& path) { return io::sha256_file(path); }
 
 namespace {
 
