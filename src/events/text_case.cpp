@@ -1,5 +1,7 @@
 #include "tribev2/events/text_case.hpp"
 
+#include "tribev2/core/utf8.hpp"
+
 #include <cstdint>
 
 namespace tribev2::events {
@@ -13,40 +15,13 @@ struct CodePoint {
 };
 
 CodePoint decode(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return {b0, 1, true};
-  std::size_t n = 0;
   char32_t cp = 0;
-  if ((b0 & 0xE0) == 0xC0) n = 2, cp = b0 & 0x1F;
-  else if ((b0 & 0xF0) == 0xE0) n = 3, cp = b0 & 0x0F;
-  else if ((b0 & 0xF8) == 0xF0) n = 4, cp = b0 & 0x07;
-  else return {};
-  if (i + n > s.size()) return {};
-  for (std::size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return {};
-    cp = (cp << 6) | (b & 0x3F);
-  }
+  const std::size_t n = utf8::decode(s, i, cp);
+  if (n == 0) return {};
   return {cp, n, true};
 }
 
-void encode(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
+void encode(char32_t cp, std::string& out) { utf8::append(out, cp); }
 
 // Upper <-> lower pairs; every mapping here keeps the UTF-8 length (all are 1- or 2-byte).
 char32_t to_lower(char32_t c) {

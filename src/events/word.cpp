@@ -6,48 +6,12 @@
 #include <sstream>
 
 #include "tribev2/core/error.hpp"
+#include "tribev2/core/utf8.hpp"
 #include "tribev2/io/file.hpp"
 
 namespace tribev2::events {
 
 namespace {
-// Python indexes strings by code point; sentences and words are UTF-8 here.
-std::u32string to_u32(const std::string& s) {
-  std::u32string out;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-    if (i + static_cast<std::size_t>(n) > s.size()) n = 1;
-    char32_t cp = n == 1 ? c : c & (0xff >> (n + 1));
-    for (int k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0x3f);
-    out.push_back(cp);
-    i += static_cast<std::size_t>(n);
-  }
-  return out;
-}
-
-std::string to_utf8(std::u32string_view s) {
-  std::string out;
-  for (char32_t c : s) {
-    if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x800) {
-      out.push_back(static_cast<char>(0xc0 | (c >> 6)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3f)));
-    } else if (c < 0x10000) {
-      out.push_back(static_cast<char>(0xe0 | (c >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3f)));
-    } else {
-      out.push_back(static_cast<char>(0xf0 | (c >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3f)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3f)));
-    }
-  }
-  return out;
-}
-
 // Python slicing s[a:b] (clamped, empty when b <= a) on code points.
 std::u32string slice(const std::u32string& s, std::size_t a, std::size_t b) {
   a = std::min(a, s.size());
@@ -68,7 +32,7 @@ void add_context(std::vector<Word>& words, std::size_t max_context_len) {
       w.context.clear();
       continue;
     }
-    const std::u32string sentence = to_u32(w.sentence);
+    const std::u32string sentence = utf8::to_u32(w.sentence);
     const auto sc = static_cast<std::size_t>(*w.sentence_char);
     if (!last) {
       parts.clear();
@@ -81,11 +45,11 @@ void add_context(std::vector<Word>& words, std::size_t max_context_len) {
       parts.back() += slice(sentence, start_char, sc);
       start_char = sc;
     }
-    const std::size_t last_char = sc + to_u32(w.text).size();
+    const std::size_t last_char = sc + utf8::to_u32(w.text).size();
     const std::u32string fresh = slice(sentence, start_char, last_char);
     std::u32string ctx;
     for (const auto& p : parts) ctx += p;
-    w.context = to_utf8(ctx + fresh);
+    w.context = utf8::from_u32(ctx + fresh);
     parts.push_back(fresh);
     if (parts.size() > max_context_len) parts.pop_front();  // deque(maxlen)
     start_char = last_char;

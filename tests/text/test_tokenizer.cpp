@@ -10,7 +10,7 @@
 #include "tribev2/features/text/tokenizer.hpp"
 #include "tribev2/io/file.hpp"
 #include "split_regex.hpp"
-#include "utf8.hpp"
+#include "tribev2/core/utf8.hpp"
 
 using namespace tribev2;
 using namespace tribev2::test;

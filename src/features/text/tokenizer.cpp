@@ -8,7 +8,7 @@
 
 #include "split_regex.hpp"
 #include "tribev2/core/error.hpp"
-#include "utf8.hpp"
+#include "tribev2/core/utf8.hpp"
 
 namespace tribev2::text {
 

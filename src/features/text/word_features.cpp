@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "tribev2/core/error.hpp"
-#include "utf8.hpp"
+#include "tribev2/core/utf8.hpp"
 #include "weight_ops.hpp"
 
 namespace tribev2::text {

@@ -1,6 +1,6 @@
-#include "utf8.hpp"
+#include "tribev2/core/utf8.hpp"
 
-namespace tribev2::text::utf8 {
+namespace tribev2::utf8 {
 
 std::size_t decode(std::string_view s, std::size_t i, char32_t& cp) {
   if (i >= s.size()) return 0;
@@ -105,4 +105,23 @@ std::string_view py_drop_last(std::string_view s, std::size_t n) {
   return s.substr(0, end);
 }
 
-}  // namespace tribev2::text::utf8
+std::u32string to_u32(std::string_view s) {
+  std::u32string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    char32_t cp = 0;
+    const std::size_t n = decode(s, i, cp);
+    out.push_back(n ? cp : char32_t{0xFFFD});
+    i += n ? n : 1;
+  }
+  return out;
+}
+
+std::string from_u32(std::u32string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char32_t c : s) append(out, c);
+  return out;
+}
+
+}  // namespace tribev2::utf8
