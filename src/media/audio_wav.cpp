@@ -3,13 +3,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <random>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "tribev2/core/error.hpp"
+#include "tribev2/io/file.hpp"
 #include "tribev2/media/audio.hpp"
 
 namespace tribev2::media {
@@ -73,27 +71,7 @@ void write_wav(const std::filesystem::path& path, const AudioBuffer& audio, bool
     }
   }
 
-  namespace fs = std::filesystem;
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  std::random_device rd;
-  const fs::path tmp = dir / (".tmp-" + path.filename().string() + "-" + std::to_string(rd()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path.string(), ": cannot create ", tmp.string(), ": ", std::strerror(errno));
-    out.write(b.data(), static_cast<std::streamsize>(b.size()));
-    out.flush();
-    if (!out) {
-      fs::remove(tmp, ec);
-      fail(path.string(), ": write failed (disk full?)");
-    }
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    fail(path.string(), ": cannot move the temporary file into place (", ec.message(), ")");
-  }
+  io::write_file_atomic(path, std::as_bytes(std::span<const char>(b.data(), b.size())));
 }
 
 }  // namespace tribev2::media

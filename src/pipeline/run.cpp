@@ -12,6 +12,7 @@
 #include "tribev2/events/transcript.hpp"
 #include "tribev2/features/timeline.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/feature_file.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/model/predict.hpp"
 #include "tribev2/pipeline/hash.hpp"
@@ -489,23 +490,8 @@ RunResult Runner::run() {
 }  // namespace
 
 Tensor load_timeline_file(const fs::path& path, const std::string& modality) {
-  const std::string ext = path.extension().string();
-  Tensor t;
-  if (ext == ".npy") {
-    t = io::read_npy(path);
-  } else if (ext == ".npz") {
-    auto arrays = io::read_npz(path);
-    const Tensor* found = nullptr;
-    for (const auto& [k, v] : arrays)
-      if (k == modality) found = &v;
-    if (!found && arrays.size() == 1) found = &arrays.front().second;
-    if (!found) fail(path.string(), ": no array named '", modality, "'");
-    t = *found;
-  } else {
-    fail(path.string(), ": unsupported feature file type '", ext, "' (use .npy or .npz)");
-  }
-  if (t.dtype() == DType::F16 || t.dtype() == DType::F64) t = t.to_f32();
-  if (t.dtype() != DType::F32) fail(path.string(), ": features must be float32 or float16, got ", dtype_name(t.dtype()));
+  if (path.extension() == ".bin") fail(path.string(), ": raw .bin features are not accepted here (use .npy or .npz)");
+  Tensor t = io::read_feature_file(path, modality);
   for (float v : std::as_const(t).f32())
     if (!std::isfinite(v)) fail(path.string(), ": features contain NaN or Inf");
   return t;
