@@ -1,9 +1,17 @@
+// GEMM driver: operand checks, the split of C over the thread pool, cache blocking and the
+// choice of kernels (runtime CPU dispatch). The kernels themselves live in gemm_f32_*.cpp
+// (float32) and gemm_bf16.cpp (bfloat16 products), each compiled for its instruction set.
 #include "tribev2/core/gemm.hpp"
 
-#include <cblas.h>
-
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
 #include <vector>
+
+#include "gemm_bf16.hpp"
+#include "gemm_kernels.hpp"
+#include "scratch.hpp"
 
 namespace tribev2 {
 
@@ -37,42 +45,149 @@ void check_operands(bool trans_b, std::int64_t N, std::int64_t K, const MatView&
   TRIBEV2_CHECK(B.rows >= need_rows && B.cols >= need_cols && B.ld >= B.cols,
                 "gemm: operand B is [", B.rows, ", ", B.cols, "], needs at least [", need_rows,
                 ", ", need_cols, "]");
+  TRIBEV2_CHECK(B.dtype == DType::F32 || B.dtype == DType::F16 || B.dtype == DType::BF16,
+                "gemm: operand B must be F32, F16 or BF16, got ", dtype_name(B.dtype));
 }
 
-// One tile of columns [n0, n0 + nn) of C, on the calling thread.
-void gemm_tile(bool trans_b, std::int64_t M, std::int64_t n0, std::int64_t nn, std::int64_t K,
-               const float* A, std::int64_t lda, const MatView& B, float beta, float* C,
-               std::int64_t ldc) {
-  const char* base = static_cast<const char*>(B.data);
-  if (B.dtype == DType::F32) {
-    const float* b = reinterpret_cast<const float*>(base) + (trans_b ? n0 * B.ld : n0);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                static_cast<blasint>(M), static_cast<blasint>(nn), static_cast<blasint>(K), 1.0f,
-                A, static_cast<blasint>(lda), b, static_cast<blasint>(B.ld), beta, C + n0,
-                static_cast<blasint>(ldc));
-    return;
-  }
-  // Half-precision operand: widen (exactly) a block of it to float32, then multiply.
-  const std::int64_t block = std::max<std::int64_t>(16, std::min<std::int64_t>(nn, (1 << 18) / std::max<std::int64_t>(K, 1) / 16 * 16));
-  std::vector<float> tmp(static_cast<std::size_t>(block * K));
-  for (std::int64_t j = 0; j < nn; j += block) {
-    const std::int64_t nb = std::min(block, nn - j);
-    if (trans_b) {  // rows n0+j .. of B [N, K]
-      for (std::int64_t r = 0; r < nb; ++r)
-        convert_to_f32(B.dtype, base, (n0 + j + r) * B.ld, K, tmp.data() + r * K);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(M),
-                  static_cast<blasint>(nb), static_cast<blasint>(K), 1.0f, A,
-                  static_cast<blasint>(lda), tmp.data(), static_cast<blasint>(K), beta,
-                  C + n0 + j, static_cast<blasint>(ldc));
-    } else {  // columns n0+j .. of B [K, N]
-      for (std::int64_t k = 0; k < K; ++k)
-        convert_to_f32(B.dtype, base, k * B.ld + n0 + j, nb, tmp.data() + k * nb);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<blasint>(M),
-                  static_cast<blasint>(nb), static_cast<blasint>(K), 1.0f, A,
-                  static_cast<blasint>(lda), tmp.data(), static_cast<blasint>(nb), beta,
-                  C + n0 + j, static_cast<blasint>(ldc));
+}  // namespace
+
+namespace detail {
+const F32Kernels& f32_kernels_for(cpu::Level level) {
+  static const detail::F32Kernels generic = detail::f32_kernels_generic();
+#if defined(TRIBEV2_X86_KERNELS)
+  static const detail::F32Kernels avx2 = detail::f32_kernels_avx2();
+  static const detail::F32Kernels avx512 = detail::f32_kernels_avx512();
+  if (level >= cpu::Level::Avx512) return avx512;
+  if (level >= cpu::Level::Avx2) return avx2;
+#else
+  (void)level;
+#endif
+  return generic;
+}
+}  // namespace detail
+
+namespace {
+
+detail::TileEpilogue tile_epilogue(const GemmEpilogue& ep, float beta, std::int64_t i0, std::int64_t j0) {
+  detail::TileEpilogue t;
+  t.bias = ep.bias ? ep.bias + j0 : nullptr;
+  t.gelu = ep.gelu;
+  t.beta = beta;
+  t.residual = ep.residual ? ep.residual + i0 * ep.ldr + j0 : nullptr;
+  t.ldr = ep.ldr;
+  t.residual_scale = ep.residual_scale ? ep.residual_scale + j0 : nullptr;
+  return t;
+}
+
+}  // namespace
+
+// Single-threaded float32 GEMM on rows [m0, m1) and columns [n0, n1) of C, BLIS loop order:
+// jc (nc columns) -> pc (kc of K; pack B) -> ic (mc rows; pack A) -> jr (NR) -> ir (MR).
+void detail::gemm_f32_range(const detail::F32Kernels& kr, const detail::BSource& B, std::int64_t m0, std::int64_t m1,
+                            std::int64_t n0, std::int64_t n1, std::int64_t K, const float* A, std::int64_t lda,
+                            float beta, float* C, std::int64_t ldc, const GemmEpilogue& ep, bool round_b) {
+  const std::int64_t MR = kr.mr, NR = kr.nr;
+  const std::int64_t M = m1 - m0;
+  // kc: B micro-panels (kc x NR floats) stay in L1; K split into equal blocks.
+  const std::int64_t kc_max = 256;
+  const std::int64_t nkb = (K + kc_max - 1) / kc_max;
+  const std::int64_t kc = (K + nkb - 1) / nkb;
+  const std::int64_t nc_max = std::max<std::int64_t>(NR, 512 / NR * NR);
+  const std::int64_t mc_max = std::max<std::int64_t>(MR, (336 / MR) * MR);
+  const std::int64_t mc = std::min(M, mc_max);
+  detail::Scratch& s = detail::thread_scratch();
+  float* Bp = s.b.get(static_cast<std::size_t>(kc * nc_max));
+  float* Ap = s.a.get(static_cast<std::size_t>(kc * (mc + MR)));
+  float* P = nkb > 1 ? s.p.get(static_cast<std::size_t>(M * nc_max)) : nullptr;
+  const std::int64_t ldp = nc_max;
+  for (std::int64_t jc = n0; jc < n1; jc += nc_max) {
+    const std::int64_t nc = std::min(nc_max, n1 - jc);
+    for (std::int64_t pb = 0; pb < nkb; ++pb) {
+      const std::int64_t pc = pb * kc;
+      const std::int64_t kcb = std::min(kc, K - pc);
+      const detail::TileMode mode = nkb == 1         ? detail::TileMode::Only
+                                    : pb == 0        ? detail::TileMode::First
+                                    : pb == nkb - 1  ? detail::TileMode::LastWithP
+                                                     : detail::TileMode::Middle;
+      kr.pack_b(B, pc, kcb, jc, nc, Bp);
+      if (round_b) {
+        const std::int64_t n = kcb * ((nc + NR - 1) / NR) * NR;
+        for (std::int64_t e = 0; e < n; ++e) Bp[e] = bf16_to_f32(f32_to_bf16(Bp[e]));
+      }
+      for (std::int64_t ic = m0; ic < m1; ic += mc) {
+        const std::int64_t mcb = std::min(mc, m1 - ic);
+        kr.pack_a(A + ic * lda + pc, lda, mcb, kcb, Ap);
+        for (std::int64_t jr = 0; jr < nc; jr += NR) {
+          const int cols = static_cast<int>(std::min(NR, nc - jr));
+          for (std::int64_t ir = 0; ir < mcb; ir += MR) {
+            const int rows = static_cast<int>(std::min(MR, mcb - ir));
+            const std::int64_t i = ic + ir, j = jc + jr;
+            kr.tile(rows, cols, kcb, Ap + ir * kcb, Bp + jr * kcb, P ? P + (i - m0) * ldp + jr : nullptr, ldp, mode,
+                    C + i * ldc + j, ldc, tile_epilogue(ep, beta, i, j));
+          }
+        }
+      }
     }
   }
+}
+
+namespace {
+
+// Splits C over the pool: by columns in whole panels when there are enough, else by rows.
+template <class RangeFn>
+void split_over_pool(const Context& ctx, std::int64_t M, std::int64_t N, std::int64_t K, std::int64_t MR,
+                     std::int64_t NR, const RangeFn& run) {
+  const std::int64_t threads = ctx.threads();
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  const std::int64_t panels = (N + NR - 1) / NR;
+  if (threads <= 1 || flops < 4.0e6) {
+    run(0, M, 0, N);
+    return;
+  }
+  if (panels >= threads) {
+    ctx.pool().parallel_for(threads, [&](std::int64_t t0, std::int64_t t1) {
+      for (std::int64_t t = t0; t < t1; ++t) {
+        const std::int64_t p0 = panels * t / threads, p1 = panels * (t + 1) / threads;
+        if (p1 > p0) run(0, M, p0 * NR, std::min(N, p1 * NR));
+      }
+    });
+    return;
+  }
+  const std::int64_t blocks = (M + MR - 1) / MR;
+  const std::int64_t tasks = std::min(threads, blocks);
+  ctx.pool().parallel_for(tasks, [&](std::int64_t t0, std::int64_t t1) {
+    for (std::int64_t t = t0; t < t1; ++t) {
+      const std::int64_t b0 = blocks * t / tasks, b1 = blocks * (t + 1) / tasks;
+      if (b1 > b0) run(b0 * MR, std::min(M, b1 * MR), 0, N);
+    }
+  });
+}
+
+void gemm_impl(const Context& ctx, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, const float* A,
+               std::int64_t lda, const MatView& B, float beta, float* C, std::int64_t ldc, const GemmEpilogue& ep,
+               cpu::Level level) {
+  if (M <= 0 || N <= 0) return;
+  check_operands(trans_b, N, K, B);
+  level = std::min(level, cpu::level());
+  const detail::BSource src{B.dtype, B.data, B.ld, trans_b};
+  if (K <= 0) {  // empty sum: the epilogue of zeros
+    const detail::TileEpilogue t = tile_epilogue(ep, beta, 0, 0);
+    std::vector<float> zeros(static_cast<std::size_t>(N), 0.0f);
+    for (std::int64_t i = 0; i < M; ++i) {
+      detail::TileEpilogue ti = t;
+      if (ti.residual) ti.residual += i * ep.ldr;
+      detail::apply_epilogue_scalar(zeros.data(), 0, 1, static_cast<int>(N), C + i * ldc, ldc, ti);
+    }
+    return;
+  }
+  if (ctx.precision() == Precision::BF16) {
+    detail::gemm_bf16(ctx, src, M, N, K, A, lda, beta, C, ldc, ep, level);
+    return;
+  }
+  const detail::F32Kernels& kr = detail::f32_kernels_for(level);
+  split_over_pool(ctx, M, N, K, kr.mr, kr.nr, [&](std::int64_t m0, std::int64_t m1, std::int64_t n0, std::int64_t n1) {
+    detail::gemm_f32_range(kr, src, m0, m1, n0, n1, K, A, lda, beta, C, ldc, ep);
+  });
 }
 
 }  // namespace
@@ -80,44 +195,32 @@ void gemm_tile(bool trans_b, std::int64_t M, std::int64_t n0, std::int64_t nn, s
 void gemm(const Context& ctx, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
           const float* A, std::int64_t lda, const MatView& B, float beta, float* C,
           std::int64_t ldc) {
-  if (M <= 0 || N <= 0) return;
-  check_operands(trans_b, N, K, B);
-  if (K <= 0) {
-    for (std::int64_t i = 0; i < M; ++i)
-      for (std::int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
-    return;
-  }
-  // Split the columns over the pool: each tile is a single-threaded BLAS call. Tiles are
-  // multiples of 64 columns so the BLAS micro-kernels stay on full panels.
-  const std::int64_t threads = ctx.threads();
-  const std::int64_t flops = M * N * K;
-  std::int64_t tiles = std::min<std::int64_t>(threads, (N + 63) / 64);
-  if (flops < (1 << 20)) tiles = 1;  // tiny products: threading costs more than it saves
-  if (tiles <= 1) {
-    gemm_tile(trans_b, M, 0, N, K, A, lda, B, beta, C, ldc);
-    return;
-  }
-  const std::int64_t per = ((N + tiles - 1) / tiles + 63) / 64 * 64;
-  ctx.pool().parallel_for(tiles, [&](std::int64_t t0, std::int64_t t1) {
-    for (std::int64_t t = t0; t < t1; ++t) {
-      const std::int64_t n0 = t * per;
-      const std::int64_t nn = std::min(per, N - n0);
-      if (nn > 0) gemm_tile(trans_b, M, n0, nn, K, A, lda, B, beta, C, ldc);
-    }
-  });
+  gemm_impl(ctx, trans_b, M, N, K, A, lda, B, beta, C, ldc, GemmEpilogue{}, cpu::Level::Amx);
+}
+
+void gemm_ex(const Context& ctx, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, const float* A,
+             std::int64_t lda, const MatView& B, float* C, std::int64_t ldc, const GemmEpilogue& ep) {
+  gemm_impl(ctx, trans_b, M, N, K, A, lda, B, 0.0f, C, ldc, ep, cpu::Level::Amx);
+}
+
+void gemm_ex(const Context& ctx, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, const float* A,
+             std::int64_t lda, const MatView& B, float* C, std::int64_t ldc, const GemmEpilogue& ep,
+             cpu::Level level) {
+  gemm_impl(ctx, trans_b, M, N, K, A, lda, B, 0.0f, C, ldc, ep, level);
 }
 
 void linear(const Context& ctx, const float* x, std::int64_t M, std::int64_t K, const MatView& W,
             const float* bias, float* y, std::int64_t ldy) {
   TRIBEV2_CHECK(W.cols == K, "linear: weight has ", W.cols, " input features, input has ", K);
-  const std::int64_t N = W.rows;
-  gemm(ctx, true, M, N, K, x, K, W, 0.0f, y, ldy);
-  if (bias) {
-    for (std::int64_t i = 0; i < M; ++i) {
-      float* row = y + i * ldy;
-      for (std::int64_t j = 0; j < N; ++j) row[j] += bias[j];
-    }
-  }
+  GemmEpilogue ep;
+  ep.bias = bias;
+  gemm_impl(ctx, true, M, W.rows, K, x, K, W, 0.0f, y, ldy, ep, cpu::Level::Amx);
+}
+
+void linear_ex(const Context& ctx, const float* x, std::int64_t M, std::int64_t K, const MatView& W, float* y,
+               std::int64_t ldy, const GemmEpilogue& ep) {
+  TRIBEV2_CHECK(W.cols == K, "linear: weight has ", W.cols, " input features, input has ", K);
+  gemm_impl(ctx, true, M, W.rows, K, x, K, W, 0.0f, y, ldy, ep, cpu::Level::Amx);
 }
 
 namespace reference {
@@ -139,6 +242,24 @@ void gemm(bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, const fl
       c = beta == 0.0f ? acc : acc + beta * c;
     }
   }
+}
+
+void gemm_ex(bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, const float* A, std::int64_t lda,
+             const MatView& B, float* C, std::int64_t ldc, const GemmEpilogue& ep) {
+  if (M <= 0 || N <= 0) return;
+  std::vector<float> prod(static_cast<std::size_t>(M * N));
+  gemm(trans_b, M, N, K, A, lda, B, 0.0f, prod.data(), N);
+  for (std::int64_t i = 0; i < M; ++i)
+    for (std::int64_t j = 0; j < N; ++j) {
+      float v = prod[static_cast<std::size_t>(i * N + j)];
+      if (ep.bias) v += ep.bias[j];
+      if (ep.gelu) v = detail::gelu_erf_scalar(v);
+      if (ep.residual) {
+        const float r = ep.residual[i * ep.ldr + j];
+        v += ep.residual_scale ? r * ep.residual_scale[j] : r;
+      }
+      C[i * ldc + j] = v;
+    }
 }
 
 }  // namespace reference

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "tribev2/core/attention.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/kernels.hpp"
+#include "tribev2/core/memory.hpp"
 
 namespace tribev2::model {
 
@@ -201,6 +204,7 @@ BrainModel::BrainModel(BrainConfig config, BuildArgs build_args, WeightStore wei
   predictor_w_ = weights_.find("predictor.weights");
   if (c.subject_layers.bias) predictor_b_ = to_vec(*weights_.find("predictor.bias"));
   n_subject_rows_ = predictor_w_->dim(0);
+  bf16_ = std::make_shared<Bf16Cache>();
 }
 
 const FeatureDims* BrainModel::feature_dims(const std::string& modality) const {
@@ -275,13 +279,64 @@ Mlp BrainModel::build_mlp(const std::string& prefix, const std::optional<MlpConf
   return m;
 }
 
+struct BrainModel::Bf16Cache {
+  std::once_flag once;
+  std::map<const void*, PackedBf16> packed;  // keyed by the source weight's data pointer
+};
+
+void BrainModel::prepare(const Context& ctx) const {
+  if (ctx.precision() != Precision::BF16) return;
+  std::call_once(bf16_->once, [&] {
+    std::vector<MatView> ws;
+    for (const auto& mlp : projectors_)
+      for (const auto& op : mlp.ops)
+        if (op.kind == MlpOp::Kind::Linear) ws.push_back(op.weight);
+    for (const auto& op : combiner_.ops)
+      if (op.kind == MlpOp::Kind::Linear) ws.push_back(op.weight);
+    for (const auto& L : layers_)
+      for (const MatView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2})
+        if (w->data) ws.push_back(*w);
+    if (low_rank_.data) ws.push_back(low_rank_);
+    for (const MatView& w : ws) {
+      bf16_->packed.emplace(w.data, PackedBf16::pack(ctx, w, true));
+      // The packed copy replaces the source: give its pages back if they are a file mapping.
+      release_file_pages({{w.data, static_cast<std::size_t>(w.rows * w.ld) * dtype_size(w.dtype)}});
+    }
+    // Subject layer [S, C, N]: only the row that average-subject models use is packed.
+    if (!needs_subject_ids()) {
+      const std::int64_t row = config_.subject_layers.n_subjects;
+      const MatView W = mat_rows(mat_view(*predictor_w_), row * head_in_, head_in_);
+      bf16_->packed.emplace(W.data, PackedBf16::pack(ctx, W, false));
+      release_file_pages({{W.data, static_cast<std::size_t>(W.rows * W.ld) * dtype_size(W.dtype)}});
+    }
+  });
+}
+
+void BrainModel::linear_op(const Context& ctx, const float* x, std::int64_t M, std::int64_t K, const MatView& W,
+                           float* y, std::int64_t ldy, const GemmEpilogue& ep) const {
+  if (ctx.precision() == Precision::BF16) {
+    prepare(ctx);
+    const auto it = bf16_->packed.find(W.data);
+    if (it != bf16_->packed.end()) {
+      TRIBEV2_CHECK(it->second.k() == K, "linear: weight has ", it->second.k(), " input features, input has ", K);
+      gemm_packed(ctx, M, x, K, it->second, y, ldy, ep);
+      return;
+    }
+  }
+  linear_ex(ctx, x, M, K, W, y, ldy, ep);
+}
+
 void BrainModel::run_mlp(const Context& ctx, const Mlp& mlp, std::vector<float>& x, std::int64_t rows) const {
   std::vector<float> tmp;
   for (const auto& op : mlp.ops) {
     switch (op.kind) {
       case MlpOp::Kind::Linear:
         tmp.resize(static_cast<std::size_t>(rows * op.out));
-        linear(ctx, x.data(), rows, op.in, op.weight, op.bias.empty() ? nullptr : op.bias.data(), tmp.data(), op.out);
+        {
+          GemmEpilogue ep;
+          ep.bias = op.bias.empty() ? nullptr : op.bias.data();
+          linear_op(ctx, x.data(), rows, op.in, op.weight, tmp.data(), op.out, ep);
+        }
         x.swap(tmp);
         break;
       case MlpOp::Kind::LayerNorm:
@@ -301,7 +356,8 @@ void BrainModel::run_encoder(const Context& ctx, float* x, std::int64_t B, std::
   const std::int64_t H = config_.hidden;
   const std::int64_t rows = B * T;
   const auto rsz = static_cast<std::size_t>(rows * H);
-  std::vector<float> h(rsz), q(rsz), k(rsz), v(rsz), att(rsz), y(rsz);
+  // h: the normed input of a block, reused for the attention output once q, k, v are made.
+  std::vector<float> h(rsz), q(rsz), k(rsz), v(rsz);
   std::vector<float> cos_t, sin_t;
   if (rot_dim_ > 0) {
     const int half = rot_dim_ / 2;
@@ -323,43 +379,53 @@ void BrainModel::run_encoder(const Context& ctx, float* x, std::int64_t B, std::
   ap.head_dim = head_dim_;
   ap.scale = 1.0f / std::sqrt(static_cast<float>(head_dim_));
   ap.causal = config_.encoder && config_.encoder->causal;
+  const GemmEpilogue plain;
   for (const auto& L : layers_) {
     kernels::scale_norm(ctx, x, h.data(), rows, H, L.g);
+    // x = block(norm(x)) + x * residual_scale: the residual is the last GEMM's epilogue, which
+    // writes x in place (each element of x is read just before it is overwritten).
+    GemmEpilogue res;
+    res.residual = x;
+    res.ldr = H;
+    res.residual_scale = L.residual_scale.empty() ? nullptr : L.residual_scale.data();
     if (L.attention) {
-      linear(ctx, h.data(), rows, H, L.wq, nullptr, q.data(), H);
-      linear(ctx, h.data(), rows, H, L.wk, nullptr, k.data(), H);
-      linear(ctx, h.data(), rows, H, L.wv, nullptr, v.data(), H);
-      for (std::int64_t b = 0; b < B; ++b) {
-        float* qb = q.data() + b * T * H;
-        float* kb = k.data() + b * T * H;
-        if (rot_dim_ > 0) {
-          kernels::rope_rotate_half(ctx, qb, T, H, heads_, head_dim_, rot_dim_, cos_t.data(), sin_t.data());
-          kernels::rope_rotate_half(ctx, kb, T, H, heads_, head_dim_, rot_dim_, cos_t.data(), sin_t.data());
+      linear_op(ctx, h.data(), rows, H, L.wq, q.data(), H, plain);
+      linear_op(ctx, h.data(), rows, H, L.wk, k.data(), H, plain);
+      linear_op(ctx, h.data(), rows, H, L.wv, v.data(), H, plain);
+      if (rot_dim_ > 0) {
+        for (std::int64_t b = 0; b < B; ++b) {
+          kernels::rope_rotate_half(ctx, q.data() + b * T * H, T, H, heads_, head_dim_, rot_dim_, cos_t.data(), sin_t.data());
+          kernels::rope_rotate_half(ctx, k.data() + b * T * H, T, H, heads_, head_dim_, rot_dim_, cos_t.data(), sin_t.data());
         }
-        attention(ctx, ap, qb, H, kb, H, v.data() + b * T * H, H, att.data() + b * T * H, H);
       }
-      linear(ctx, att.data(), rows, H, L.wo, nullptr, y.data(), H);
+      float* att = h.data();
+      for (std::int64_t b = 0; b < B; ++b)
+        attention(ctx, ap, q.data() + b * T * H, H, k.data() + b * T * H, H, v.data() + b * T * H, H, att + b * T * H, H);
+      linear_op(ctx, att, rows, H, L.wo, x, H, res);
     } else {
       ff.resize(static_cast<std::size_t>(rows * inner));
-      linear(ctx, h.data(), rows, H, L.w1, L.b1.data(), ff.data(), inner);
-      kernels::gelu_erf(ctx, ff.data(), rows * inner);
-      linear(ctx, ff.data(), rows, inner, L.w2, L.b2.data(), y.data(), H);
-    }
-    // x = block(norm(x)) + x * residual_scale
-    for (std::int64_t r = 0; r < rows; ++r) {
-      float* xr = x + r * H;
-      const float* yr = y.data() + r * H;
-      if (L.residual_scale.empty()) {
-        for (std::int64_t c = 0; c < H; ++c) xr[c] = yr[c] + xr[c];
-      } else {
-        for (std::int64_t c = 0; c < H; ++c) xr[c] = yr[c] + xr[c] * L.residual_scale[static_cast<std::size_t>(c)];
-      }
+      GemmEpilogue up;
+      up.bias = L.b1.data();
+      up.gelu = true;
+      linear_op(ctx, h.data(), rows, H, L.w1, ff.data(), inner, up);
+      res.bias = L.b2.data();
+      linear_op(ctx, ff.data(), rows, inner, L.w2, x, H, res);
     }
   }
   kernels::scale_norm(ctx, x, x, rows, H, final_g_);
 }
 
 Tensor BrainModel::forward(const Context& ctx, const Batch& batch, bool pool_outputs, Tensor* latents) const {
+  return forward_impl(ctx, batch, pool_outputs, latents, false);
+}
+
+Tensor BrainModel::forward_time_major(const Context& ctx, const Batch& batch, bool pool_outputs,
+                                      Tensor* latents) const {
+  return forward_impl(ctx, batch, pool_outputs, latents, true);
+}
+
+Tensor BrainModel::forward_impl(const Context& ctx, const Batch& batch, bool pool_outputs, Tensor* latents,
+                                bool time_major) const {
   const auto& c = config_;
   // B and T come from the first known modality in batch order; every present modality must
   // agree, and every batch key must be a modality of the model.
@@ -439,8 +505,7 @@ Tensor BrainModel::forward(const Context& ctx, const Batch& batch, bool pool_out
           }
       } else {
         // layer-major channels (l*D + d) are already contiguous in memory: transpose [ch, T]
-        for (std::int64_t ch = 0; ch < width; ++ch)
-          for (std::int64_t tt = 0; tt < T; ++tt) db[tt * width + ch] = sb[ch * T + tt];
+        kernels::transpose(ctx, sb, width, T, T, db, width);
       }
     }
     run_mlp(ctx, projectors_[m], rowsbuf, B * T);
@@ -501,44 +566,51 @@ Tensor BrainModel::forward(const Context& ctx, const Batch& batch, bool pool_out
     std::copy(x.begin(), x.end(), latents->data<float>());
   }
 
-  // Head: low-rank projection, subject layer, then pooling over time.
+  // Head: low-rank projection, subject layer, then pooling over time. Both layers are linear
+  // (the subject bias is the same at every step), so averaging first gives the same numbers
+  // as upstream's order up to float32 rounding, with the head's work divided by T / T_out.
+  const std::int64_t To = pool_outputs ? args_.n_output_timesteps : Tp;
+  std::vector<float> pooled;
+  const float* head_x = x.data();
+  if (pool_outputs) {
+    pooled.resize(static_cast<std::size_t>(B * To * width));
+    kernels::adaptive_avg_pool(x.data(), pooled.data(), B, Tp, To, width);
+    head_x = pooled.data();
+  }
   std::vector<float> z;
-  const float* head_in = x.data();
+  const float* head_in = head_x;
   if (c.low_rank_head) {
-    z.resize(static_cast<std::size_t>(B * Tp * head_in_));
-    linear(ctx, x.data(), B * Tp, width, low_rank_, nullptr, z.data(), head_in_);
+    z.resize(static_cast<std::size_t>(B * To * head_in_));
+    linear_op(ctx, head_x, B * To, width, low_rank_, z.data(), head_in_, GemmEpilogue{});
     head_in = z.data();
   }
   const std::int64_t N = args_.n_outputs;
-  std::vector<float> y(static_cast<std::size_t>(B * Tp * N));
+  Tensor ty = Tensor::empty(DType::F32, {B, To, N});
+  float* y = ty.data<float>();
   const std::int64_t S = n_subject_rows_;
   const MatView W = mat_view(*predictor_w_);  // [S*C, N]
-  for (std::int64_t b = 0; b < B; ++b) {
-    const std::int64_t row = needs_subject_ids() ? batch.subject_ids[static_cast<std::size_t>(b)] : c.subject_layers.n_subjects;
+  auto subject_layer = [&](std::int64_t row, const float* in, std::int64_t M, float* out) {
     TRIBEV2_CHECK(row >= 0 && row < S, "subject row ", row, " out of range for ", S, " rows");
     const MatView Wr = mat_rows(W, row * head_in_, head_in_);
-    // Average mode: one product for the whole batch.
-    if (!needs_subject_ids()) {
-      gemm(ctx, false, B * Tp, N, head_in_, head_in, head_in_, Wr, 0.0f, y.data(), N);
-      if (!predictor_b_.empty()) kernels::add_row_vector(y.data(), B * Tp, N, N, predictor_b_.data() + row * N);
-      break;
+    GemmEpilogue ep;
+    ep.bias = predictor_b_.empty() ? nullptr : predictor_b_.data() + row * N;
+    if (ctx.precision() == Precision::BF16) {
+      prepare(ctx);
+      const auto it = bf16_->packed.find(Wr.data);
+      if (it != bf16_->packed.end()) return gemm_packed(ctx, M, in, head_in_, it->second, out, N, ep);
     }
-    gemm(ctx, false, Tp, N, head_in_, head_in + b * Tp * head_in_, head_in_, Wr, 0.0f, y.data() + b * Tp * N, N);
-    if (!predictor_b_.empty()) kernels::add_row_vector(y.data() + b * Tp * N, Tp, N, N, predictor_b_.data() + row * N);
+    gemm_ex(ctx, false, M, N, head_in_, in, head_in_, Wr, out, N, ep);
+  };
+  if (!needs_subject_ids()) {  // average mode: one product for the whole batch
+    subject_layer(c.subject_layers.n_subjects, head_in, B * To, y);
+  } else {
+    for (std::int64_t b = 0; b < B; ++b)
+      subject_layer(batch.subject_ids[static_cast<std::size_t>(b)], head_in + b * To * head_in_, To, y + b * To * N);
   }
-  const std::int64_t To = pool_outputs ? args_.n_output_timesteps : Tp;
-  std::vector<float> pooled;
-  const float* yt = y.data();
-  if (pool_outputs) {
-    pooled.resize(static_cast<std::size_t>(B * To * N));
-    kernels::adaptive_avg_pool(y.data(), pooled.data(), B, Tp, To, N);
-    yt = pooled.data();
-  }
+  if (time_major) return ty;
   Tensor out = Tensor::empty(DType::F32, {B, N, To});
   float* o = out.data<float>();
-  for (std::int64_t b = 0; b < B; ++b)
-    for (std::int64_t tt = 0; tt < To; ++tt)
-      for (std::int64_t n = 0; n < N; ++n) o[(b * N + n) * To + tt] = yt[(b * To + tt) * N + n];
+  for (std::int64_t b = 0; b < B; ++b) kernels::transpose(ctx, y + b * To * N, To, N, N, o + b * N * To, To);
   return out;
 }
 

@@ -37,6 +37,13 @@ struct PredictOptions {
   bool check_finite = true;
   // Progress callback: (segments done, segments total).
   std::function<void(std::int64_t, std::int64_t)> progress;
+  // Streaming: when set, the kept rows are handed over in order as they are computed
+  // (first_row, rows [n, n_outputs] row-major, n) and Prediction::preds stays empty, so a
+  // long stimulus never holds all of its predictions in memory.
+  std::function<void(std::int64_t first_row, const float* rows, std::int64_t n)> on_rows;
+  // Give the pages of memory-mapped feature files back once every segment that reads them is
+  // done (they stay in the page cache), bounding the resident set on long inputs.
+  bool release_consumed_inputs = true;
 };
 
 struct RowInfo {
