@@ -10,6 +10,12 @@
 //       per shape plus the FLOP-weighted average the GEMM-bound limit is computed from.
 //   tribev2_bench flops --T 200 --batch 1
 //       the forward's FLOP count per part (upstream order and ours).
+//   tribev2_bench load MODEL [--precision bf16 --threads N]
+//       loads the model (and packs it for bf16) and exits: the start-up cost.
+//   tribev2_bench predict MODEL --features text=X.npy,audio=Y.npy,video=Z.npy --output OUT.npy
+//                 [--threads N --precision f32|bf16 --batch-size 8]
+//       whole-stimulus predict() with the rows streamed to OUT.npy as they are computed
+//       (PredictOptions::on_rows), so the predictions never sit in memory.
 #include <sys/resource.h>
 #include <time.h>
 
@@ -26,10 +32,13 @@
 
 #include <cblas.h>
 
+#include <fstream>
+
 #include "tribev2/core/cpu_features.hpp"
 #include "tribev2/core/gemm.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/model/brain_model.hpp"
+#include "tribev2/model/predict.hpp"
 #include "tribev2/model_io/load.hpp"
 
 using namespace tribev2;
@@ -273,6 +282,71 @@ int cmd_flops(const Args& a) {
   return 0;
 }
 
+int cmd_load(const Args& a) {
+  const double t0 = now_s();
+  Context ctx(static_cast<int>(a.i("threads", 2)), parse_precision(a.s("precision", "f32")));
+  auto loaded = model_io::load_brain_model(a.model);
+  loaded.model->prepare(ctx);
+  std::printf("{\"load_s\": %.4f, \"precision\": \"%s\", \"peak_rss_mb\": %.1f, \"parameters\": %lld}\n", now_s() - t0,
+              a.s("precision", "f32").c_str(), peak_rss_mb(), static_cast<long long>(loaded.model->n_parameters()));
+  return 0;
+}
+
+// Streams float32 rows into a .npy file whose shape is known up front.
+class NpyRowWriter {
+ public:
+  NpyRowWriter(const std::string& path, std::int64_t rows, std::int64_t cols) : f_(path, std::ios::binary), cols_(cols) {
+    std::string h = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
+                    std::to_string(cols) + "), }";
+    while ((10 + h.size() + 1) % 64 != 0) h += ' ';
+    h += '\n';
+    const char magic[] = {'\x93', 'N', 'U', 'M', 'P', 'Y', 1, 0};
+    f_.write(magic, 8);
+    const auto n = static_cast<std::uint16_t>(h.size());
+    const char len[2] = {static_cast<char>(n & 0xff), static_cast<char>(n >> 8)};
+    f_.write(len, 2);
+    f_.write(h.data(), static_cast<std::streamsize>(h.size()));
+  }
+  void write(const float* rows, std::int64_t n) {
+    f_.write(reinterpret_cast<const char*>(rows), static_cast<std::streamsize>(n * cols_ * 4));
+    TRIBEV2_CHECK(f_.good(), "write failed");
+  }
+
+ private:
+  std::ofstream f_;
+  std::int64_t cols_;
+};
+
+int cmd_predict(const Args& a) {
+  const double t0 = now_s();
+  Context ctx(static_cast<int>(a.i("threads", 2)), parse_precision(a.s("precision", "f32")));
+  auto loaded = model_io::load_brain_model(a.model);
+  const auto& m = *loaded.model;
+  std::vector<model::FeatureSeries> feats;
+  std::string spec = a.s("features", "");
+  while (!spec.empty()) {
+    const auto comma = spec.find(',');
+    const std::string one = spec.substr(0, comma);
+    const auto eq = one.find('=');
+    TRIBEV2_CHECK(eq != std::string::npos, "--features expects MOD=FILE[,MOD=FILE...]");
+    feats.push_back({one.substr(0, eq), io::read_npy(one.substr(eq + 1))});
+    spec = comma == std::string::npos ? "" : spec.substr(comma + 1);
+  }
+  std::int64_t n = 0;
+  for (const auto& f : feats) n = std::max(n, f.data.dim(-1));
+  const double duration = static_cast<double>(n) / loaded.data.frequency;
+  const auto rows = model::plan_rows(model::plan_segments(duration, loaded.data), duration, loaded.data);
+  NpyRowWriter out(a.s("output", "/tmp/tribev2_bench_preds.npy"), static_cast<std::int64_t>(rows.size()), m.n_outputs());
+  model::PredictOptions o;
+  o.batch_size = static_cast<int>(a.i("batch-size", 8));
+  o.on_rows = [&](std::int64_t, const float* r, std::int64_t k) { out.write(r, k); };
+  const auto p = model::predict(ctx, m, loaded.data, feats, o);
+  std::printf("{\"total_s\": %.4f, \"rows\": %zu, \"segments\": %zu, \"peak_rss_mb\": %.1f, \"threads\": %d, "
+              "\"precision\": \"%s\"}\n",
+              now_s() - t0, p.rows.size(), p.segments.size(), peak_rss_mb(), ctx.threads(), a.s("precision", "f32").c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -281,6 +355,8 @@ int main(int argc, char** argv) {
     if (a.mode == "forward") return cmd_forward(a);
     if (a.mode == "gemm") return cmd_gemm(a);
     if (a.mode == "flops") return cmd_flops(a);
+    if (a.mode == "load") return cmd_load(a);
+    if (a.mode == "predict") return cmd_predict(a);
     std::fprintf(stderr, "unknown mode %s\n", a.mode.c_str());
     return 2;
   } catch (const std::exception& e) {
