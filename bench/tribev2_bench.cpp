@@ -213,7 +213,7 @@ int cmd_gemm(const Args& a) {
   };
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> ud(-1.0f, 1.0f);
-  double blas_time = 0, ours_time = 0, total_flops = 0, blas_cpu = 0, ours_cpu = 0;
+  double blas_time = 0, ours_time = 0, total_flops = 0, blas_cpu = 0, ours_cpu = 0, bf16_time = 0;
   for (const auto& s : shapes) {
     std::vector<float> A(static_cast<std::size_t>(s.M * s.K)), W(static_cast<std::size_t>(s.N * s.K)),
         C(static_cast<std::size_t>(s.M * s.N));
@@ -247,29 +247,38 @@ int cmd_gemm(const Args& a) {
         ts.push_back(now_s() - t);
         cs.push_back((cpu_s() - c) / threads);
       }
-      cpu_med = median(cs);
+      cpu_med = a.i("min", 0) ? *std::min_element(cs.begin(), cs.end()) : median(cs);
       return median(ts);
     };
     const double tb = time_it(blas);
     const double tbc = cpu_med;
     const double to = time_it(ours);
     const double toc = cpu_med;
+    // bf16 products with the weight packed once (what --precision bf16 runs).
+    const PackedBf16 packed = PackedBf16::pack(ctx, Wv, true);
+    auto ours_bf16 = [&] { gemm_packed(ctx, s.M, A.data(), s.K, packed, C.data(), s.N, GemmEpilogue{}); };
+    const double tbf = time_it(ours_bf16);
+    const double tbfc = cpu_med;
+    bf16_time += tbf * s.weight;
     blas_time += tb * s.weight;
     ours_time += to * s.weight;
     total_flops += flops * s.weight;
     blas_cpu += tbc * s.weight;
     ours_cpu += toc * s.weight;
     std::printf("{\"shape\": \"%s\", \"M\": %lld, \"N\": %lld, \"K\": %lld, \"threads\": %d, \"openblas_gflops\": %.2f, "
-                "\"ours_gflops\": %.2f, \"openblas_cpu_gflops\": %.2f, \"ours_cpu_gflops\": %.2f}\n",
+                "\"ours_gflops\": %.2f, \"openblas_cpu_gflops\": %.2f, \"ours_cpu_gflops\": %.2f, \"ours_bf16_gflops\": %.2f, "
+                "\"ours_bf16_cpu_gflops\": %.2f}\n",
                 s.name, static_cast<long long>(s.M), static_cast<long long>(s.N), static_cast<long long>(s.K), threads,
-                flops / tb / 1e9, flops / to / 1e9, flops / tbc / 1e9 / threads, flops / toc / 1e9 / threads);
+                flops / tb / 1e9, flops / to / 1e9, flops / tbc / 1e9 / threads, flops / toc / 1e9 / threads,
+                flops / tbf / 1e9, flops / tbfc / 1e9 / threads);
   }
   std::printf("{\"shape\": \"forward_mix\", \"T\": %lld, \"batch\": %lld, \"threads\": %d, \"gflop\": %.4f, "
               "\"openblas_gflops\": %.2f, \"ours_gflops\": %.2f, \"openblas_ms\": %.3f, \"ours_ms\": %.3f, "
-              "\"openblas_cpu_gflops_per_thread\": %.2f, \"ours_cpu_gflops_per_thread\": %.2f}\n",
+              "\"openblas_cpu_gflops_per_thread\": %.2f, \"ours_cpu_gflops_per_thread\": %.2f, \"ours_bf16_gflops\": %.2f}\n",
               static_cast<long long>(T), static_cast<long long>(B), threads, total_flops / 1e9,
               total_flops / blas_time / 1e9, total_flops / ours_time / 1e9, 1e3 * blas_time, 1e3 * ours_time,
-              total_flops / blas_cpu / 1e9 / threads, total_flops / ours_cpu / 1e9 / threads);
+              total_flops / blas_cpu / 1e9 / threads, total_flops / ours_cpu / 1e9 / threads,
+              total_flops / bf16_time / 1e9);
   return 0;
 }
 

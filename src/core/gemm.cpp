@@ -68,6 +68,26 @@ const F32Kernels& f32_kernels_for(cpu::Level level) {
 
 namespace {
 
+// The lines of B that pack_b(k0, kc, n0, nc) will read, as a stream the tiles prefetch
+// `per_tile` lines at a time.
+detail::PrefetchStream next_block_stream(const detail::BSource& B, std::int64_t k0, std::int64_t kc, std::int64_t n0,
+                                         std::int64_t nc, std::int64_t tiles) {
+  detail::PrefetchStream ps;
+  if (kc <= 0 || nc <= 0) return ps;
+  const auto esize = static_cast<std::int64_t>(dtype_size(B.dtype));
+  const std::int64_t row0 = B.trans ? n0 : k0, rows = B.trans ? nc : kc;
+  const std::int64_t col0 = B.trans ? k0 : n0, span = (B.trans ? kc : nc) * esize;
+  // Lines are counted from the 64-byte boundary at or below the span's start.
+  const char* first = static_cast<const char*>(B.data) + (row0 * B.ld + col0) * esize;
+  const auto mis = static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(first) & 63);
+  ps.row = first - mis;
+  ps.row_stride = B.ld * esize;
+  ps.lines_per_row = (span + mis + 63) / 64;
+  ps.remaining = rows * ps.lines_per_row;
+  ps.per_tile = (ps.remaining + tiles - 1) / std::max<std::int64_t>(tiles, 1);
+  return ps;
+}
+
 detail::TileEpilogue tile_epilogue(const GemmEpilogue& ep, float beta, std::int64_t i0, std::int64_t j0) {
   detail::TileEpilogue t;
   t.bias = ep.bias ? ep.bias + j0 : nullptr;
@@ -89,17 +109,30 @@ void detail::gemm_f32_range(const detail::F32Kernels& kr, const detail::BSource&
   const std::int64_t MR = kr.mr, NR = kr.nr;
   const std::int64_t M = m1 - m0;
   // kc: B micro-panels (kc x NR floats) stay in L1; K split into equal blocks.
-  const std::int64_t kc_max = 256;
-  const std::int64_t nkb = (K + kc_max - 1) / kc_max;
-  const std::int64_t kc = (K + nkb - 1) / nkb;
-  const std::int64_t nc_max = std::max<std::int64_t>(NR, 512 / NR * NR);
-  const std::int64_t mc_max = std::max<std::int64_t>(MR, (336 / MR) * MR);
+  static const std::int64_t kc_env = std::getenv("TKC") ? std::atol(std::getenv("TKC")) : 256;
+  static const std::int64_t nc_env = std::getenv("TNC") ? std::atol(std::getenv("TNC")) : 512;
+  static const std::int64_t mc_env = std::getenv("TMC") ? std::atol(std::getenv("TMC")) : 336;
+  const std::int64_t kc_max = kc_env;
+  static const bool use_pf = !std::getenv("TNOPF");
+  const std::int64_t nkb0 = (K + kc_max - 1) / kc_max;
+  const std::int64_t kc = std::min(K, ((K + nkb0 - 1) / nkb0 + 15) / 16 * 16);  // whole 16-k steps when possible
+  const std::int64_t nkb = (K + kc - 1) / kc;
+  const std::int64_t nc_max = std::max<std::int64_t>(NR, nc_env / NR * NR);
+  const std::int64_t mc_max = std::max<std::int64_t>(MR, (mc_env / MR) * MR);
   const std::int64_t mc = std::min(M, mc_max);
   detail::Scratch& s = detail::thread_scratch();
   float* Bp = s.b.get(static_cast<std::size_t>(kc * nc_max));
-  float* Ap = s.a.get(static_cast<std::size_t>(kc * (mc + MR)));
-  float* P = nkb > 1 ? s.p.get(static_cast<std::size_t>(M * nc_max)) : nullptr;
-  const std::int64_t ldp = nc_max;
+  // A is packed once for the whole call when it fits a reasonable scratch (it is re-read for
+  // every column block; repacking it per block cost ~8 % of the forward), else per block.
+  const bool pack_all = M * K <= (std::int64_t{8} << 20);
+  float* Ap = s.a.get(static_cast<std::size_t>(pack_all ? M * K : kc * (mc + MR)));
+  if (pack_all)
+    for (std::int64_t pb = 0; pb < nkb; ++pb)
+      kr.pack_a(A + m0 * lda + pb * kc, lda, M, std::min(kc, K - pb * kc), Ap + pb * kc * M);
+  // Partial sums: rows padded by 16 floats so that successive rows do not map onto the same
+  // L1 sets (a row stride of exactly 2 KB would).
+  const std::int64_t ldp = nc_max + 16;
+  float* P = nkb > 1 ? s.p.get(static_cast<std::size_t>(M * ldp)) : nullptr;
   for (std::int64_t jc = n0; jc < n1; jc += nc_max) {
     const std::int64_t nc = std::min(nc_max, n1 - jc);
     for (std::int64_t pb = 0; pb < nkb; ++pb) {
@@ -114,16 +147,27 @@ void detail::gemm_f32_range(const detail::F32Kernels& kr, const detail::BSource&
         const std::int64_t n = kcb * ((nc + NR - 1) / NR) * NR;
         for (std::int64_t e = 0; e < n; ++e) Bp[e] = bf16_to_f32(f32_to_bf16(Bp[e]));
       }
+      // The block packed after this one (next K block, else the first of the next jc) streams
+      // into L2 while this one is multiplied.
+      std::int64_t nk0 = pc + kc, nn0 = jc;
+      if (pb == nkb - 1) nk0 = 0, nn0 = jc + nc_max;
+      const std::int64_t tiles = ((nc + NR - 1) / NR) * ((M + MR - 1) / MR);
+      detail::PrefetchStream pf = next_block_stream(B, nk0, std::min(kc, K - nk0), nn0,
+                                                    nn0 < n1 ? std::min(nc_max, n1 - nn0) : 0, tiles);
       for (std::int64_t ic = m0; ic < m1; ic += mc) {
         const std::int64_t mcb = std::min(mc, m1 - ic);
-        kr.pack_a(A + ic * lda + pc, lda, mcb, kcb, Ap);
+        const float* Ab = Ap + pc * M + (ic - m0) * kcb;
+        if (!pack_all) {
+          kr.pack_a(A + ic * lda + pc, lda, mcb, kcb, Ap);
+          Ab = Ap;
+        }
         for (std::int64_t jr = 0; jr < nc; jr += NR) {
           const int cols = static_cast<int>(std::min(NR, nc - jr));
           for (std::int64_t ir = 0; ir < mcb; ir += MR) {
             const int rows = static_cast<int>(std::min(MR, mcb - ir));
             const std::int64_t i = ic + ir, j = jc + jr;
-            kr.tile(rows, cols, kcb, Ap + ir * kcb, Bp + jr * kcb, P ? P + (i - m0) * ldp + jr : nullptr, ldp, mode,
-                    C + i * ldc + j, ldc, tile_epilogue(ep, beta, i, j));
+            kr.tile(rows, cols, kcb, Ab + ir * kcb, Bp + jr * kcb, P ? P + (i - m0) * ldp + jr : nullptr, ldp, mode,
+                    C + i * ldc + j, ldc, tile_epilogue(ep, beta, i, j), (pf.remaining > 0 && use_pf) ? &pf : nullptr);
           }
         }
       }

@@ -59,18 +59,21 @@ void pack_b_trans(const BSource& B, std::int64_t k0, std::int64_t kc, std::int64
   }
 }
 
+// Rows k of B are contiguous in n: walk them row by row (sequential reads the hardware
+// prefetcher follows, even for very wide B such as the 20,484-column subject layer) and
+// scatter each row's 32-column pieces into their panels.
 template <class Load>
 void pack_b_plain(const BSource& B, std::int64_t k0, std::int64_t kc, std::int64_t n0, std::int64_t nc, float* Bp,
                   std::size_t esize, Load load) {
   const char* base = static_cast<const char*>(B.data);
-  for (std::int64_t p = 0; p < nc; p += kNR) {
-    const __mmask16 m0 = tail_mask(nc - p), m1 = tail_mask(nc - p - 16);
-    for (std::int64_t k = 0; k < kc; ++k) {
-      const char* row = base + static_cast<std::size_t>((k0 + k) * B.ld + n0 + p) * esize;
-      _mm512_store_ps(Bp + k * kNR, load(row, m0));
-      _mm512_store_ps(Bp + k * kNR + 16, load(row + 16 * esize, m1));
+  for (std::int64_t k = 0; k < kc; ++k) {
+    const char* row = base + static_cast<std::size_t>((k0 + k) * B.ld + n0) * esize;
+    for (std::int64_t p = 0; p < nc; p += kNR) {
+      const __mmask16 m0 = tail_mask(nc - p), m1 = tail_mask(nc - p - 16);
+      float* dst = Bp + (p / kNR) * kc * kNR + k * kNR;
+      _mm512_store_ps(dst, load(row + p * esize, m0));
+      _mm512_store_ps(dst + 16, load(row + (p + 16) * esize, m1));
     }
-    Bp += kc * kNR;
   }
 }
 
@@ -90,12 +93,22 @@ void pack_b(const BSource& B, std::int64_t k0, std::int64_t kc, std::int64_t n0,
 
 template <int M>
 void tile_t(int cols, std::int64_t kc, const float* __restrict Ap, const float* __restrict Bp, float* P,
-            std::int64_t ldp, TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep) {
+            std::int64_t ldp, TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep, PrefetchStream* pf) {
   __m512 c0[M], c1[M];
 #pragma GCC unroll 14
   for (int i = 0; i < M; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
+  std::int64_t n_pf = pf ? (pf->per_tile < pf->remaining ? pf->per_tile : pf->remaining) : 0;
+  const std::int64_t every = n_pf > 0 ? (kc / n_pf > 1 ? kc / n_pf : 1) : kc + 1;
+  std::int64_t countdown = every;
 #pragma GCC unroll 4
   for (std::int64_t k = 0; k < kc; ++k) {
+    if (--countdown == 0) {
+      countdown = every;
+      if (n_pf > 0) {
+        _mm_prefetch(pf->next(), _MM_HINT_T1);
+        --n_pf;
+      }
+    }
     const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
 #pragma GCC unroll 14
     for (int i = 0; i < M; ++i) {
@@ -106,6 +119,7 @@ void tile_t(int cols, std::int64_t kc, const float* __restrict Ap, const float* 
     Ap += M;
     Bp += kNR;
   }
+  for (; n_pf > 0; --n_pf) _mm_prefetch(pf->next(), _MM_HINT_T1);
   if (mode == TileMode::First) {
 #pragma GCC unroll 14
     for (int i = 0; i < M; ++i) {
@@ -136,17 +150,17 @@ void tile_t(int cols, std::int64_t kc, const float* __restrict Ap, const float* 
 
 template <int... Ms>
 void tile_dispatch(int rows, int cols, std::int64_t kc, const float* Ap, const float* Bp, float* P, std::int64_t ldp,
-                   TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep,
+                   TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep, PrefetchStream* pf,
                    std::integer_sequence<int, Ms...>) {
   using Fn = void (*)(int, std::int64_t, const float*, const float*, float*, std::int64_t, TileMode, float*,
-                      std::int64_t, const TileEpilogue&);
+                      std::int64_t, const TileEpilogue&, PrefetchStream*);
   static constexpr Fn table[] = {&tile_t<Ms + 1>...};
-  table[rows - 1](cols, kc, Ap, Bp, P, ldp, mode, C, ldc, ep);
+  table[rows - 1](cols, kc, Ap, Bp, P, ldp, mode, C, ldc, ep, pf);
 }
 
 void tile(int rows, int cols, std::int64_t kc, const float* Ap, const float* Bp, float* P, std::int64_t ldp,
-          TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep) {
-  tile_dispatch(rows, cols, kc, Ap, Bp, P, ldp, mode, C, ldc, ep, std::make_integer_sequence<int, kMR>{});
+          TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep, PrefetchStream* pf) {
+  tile_dispatch(rows, cols, kc, Ap, Bp, P, ldp, mode, C, ldc, ep, pf, std::make_integer_sequence<int, kMR>{});
 }
 
 }  // namespace
