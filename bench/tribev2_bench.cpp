@@ -214,7 +214,9 @@ int cmd_gemm(const Args& a) {
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> ud(-1.0f, 1.0f);
   double blas_time = 0, ours_time = 0, total_flops = 0, blas_cpu = 0, ours_cpu = 0, bf16_time = 0;
+  const std::string only = a.s("only", "");
   for (const auto& s : shapes) {
+    if (!only.empty() && only != s.name) continue;
     std::vector<float> A(static_cast<std::size_t>(s.M * s.K)), W(static_cast<std::size_t>(s.N * s.K)),
         C(static_cast<std::size_t>(s.M * s.N));
     for (auto& v : A) v = ud(rng);

@@ -68,26 +68,6 @@ const F32Kernels& f32_kernels_for(cpu::Level level) {
 
 namespace {
 
-// The lines of B that pack_b(k0, kc, n0, nc) will read, as a stream the tiles prefetch
-// `per_tile` lines at a time.
-detail::PrefetchStream next_block_stream(const detail::BSource& B, std::int64_t k0, std::int64_t kc, std::int64_t n0,
-                                         std::int64_t nc, std::int64_t tiles) {
-  detail::PrefetchStream ps;
-  if (kc <= 0 || nc <= 0) return ps;
-  const auto esize = static_cast<std::int64_t>(dtype_size(B.dtype));
-  const std::int64_t row0 = B.trans ? n0 : k0, rows = B.trans ? nc : kc;
-  const std::int64_t col0 = B.trans ? k0 : n0, span = (B.trans ? kc : nc) * esize;
-  // Lines are counted from the 64-byte boundary at or below the span's start.
-  const char* first = static_cast<const char*>(B.data) + (row0 * B.ld + col0) * esize;
-  const auto mis = static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(first) & 63);
-  ps.row = first - mis;
-  ps.row_stride = B.ld * esize;
-  ps.lines_per_row = (span + mis + 63) / 64;
-  ps.remaining = rows * ps.lines_per_row;
-  ps.per_tile = (ps.remaining + tiles - 1) / std::max<std::int64_t>(tiles, 1);
-  return ps;
-}
-
 detail::TileEpilogue tile_epilogue(const GemmEpilogue& ep, float beta, std::int64_t i0, std::int64_t j0) {
   detail::TileEpilogue t;
   t.bias = ep.bias ? ep.bias + j0 : nullptr;
@@ -113,11 +93,13 @@ void detail::gemm_f32_range(const detail::F32Kernels& kr, const detail::BSource&
   static const std::int64_t nc_env = std::getenv("TNC") ? std::atol(std::getenv("TNC")) : 512;
   static const std::int64_t mc_env = std::getenv("TMC") ? std::atol(std::getenv("TMC")) : 336;
   const std::int64_t kc_max = kc_env;
-  static const bool use_pf = !std::getenv("TNOPF");
   const std::int64_t nkb0 = (K + kc_max - 1) / kc_max;
   const std::int64_t kc = std::min(K, ((K + nkb0 - 1) / nkb0 + 15) / 16 * 16);  // whole 16-k steps when possible
   const std::int64_t nkb = (K + kc - 1) / kc;
-  const std::int64_t nc_max = std::max<std::int64_t>(NR, nc_env / NR * NR);
+  // Column blocks of at most ~512 (B block kc x nc in L2), of equal size in whole panels.
+  const std::int64_t panels = (n1 - n0 + NR - 1) / NR, per_max = std::max<std::int64_t>(1, nc_env / NR);
+  const std::int64_t n_blocks = (panels + per_max - 1) / per_max;
+  const std::int64_t nc_max = (panels + n_blocks - 1) / n_blocks * NR;
   const std::int64_t mc_max = std::max<std::int64_t>(MR, (mc_env / MR) * MR);
   const std::int64_t mc = std::min(M, mc_max);
   detail::Scratch& s = detail::thread_scratch();
@@ -147,13 +129,6 @@ void detail::gemm_f32_range(const detail::F32Kernels& kr, const detail::BSource&
         const std::int64_t n = kcb * ((nc + NR - 1) / NR) * NR;
         for (std::int64_t e = 0; e < n; ++e) Bp[e] = bf16_to_f32(f32_to_bf16(Bp[e]));
       }
-      // The block packed after this one (next K block, else the first of the next jc) streams
-      // into L2 while this one is multiplied.
-      std::int64_t nk0 = pc + kc, nn0 = jc;
-      if (pb == nkb - 1) nk0 = 0, nn0 = jc + nc_max;
-      const std::int64_t tiles = ((nc + NR - 1) / NR) * ((M + MR - 1) / MR);
-      detail::PrefetchStream pf = next_block_stream(B, nk0, std::min(kc, K - nk0), nn0,
-                                                    nn0 < n1 ? std::min(nc_max, n1 - nn0) : 0, tiles);
       for (std::int64_t ic = m0; ic < m1; ic += mc) {
         const std::int64_t mcb = std::min(mc, m1 - ic);
         const float* Ab = Ap + pc * M + (ic - m0) * kcb;
@@ -167,7 +142,7 @@ void detail::gemm_f32_range(const detail::F32Kernels& kr, const detail::BSource&
             const int rows = static_cast<int>(std::min(MR, mcb - ir));
             const std::int64_t i = ic + ir, j = jc + jr;
             kr.tile(rows, cols, kcb, Ab + ir * kcb, Bp + jr * kcb, P ? P + (i - m0) * ldp + jr : nullptr, ldp, mode,
-                    C + i * ldc + j, ldc, tile_epilogue(ep, beta, i, j), (pf.remaining > 0 && use_pf) ? &pf : nullptr);
+                    C + i * ldc + j, ldc, tile_epilogue(ep, beta, i, j));
           }
         }
       }

@@ -93,22 +93,11 @@ void pack_b(const BSource& B, std::int64_t k0, std::int64_t kc, std::int64_t n0,
 
 template <int M>
 void tile_t(int cols, std::int64_t kc, const float* __restrict Ap, const float* __restrict Bp, float* P,
-            std::int64_t ldp, TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep, PrefetchStream* pf) {
+            std::int64_t ldp, TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep) {
   __m512 c0[M], c1[M];
 #pragma GCC unroll 14
   for (int i = 0; i < M; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
-  std::int64_t n_pf = pf ? (pf->per_tile < pf->remaining ? pf->per_tile : pf->remaining) : 0;
-  const std::int64_t every = n_pf > 0 ? (kc / n_pf > 1 ? kc / n_pf : 1) : kc + 1;
-  std::int64_t countdown = every;
-#pragma GCC unroll 4
-  for (std::int64_t k = 0; k < kc; ++k) {
-    if (--countdown == 0) {
-      countdown = every;
-      if (n_pf > 0) {
-        _mm_prefetch(pf->next(), _MM_HINT_T1);
-        --n_pf;
-      }
-    }
+  auto step = [&]() __attribute__((always_inline)) {
     const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
 #pragma GCC unroll 14
     for (int i = 0; i < M; ++i) {
@@ -118,8 +107,14 @@ void tile_t(int cols, std::int64_t kc, const float* __restrict Ap, const float* 
     }
     Ap += M;
     Bp += kNR;
+  };
+  // Fully unrolled groups of 8 k steps (the loop overhead of a rolled loop costs ~8 %).
+  std::int64_t k = 0;
+  for (; k + 8 <= kc; k += 8) {
+#pragma GCC unroll 8
+    for (int u = 0; u < 8; ++u) step();
   }
-  for (; n_pf > 0; --n_pf) _mm_prefetch(pf->next(), _MM_HINT_T1);
+  for (; k < kc; ++k) step();
   if (mode == TileMode::First) {
 #pragma GCC unroll 14
     for (int i = 0; i < M; ++i) {
@@ -150,17 +145,17 @@ void tile_t(int cols, std::int64_t kc, const float* __restrict Ap, const float* 
 
 template <int... Ms>
 void tile_dispatch(int rows, int cols, std::int64_t kc, const float* Ap, const float* Bp, float* P, std::int64_t ldp,
-                   TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep, PrefetchStream* pf,
+                   TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep,
                    std::integer_sequence<int, Ms...>) {
   using Fn = void (*)(int, std::int64_t, const float*, const float*, float*, std::int64_t, TileMode, float*,
-                      std::int64_t, const TileEpilogue&, PrefetchStream*);
+                      std::int64_t, const TileEpilogue&);
   static constexpr Fn table[] = {&tile_t<Ms + 1>...};
-  table[rows - 1](cols, kc, Ap, Bp, P, ldp, mode, C, ldc, ep, pf);
+  table[rows - 1](cols, kc, Ap, Bp, P, ldp, mode, C, ldc, ep);
 }
 
 void tile(int rows, int cols, std::int64_t kc, const float* Ap, const float* Bp, float* P, std::int64_t ldp,
-          TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep, PrefetchStream* pf) {
-  tile_dispatch(rows, cols, kc, Ap, Bp, P, ldp, mode, C, ldc, ep, pf, std::make_integer_sequence<int, kMR>{});
+          TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep) {
+  tile_dispatch(rows, cols, kc, Ap, Bp, P, ldp, mode, C, ldc, ep, std::make_integer_sequence<int, kMR>{});
 }
 
 }  // namespace

@@ -83,7 +83,7 @@ void tile_t(int cols, std::int64_t kc, const float* Ap, const float* Bp, float* 
 }
 
 void tile(int rows, int cols, std::int64_t kc, const float* Ap, const float* Bp, float* P, std::int64_t ldp,
-          TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep, PrefetchStream* /*pf*/) {
+          TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep) {
   switch (rows) {
     case 1: tile_t<1>(cols, kc, Ap, Bp, P, ldp, mode, C, ldc, ep); break;
     case 2: tile_t<2>(cols, kc, Ap, Bp, P, ldp, mode, C, ldc, ep); break;

@@ -37,28 +37,6 @@ enum class TileMode : int {
   Only = 3,         // C = epilogue(acc)      (K in one block)
 };
 
-// Cache lines to pull into L2 a few at a time, spread over the k loop of the tiles computing
-// the current block: the part of the weight the next pack_b will read. Streaming ~700 MB of
-// weights per forward this way overlaps memory with arithmetic instead of stalling the packer
-// (issuing them in bursts between tiles would fill the line-fill buffers and stall instead).
-struct PrefetchStream {
-  const char* row = nullptr;        // start of the current row's span
-  std::int64_t row_stride = 0;      // bytes between rows
-  std::int64_t lines_per_row = 0;
-  std::int64_t line = 0;            // next line within the row
-  std::int64_t remaining = 0;       // lines left
-  std::int64_t per_tile = 0;        // lines each tile call issues
-  const char* next() {
-    const char* p = row + line * 64;
-    if (++line == lines_per_row) {
-      line = 0;
-      row += row_stride;
-    }
-    --remaining;
-    return p;
-  }
-};
-
 // A read-only operand B in its stored dtype: element (k, n) is at k*ld + n, or at n*ld + k
 // when `trans` (the [N, K] layout of nn.Linear weights).
 struct BSource {
@@ -78,9 +56,8 @@ struct F32Kernels {
   void (*pack_b)(const BSource& B, std::int64_t k0, std::int64_t kc, std::int64_t n0, std::int64_t nc, float* Bp) = nullptr;
   // One tile: rows x nr_eff (rows <= mr, nr_eff <= nr) over kc. P (row stride ldp, full nr
   // columns) holds partial sums; C (row stride ldc) receives the epilogue's result.
-  // pf (may be null): lines to prefetch during the k loop (kernels may ignore it).
   void (*tile)(int rows, int cols, std::int64_t kc, const float* Ap, const float* Bp, float* P, std::int64_t ldp,
-               TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep, PrefetchStream* pf) = nullptr;
+               TileMode mode, float* C, std::int64_t ldc, const TileEpilogue& ep) = nullptr;
 };
 
 // Kernel sets; the x86 ones exist only when the build compiled them (TRIBEV2_X86_KERNELS).
