@@ -102,12 +102,71 @@ def main():
     L.append(f"\nSpeed-up {h['torch']['wall_s'] / h['ours_cli']['wall_s']:.2f}x; outputs "
              f"{h['parity']['rel_to_max']:.2e} x max apart; streamed = CLI output: {h['parity']['stream_equals_cli']}.")
 
+    L.append("\n" + targets(res))
     charts = make_charts(res, stem)
-    if charts:
-        L.append("\n## Charts\n")
-        for c in charts:
-            L.append(f"![{c}]({os.path.basename(c)})")
-    open(stem + ".md", "w").write("\n".join(L) + "\n")
+    md = "\n".join(L) + "\n"
+    chart_md = "".join(f"\n![{os.path.basename(c)}]({{}}{os.path.basename(c)})\n" for c in charts)
+    open(stem + ".md", "w").write(md + ("\n## Charts\n" + chart_md.replace("{}", "") if charts else ""))
+    # BENCHMARKS.md (repository root) shows the latest run between its markers.
+    bm = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(stem))), "..", "BENCHMARKS.md")
+    bm = os.path.normpath(bm)
+    if os.path.exists(bm):
+        text = open(bm).read()
+        a, b = "<!-- results:begin -->", "<!-- results:end -->"
+        if a in text and b in text:
+            body = md.replace("# Brain-model CPU benchmark", "### Latest run") + (
+                "\n#### Charts\n" + chart_md.replace("{}", "bench/results/") if charts else "")
+            text = text[: text.index(a) + len(a)] + "\n" + body + "\n" + text[text.index(b):]
+            open(bm, "w").write(text)
+
+
+def targets(res):
+    """The issue's targets, checked against this run."""
+    c = {(x["T"], x["batch"], x["threads"]): x for x in res["cases"]}
+    out = ["## Targets (issue 3) in this run\n", "| target | measured | met |", "|---|---|---|"]
+
+    def row(name, value, ok):
+        out.append(f"| {name} | {value} | {'yes' if ok else '**no**'} |")
+
+    if (200, 1, 2) in c:
+        x = c[(200, 1, 2)]
+        r = x["f32"]["median_ms"] / x["torch"]["median_ms"]
+        row("F32 T=200 b=1, 2 threads <= 0.65 x PyTorch best", f"{x['f32']['median_ms']:.1f} ms = {r:.2f} x", r <= 0.65)
+        lo = limit_ms(res, 200, 1, 2, "openblas")
+        if lo:
+            q = x["f32"]["median_ms"] / lo
+            row("... within 1.25 x the GEMM-bound limit (OpenBLAS sgemm)", f"{q:.2f} x ({lo:.1f} ms)", q <= 1.25)
+        rb = x["bf16"]["median_ms"] / x["torch"]["median_ms"]
+        row("bf16 T=200 b=1, 2 threads <= 0.4 x PyTorch F32 best", f"{x['bf16']['median_ms']:.1f} ms = {rb:.2f} x",
+            rb <= 0.4)
+    if (200, 1, 1) in c:
+        x = c[(200, 1, 1)]
+        r = x["f32"]["median_ms"] / x["torch"]["median_ms"]
+        row("F32 T=200 b=1, 1 thread <= 0.8 x PyTorch 1 thread", f"{x['f32']['median_ms']:.1f} ms = {r:.2f} x", r <= 0.8)
+    p = res["parity"]
+    row("max |ours - PyTorch| <= 1e-4 x max |PyTorch|", f"{p['rel_to_max']:.1e}", p["rel_to_max"] <= 1e-4)
+    row("bf16 per-row Pearson r >= 0.9999", f"{p['bf16']['min_row_pearson']:.6f} (max rel err "
+        f"{p['bf16']['max_rel_err_to_max']:.1e})", p["bf16"]["min_row_pearson"] >= 0.9999)
+    mb = 250e6 / 2**20
+    h = res["predict_1h"]
+    lim = res["model_file_mb"] + mb
+    row("predict peak RSS <= F32 file + 250 MB (CLI, 1 h)", f"{h['ours_cli']['peak_rss_mb']:.0f} MiB (limit {lim:.0f})",
+        h["ours_cli"]["peak_rss_mb"] <= lim)
+    row("... with streamed output (1 h)", f"{h['ours_stream']['peak_rss_mb']:.0f} MiB", h["ours_stream"]["peak_rss_mb"] <= lim)
+    bw = next((x["bf16w"] for x in res["cases"] if "bf16w" in x), None)
+    if bw:
+        lim16 = 0.6 * res["model_file_mb"] + mb
+        row("bf16 weights: peak RSS <= 0.6 x F32 file + 250 MB (forward T=200)",
+            f"{bw['process_peak_rss_mb']:.0f} MiB (limit {lim16:.0f})", bw["process_peak_rss_mb"] <= lim16)
+    st = res["startup"]
+    if "safetensors_f32" in st:
+        row("start-up <= 0.5 s (F32 safetensors)", f"{st['safetensors_f32']['process_s']:.3f} s",
+            st["safetensors_f32"]["process_s"] <= 0.5)
+    if "best_ckpt_f32" in st:
+        row("start-up <= 2 s (best.ckpt)", f"{st['best_ckpt_f32']['process_s']:.3f} s", st["best_ckpt_f32"]["process_s"] <= 2)
+    sp = h["torch"]["wall_s"] / h["ours_cli"]["wall_s"]
+    row("1-hour predict >= 1.5 x faster than the PyTorch loop", f"{sp:.2f} x", sp >= 1.5)
+    return "\n".join(out) + "\n"
 
 
 def make_charts(res, stem):

@@ -88,25 +88,24 @@ void detail::gemm_f32_range(const detail::F32Kernels& kr, const detail::BSource&
                             float beta, float* C, std::int64_t ldc, const GemmEpilogue& ep, bool round_b) {
   const std::int64_t MR = kr.mr, NR = kr.nr;
   const std::int64_t M = m1 - m0;
-  // kc: B micro-panels (kc x NR floats) stay in L1; K split into equal blocks.
-  static const std::int64_t kc_env = std::getenv("TKC") ? std::atol(std::getenv("TKC")) : 256;
-  static const std::int64_t nc_env = std::getenv("TNC") ? std::atol(std::getenv("TNC")) : 512;
-  static const std::int64_t mc_env = std::getenv("TMC") ? std::atol(std::getenv("TMC")) : 336;
-  const std::int64_t kc_max = kc_env;
+  // kc: B micro-panels (kc x NR floats) stay in L1 (K split into equal blocks of whole 16-k
+  // steps); nc: the packed B block (kc x nc) stays in L2; mc: rows of A per block. Measured on
+  // Sapphire Rapids (48 KB L1, 2 MB L2): kc 192..384 and nc 256..512 are within noise.
+  constexpr std::int64_t kc_max = 256, nc_target = 512, mc_target = 336;
   const std::int64_t nkb0 = (K + kc_max - 1) / kc_max;
   const std::int64_t kc = std::min(K, ((K + nkb0 - 1) / nkb0 + 15) / 16 * 16);  // whole 16-k steps when possible
   const std::int64_t nkb = (K + kc - 1) / kc;
   // Column blocks of at most ~512 (B block kc x nc in L2), of equal size in whole panels.
-  const std::int64_t panels = (n1 - n0 + NR - 1) / NR, per_max = std::max<std::int64_t>(1, nc_env / NR);
+  const std::int64_t panels = (n1 - n0 + NR - 1) / NR, per_max = std::max<std::int64_t>(1, nc_target / NR);
   const std::int64_t n_blocks = (panels + per_max - 1) / per_max;
   const std::int64_t nc_max = (panels + n_blocks - 1) / n_blocks * NR;
-  const std::int64_t mc_max = std::max<std::int64_t>(MR, (mc_env / MR) * MR);
+  const std::int64_t mc_max = std::max<std::int64_t>(MR, (mc_target / MR) * MR);
   const std::int64_t mc = std::min(M, mc_max);
   detail::Scratch& s = detail::thread_scratch();
   float* Bp = s.b.get(static_cast<std::size_t>(kc * nc_max));
   // A is packed once for the whole call when it fits a reasonable scratch (it is re-read for
   // every column block; repacking it per block cost ~8 % of the forward), else per block.
-  const bool pack_all = M * K <= (std::int64_t{8} << 20);
+  const bool pack_all = M * K <= (std::int64_t{2} << 20);  // 8 MB per thread at most
   float* Ap = s.a.get(static_cast<std::size_t>(pack_all ? M * K : kc * (mc + MR)));
   if (pack_all)
     for (std::int64_t pb = 0; pb < nkb; ++pb)
