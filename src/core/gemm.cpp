@@ -81,19 +81,38 @@ detail::TileEpilogue tile_epilogue(const GemmEpilogue& ep, float beta, std::int6
 
 }  // namespace
 
+namespace {
+// Largest A (floats) packed in one piece for a whole call (8 MB).
+constexpr std::int64_t kPackAllMax = std::int64_t{2} << 20;
+}  // namespace
+
+std::int64_t detail::f32_k_block(std::int64_t K) {
+  // B micro-panels (kc x NR floats) stay in L1: K split into equal blocks of whole 16-k steps.
+  constexpr std::int64_t kc_max = 256;
+  const std::int64_t nkb = (K + kc_max - 1) / kc_max;
+  return std::max<std::int64_t>(1, std::min(K, ((K + nkb - 1) / nkb + 15) / 16 * 16));
+}
+
+// A rows [0, M) packed for every K block: block pb at pb * kc * M, panels of MR rows inside.
+void detail::pack_a_all(const F32Kernels& kr, const float* A, std::int64_t lda, std::int64_t M, std::int64_t K,
+                        float* Ap) {
+  const std::int64_t kc = f32_k_block(K);
+  for (std::int64_t pc = 0; pc < K; pc += kc) kr.pack_a(A + pc, lda, M, std::min(kc, K - pc), Ap + pc * M);
+}
+
 // Single-threaded float32 GEMM on rows [m0, m1) and columns [n0, n1) of C, BLIS loop order:
 // jc (nc columns) -> pc (kc of K; pack B) -> ic (mc rows; pack A) -> jr (NR) -> ir (MR).
 void detail::gemm_f32_range(const detail::F32Kernels& kr, const detail::BSource& B, std::int64_t m0, std::int64_t m1,
                             std::int64_t n0, std::int64_t n1, std::int64_t K, const float* A, std::int64_t lda,
-                            float beta, float* C, std::int64_t ldc, const GemmEpilogue& ep, bool round_b) {
+                            float beta, float* C, std::int64_t ldc, const GemmEpilogue& ep, bool round_b,
+                            const float* packed_a) {
   const std::int64_t MR = kr.mr, NR = kr.nr;
   const std::int64_t M = m1 - m0;
   // kc: B micro-panels (kc x NR floats) stay in L1 (K split into equal blocks of whole 16-k
   // steps); nc: the packed B block (kc x nc) stays in L2; mc: rows of A per block. Measured on
   // Sapphire Rapids (48 KB L1, 2 MB L2): kc 192..384 and nc 256..512 are within noise.
-  constexpr std::int64_t kc_max = 256, nc_target = 512, mc_target = 336;
-  const std::int64_t nkb0 = (K + kc_max - 1) / kc_max;
-  const std::int64_t kc = std::min(K, ((K + nkb0 - 1) / nkb0 + 15) / 16 * 16);  // whole 16-k steps when possible
+  constexpr std::int64_t nc_target = 512, mc_target = 336;
+  const std::int64_t kc = detail::f32_k_block(K);
   const std::int64_t nkb = (K + kc - 1) / kc;
   // Column blocks of at most ~512 (B block kc x nc in L2), of equal size in whole panels.
   const std::int64_t panels = (n1 - n0 + NR - 1) / NR, per_max = std::max<std::int64_t>(1, nc_target / NR);
@@ -105,11 +124,11 @@ void detail::gemm_f32_range(const detail::F32Kernels& kr, const detail::BSource&
   float* Bp = s.b.get(static_cast<std::size_t>(kc * nc_max));
   // A is packed once for the whole call when it fits a reasonable scratch (it is re-read for
   // every column block; repacking it per block cost ~8 % of the forward), else per block.
-  const bool pack_all = M * K <= (std::int64_t{2} << 20);  // 8 MB per thread at most
-  float* Ap = s.a.get(static_cast<std::size_t>(pack_all ? M * K : kc * (mc + MR)));
-  if (pack_all)
-    for (std::int64_t pb = 0; pb < nkb; ++pb)
-      kr.pack_a(A + m0 * lda + pb * kc, lda, M, std::min(kc, K - pb * kc), Ap + pb * kc * M);
+  // packed_a: the caller already did that for these rows (shared by the threads of one GEMM).
+  const bool pack_all = packed_a != nullptr || M * K <= kPackAllMax;
+  float* Ap = packed_a ? nullptr : s.a.get(static_cast<std::size_t>(pack_all ? M * K : kc * (mc + MR)));
+  if (pack_all && !packed_a) pack_a_all(kr, A + m0 * lda, lda, M, K, Ap);
+  const float* Apk = packed_a ? packed_a : Ap;
   // Partial sums: rows padded by 16 floats so that successive rows do not map onto the same
   // L1 sets (a row stride of exactly 2 KB would).
   const std::int64_t ldp = nc_max + 16;
@@ -130,7 +149,7 @@ void detail::gemm_f32_range(const detail::F32Kernels& kr, const detail::BSource&
       }
       for (std::int64_t ic = m0; ic < m1; ic += mc) {
         const std::int64_t mcb = std::min(mc, m1 - ic);
-        const float* Ab = Ap + pc * M + (ic - m0) * kcb;
+        const float* Ab = Apk + pc * M + (ic - m0) * kcb;
         if (!pack_all) {
           kr.pack_a(A + ic * lda + pc, lda, mcb, kcb, Ap);
           Ab = Ap;
@@ -151,22 +170,37 @@ void detail::gemm_f32_range(const detail::F32Kernels& kr, const detail::BSource&
 
 namespace {
 
-// Splits C over the pool: by columns in whole panels when there are enough, else by rows.
-template <class RangeFn>
-void split_over_pool(const Context& ctx, std::int64_t M, std::int64_t N, std::int64_t K, std::int64_t MR,
-                     std::int64_t NR, const RangeFn& run) {
-  const std::int64_t threads = ctx.threads();
+// Splits C over the pool. By columns when there are enough panels: A is packed once (both
+// threads help) and shared, and the columns are cut into ~3 tasks per thread taken in turn,
+// so a thread slowed down (by other processes, or memory) does less of the work. Else by rows.
+void gemm_f32_parallel(const Context& ctx, const detail::F32Kernels& kr, const detail::BSource& B, std::int64_t M,
+                       std::int64_t N, std::int64_t K, const float* A, std::int64_t lda, float beta, float* C,
+                       std::int64_t ldc, const GemmEpilogue& ep, bool round_b) {
+  const std::int64_t threads = ctx.threads(), MR = kr.mr, NR = kr.nr;
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
   const std::int64_t panels = (N + NR - 1) / NR;
   if (threads <= 1 || flops < 4.0e6) {
-    run(0, M, 0, N);
+    detail::gemm_f32_range(kr, B, 0, M, 0, N, K, A, lda, beta, C, ldc, ep, round_b);
     return;
   }
   if (panels >= threads) {
-    ctx.pool().parallel_for(threads, [&](std::int64_t t0, std::int64_t t1) {
+    const float* shared = nullptr;
+    if (M * K <= kPackAllMax) {
+      float* Ap = detail::thread_scratch().e.get(static_cast<std::size_t>(M * K));
+      const std::int64_t kc = detail::f32_k_block(K), nkb = (K + kc - 1) / kc;
+      ctx.pool().parallel_for(nkb, [&](std::int64_t b0, std::int64_t b1) {
+        for (std::int64_t b = b0; b < b1; ++b)
+          kr.pack_a(A + b * kc, lda, M, std::min(kc, K - b * kc), Ap + b * kc * M);
+      });
+      shared = Ap;
+    }
+    const std::int64_t tasks = panels >= threads * 6 ? threads * 3 : threads;
+    ctx.pool().parallel_for(tasks, [&](std::int64_t t0, std::int64_t t1) {
       for (std::int64_t t = t0; t < t1; ++t) {
-        const std::int64_t p0 = panels * t / threads, p1 = panels * (t + 1) / threads;
-        if (p1 > p0) run(0, M, p0 * NR, std::min(N, p1 * NR));
+        const std::int64_t p0 = panels * t / tasks, p1 = panels * (t + 1) / tasks;
+        if (p1 > p0)
+          detail::gemm_f32_range(kr, B, 0, M, p0 * NR, std::min(N, p1 * NR), K, A, lda, beta, C, ldc, ep, round_b,
+                                 shared);
       }
     });
     return;
@@ -176,7 +210,7 @@ void split_over_pool(const Context& ctx, std::int64_t M, std::int64_t N, std::in
   ctx.pool().parallel_for(tasks, [&](std::int64_t t0, std::int64_t t1) {
     for (std::int64_t t = t0; t < t1; ++t) {
       const std::int64_t b0 = blocks * t / tasks, b1 = blocks * (t + 1) / tasks;
-      if (b1 > b0) run(b0 * MR, std::min(M, b1 * MR), 0, N);
+      if (b1 > b0) detail::gemm_f32_range(kr, B, b0 * MR, std::min(M, b1 * MR), 0, N, K, A, lda, beta, C, ldc, ep, round_b);
     }
   });
 }
@@ -202,10 +236,7 @@ void gemm_impl(const Context& ctx, bool trans_b, std::int64_t M, std::int64_t N,
     detail::gemm_bf16(ctx, src, M, N, K, A, lda, beta, C, ldc, ep, level);
     return;
   }
-  const detail::F32Kernels& kr = detail::f32_kernels_for(level);
-  split_over_pool(ctx, M, N, K, kr.mr, kr.nr, [&](std::int64_t m0, std::int64_t m1, std::int64_t n0, std::int64_t n1) {
-    detail::gemm_f32_range(kr, src, m0, m1, n0, n1, K, A, lda, beta, C, ldc, ep);
-  });
+  gemm_f32_parallel(ctx, detail::f32_kernels_for(level), src, M, N, K, A, lda, beta, C, ldc, ep, false);
 }
 
 }  // namespace

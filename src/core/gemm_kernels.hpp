@@ -69,7 +69,13 @@ F32Kernels f32_kernels_avx512();
 // round_b: round the packed B to bfloat16 (emulating bf16 products on CPUs without them).
 void gemm_f32_range(const F32Kernels& kr, const BSource& B, std::int64_t m0, std::int64_t m1, std::int64_t n0,
                     std::int64_t n1, std::int64_t K, const float* A, std::int64_t lda, float beta, float* C,
-                    std::int64_t ldc, const GemmEpilogue& ep, bool round_b = false);
+                    std::int64_t ldc, const GemmEpilogue& ep, bool round_b = false, const float* packed_a = nullptr);
+// packed_a (optional): rows [m0, m1) of A already packed by pack_a_all.
+// The K block size of the float32 driver.
+std::int64_t f32_k_block(std::int64_t K);
+// A [M, K] packed for every K block (block starting at pc at Ap + pc * M).
+void pack_a_all(const F32Kernels& kr, const float* A, std::int64_t lda, std::int64_t M, std::int64_t K, float* Ap);
+
 // The float32 kernels of the best level <= `level` that this build has.
 const F32Kernels& f32_kernels_for(cpu::Level level);
 

@@ -29,7 +29,7 @@ class AlignedBuffer {
 };
 
 struct Scratch {
-  AlignedBuffer a, b, p, c, d;
+  AlignedBuffer a, b, p, c, d, e;
 };
 
 // The calling thread's scratch.
