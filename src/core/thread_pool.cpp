@@ -27,7 +27,10 @@ bool spin_until(const Done& done, int us) {
     if ((i & 63) == 63 && std::chrono::steady_clock::now() > end) return done();
   }
 }
-constexpr int kSpinMicros = 50;
+// Workers spin a little after each job (the next one usually follows within microseconds);
+// the calling thread, on the critical path, waits longer for the last chunks before sleeping.
+constexpr int kWorkerSpinMicros = 100;
+constexpr int kCallerSpinMicros = 300;
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
@@ -70,7 +73,7 @@ void ThreadPool::run_chunks() {
 void ThreadPool::worker_loop(int /*index*/) {
   std::uint64_t seen = 0;
   for (;;) {
-    spin_until([&] { return published_.load(std::memory_order_acquire) != seen; }, kSpinMicros);
+    spin_until([&] { return published_.load(std::memory_order_acquire) != seen; }, kWorkerSpinMicros);
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -113,7 +116,7 @@ void ThreadPool::parallel_for(std::int64_t n, const RangeFn& fn, std::int64_t mi
   run_chunks();
   // Usually the workers finish within microseconds of this thread: wait for them spinning
   // first (the mutex-protected check below stays the authority).
-  spin_until([&] { return running_.load(std::memory_order_acquire) == 0; }, kSpinMicros);
+  spin_until([&] { return running_.load(std::memory_order_acquire) == 0; }, kCallerSpinMicros);
   std::exception_ptr err;
   {
     std::unique_lock<std::mutex> lock(mutex_);

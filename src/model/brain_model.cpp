@@ -1,6 +1,7 @@
 #include "tribev2/model/brain_model.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -363,13 +364,15 @@ void BrainModel::run_encoder(const Context& ctx, float* x, std::int64_t B, std::
     const int half = rot_dim_ / 2;
     cos_t.resize(static_cast<std::size_t>(T * half));
     sin_t.resize(cos_t.size());
-    for (std::int64_t t = 0; t < T; ++t)
-      for (int j = 0; j < half; ++j) {
-        // float32 product as torch computes freqs = t * inv_freq; cos/sin rounded from double.
-        const float a = static_cast<float>(t) * inv_freq_[static_cast<std::size_t>(j)];
-        cos_t[static_cast<std::size_t>(t * half + j)] = static_cast<float>(std::cos(static_cast<double>(a)));
-        sin_t[static_cast<std::size_t>(t * half + j)] = static_cast<float>(std::sin(static_cast<double>(a)));
-      }
+    ctx.pool().parallel_for(T, [&](std::int64_t t0, std::int64_t t1) {
+      for (std::int64_t t = t0; t < t1; ++t)
+        for (int j = 0; j < half; ++j) {
+          // float32 product as torch computes freqs = t * inv_freq; cos/sin rounded from double.
+          const float a = static_cast<float>(t) * inv_freq_[static_cast<std::size_t>(j)];
+          cos_t[static_cast<std::size_t>(t * half + j)] = static_cast<float>(std::cos(static_cast<double>(a)));
+          sin_t[static_cast<std::size_t>(t * half + j)] = static_cast<float>(std::sin(static_cast<double>(a)));
+        }
+    }, 16);
   }
   const std::int64_t inner = H * (config_.encoder ? config_.encoder->ff_mult : 4);
   std::vector<float> ff;
@@ -462,9 +465,28 @@ Tensor BrainModel::forward_impl(const Context& ctx, const Batch& batch, bool poo
                     ", ", D, ", T]");
     }
     if (batch.check_finite) {
-      const auto v = t.f32();
-      for (std::size_t i = 0; i < v.size(); ++i)
-        if (!std::isfinite(v[i])) fail("input '", name, "' contains NaN or Inf (first at flat index ", i, ")");
+      // Over the pool (a 1-hour batch is ~70 MB); the first bad index is reported.
+      const float* v = t.data<float>();
+      const std::int64_t n = t.numel();
+      const std::int64_t chunk = 1 << 16;
+      std::vector<std::int64_t> first_bad(static_cast<std::size_t>((n + chunk - 1) / chunk), -1);
+      ctx.pool().parallel_for(static_cast<std::int64_t>(first_bad.size()), [&](std::int64_t b0, std::int64_t b1) {
+        for (std::int64_t blk = b0; blk < b1; ++blk) {
+          // Exponent all ones = Inf or NaN; an OR over the block vectorises.
+          const std::int64_t e = std::min(n, (blk + 1) * chunk);
+          std::uint32_t bad = 0;
+          for (std::int64_t i = blk * chunk; i < e; ++i)
+            bad |= static_cast<std::uint32_t>((std::bit_cast<std::uint32_t>(v[i]) & 0x7f800000u) == 0x7f800000u);
+          if (bad)
+            for (std::int64_t i = blk * chunk; i < e; ++i)
+              if (!std::isfinite(v[i])) {
+                first_bad[static_cast<std::size_t>(blk)] = i;
+                break;
+              }
+        }
+      });
+      for (std::int64_t i : first_bad)
+        if (i >= 0) fail("input '", name, "' contains NaN or Inf (first at flat index ", i, ")");
     }
     inputs[m] = &t;
   }
