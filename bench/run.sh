@@ -35,5 +35,8 @@ fi
 if [ ! -f "$CACHE/features_1h/video.npy" ]; then
   $PY bench/make_features.py "$CACHE/features_1h" 3600
 fi
+if [ ! -f "$CACHE/features_10min/video.npy" ]; then
+  $PY bench/make_features.py "$CACHE/features_10min" 600
+fi
 
 $PY bench/run_bench.py --build "$BUILD" --cache "$CACHE" --shared "$SHARED" "$@"

@@ -225,6 +225,19 @@ def main():
     res["predict_1h"]["parity"] = json.loads(subprocess.run(
         [PY, "-c", PRED_PARITY, tmp], capture_output=True, text=True, check=True).stdout)
 
+    # 7. Memory of a typical clip (10 minutes), where inputs and outputs are small.
+    f10 = os.path.join(a.cache, "features_10min")
+    if os.path.exists(os.path.join(f10, "video.npy")):
+        log("predict 10 minutes")
+        ten = [f"{m}={os.path.join(f10, m + '.npy')}" for m in ("text", "audio", "video")]
+        walls, rss_max = [], 0.0
+        for _ in range(3):
+            _, wall, rss = rss_run([cli, "--threads", "2", "--quiet", "predict", "--model", m32, "--output",
+                                    os.path.join(tmp, "pred_10min.npy")] + sum([["--features", h] for h in ten], []))
+            walls.append(wall)
+            rss_max = max(rss_max, rss)
+        res["predict_10min"] = {"wall_s": median(walls), "peak_rss_mb": rss_max, "runs": 3}
+
     res["load_after"] = load_avg()
     os.makedirs(a.out, exist_ok=True)
     stem = os.path.join(a.out, f"{datetime.date.today().isoformat()}-{socket.gethostname()}")

@@ -327,8 +327,10 @@ void BrainModel::linear_op(const Context& ctx, const float* x, std::int64_t M, s
   linear_ex(ctx, x, M, K, W, y, ldy, ep);
 }
 
-void BrainModel::run_mlp(const Context& ctx, const Mlp& mlp, std::vector<float>& x, std::int64_t rows) const {
+void BrainModel::run_mlp(const Context& ctx, const Mlp& mlp, std::vector<float>& x, std::int64_t rows,
+                         const float* input) const {
   std::vector<float> tmp;
+  if (input && mlp.ops.empty()) x.assign(input, input + rows * mlp.in);
   for (const auto& op : mlp.ops) {
     switch (op.kind) {
       case MlpOp::Kind::Linear:
@@ -336,8 +338,9 @@ void BrainModel::run_mlp(const Context& ctx, const Mlp& mlp, std::vector<float>&
         {
           GemmEpilogue ep;
           ep.bias = op.bias.empty() ? nullptr : op.bias.data();
-          linear_op(ctx, x.data(), rows, op.in, op.weight, tmp.data(), op.out, ep);
+          linear_op(ctx, input ? input : x.data(), rows, op.in, op.weight, tmp.data(), op.out, ep);
         }
+        input = nullptr;
         x.swap(tmp);
         break;
       case MlpOp::Kind::LayerNorm:
@@ -419,16 +422,21 @@ void BrainModel::run_encoder(const Context& ctx, float* x, std::int64_t B, std::
 }
 
 Tensor BrainModel::forward(const Context& ctx, const Batch& batch, bool pool_outputs, Tensor* latents) const {
-  return forward_impl(ctx, batch, pool_outputs, latents, false);
+  return forward_impl(ctx, batch, pool_outputs, latents, false, nullptr);
 }
 
 Tensor BrainModel::forward_time_major(const Context& ctx, const Batch& batch, bool pool_outputs,
                                       Tensor* latents) const {
-  return forward_impl(ctx, batch, pool_outputs, latents, true);
+  return forward_impl(ctx, batch, pool_outputs, latents, true, nullptr);
+}
+
+void BrainModel::forward_time_major_into(const Context& ctx, const Batch& batch, float* out, Tensor* latents) const {
+  TRIBEV2_CHECK(out != nullptr, "forward_time_major_into: null output");
+  forward_impl(ctx, batch, true, latents, true, out);
 }
 
 Tensor BrainModel::forward_impl(const Context& ctx, const Batch& batch, bool pool_outputs, Tensor* latents,
-                                bool time_major) const {
+                                bool time_major, float* out_rows) const {
   const auto& c = config_;
   // B and T come from the first known modality in batch order; every present modality must
   // agree, and every batch key must be a modality of the model.
@@ -444,19 +452,27 @@ Tensor BrainModel::forward_impl(const Context& ctx, const Batch& batch, bool poo
     }
     if (inputs[m]) fail("input modality '", name, "' given twice");
     TRIBEV2_CHECK(t.dtype() == DType::F32, "input '", name, "' must be float32, got ", dtype_name(t.dtype()));
-    TRIBEV2_CHECK(t.ndim() == 3 || t.ndim() == 4, "input '", name, "' must be [B, L, D, T] or [B, L*D, T], got shape ",
-                  shape_str(t.shape()));
+    if (batch.time_major)
+      TRIBEV2_CHECK(t.ndim() == 3, "input '", name, "' must be [B, T, L*D] (time-major batch), got shape ",
+                    shape_str(t.shape()));
+    else
+      TRIBEV2_CHECK(t.ndim() == 3 || t.ndim() == 4, "input '", name,
+                    "' must be [B, L, D, T] or [B, L*D, T], got shape ", shape_str(t.shape()));
+    const std::int64_t t_steps = batch.time_major ? t.dim(1) : t.dim(-1);
     if (B < 0) {
       B = t.dim(0);
-      T = t.dim(-1);
+      T = t_steps;
     } else {
-      TRIBEV2_CHECK(t.dim(0) == B && t.dim(-1) == T, "input '", name, "' has shape ", shape_str(t.shape()),
+      TRIBEV2_CHECK(t.dim(0) == B && t_steps == T, "input '", name, "' has shape ", shape_str(t.shape()),
                     ": batch size and time steps must match the first input (B=", B, ", T=", T, ")");
     }
     if (!args_.feature_dims[m].layers_dim) continue;  // masked modality: upstream ignores the data
     const auto [L, D] = *args_.feature_dims[m].layers_dim;
     const std::int64_t width = projector_input_width(name);
-    if (t.ndim() == 4) {
+    if (batch.time_major) {
+      TRIBEV2_CHECK(t.dim(2) == L * D || t.dim(2) == width, "input '", name, "' has shape ", shape_str(t.shape()),
+                    ", expected [B, T, ", L * D, "] (time-major batch)");
+    } else if (t.ndim() == 4) {
       TRIBEV2_CHECK(t.dim(1) == L && t.dim(2) == D, "input '", name, "' has shape ", shape_str(t.shape()),
                     ", expected [B, ", L, ", ", D, ", T] (feature_dims of the model)");
     } else {
@@ -513,24 +529,37 @@ Tensor BrainModel::forward_impl(const Context& ctx, const Batch& batch, bool poo
     const std::int64_t width = projector_input_width(args_.feature_dims[m].modality);
     const std::int64_t in_ch = t.numel() / (B * T);  // L*D, D, or width
     const float* src = t.data<float>();
-    std::vector<float> rowsbuf(static_cast<std::size_t>(B * T * width));
-    for (std::int64_t b = 0; b < B; ++b) {
-      const float* sb = src + b * in_ch * T;
-      float* db = rowsbuf.data() + b * T * width;
-      if (c.layer_aggregation == LayerAggregation::Mean && in_ch != width) {
-        // mean over layers: [L, D, T] -> [T, D]
-        for (std::int64_t tt = 0; tt < T; ++tt)
-          for (std::int64_t d = 0; d < D; ++d) {
-            float s = 0.0f;
-            for (std::int64_t l = 0; l < L; ++l) s += sb[(l * D + d) * T + tt];
-            db[tt * width + d] = s / static_cast<float>(L);
-          }
-      } else {
-        // layer-major channels (l*D + d) are already contiguous in memory: transpose [ch, T]
-        kernels::transpose(ctx, sb, width, T, T, db, width);
+    std::vector<float> rowsbuf;
+    if (batch.time_major && in_ch == width) {
+      // Already [B*T, width] rows: the projector reads the batch in place.
+      run_mlp(ctx, projectors_[m], rowsbuf, B * T, src);
+    } else {
+      rowsbuf.resize(static_cast<std::size_t>(B * T * width));
+      for (std::int64_t b = 0; b < B; ++b) {
+        const float* sb = src + b * in_ch * T;
+        float* db = rowsbuf.data() + b * T * width;
+        if (batch.time_major) {  // [T, L*D] -> mean over layers [T, D]
+          for (std::int64_t tt = 0; tt < T; ++tt)
+            for (std::int64_t d = 0; d < D; ++d) {
+              float s = 0.0f;
+              for (std::int64_t l = 0; l < L; ++l) s += sb[tt * in_ch + l * D + d];
+              db[tt * width + d] = s / static_cast<float>(L);
+            }
+        } else if (c.layer_aggregation == LayerAggregation::Mean && in_ch != width) {
+          // mean over layers: [L, D, T] -> [T, D]
+          for (std::int64_t tt = 0; tt < T; ++tt)
+            for (std::int64_t d = 0; d < D; ++d) {
+              float s = 0.0f;
+              for (std::int64_t l = 0; l < L; ++l) s += sb[(l * D + d) * T + tt];
+              db[tt * width + d] = s / static_cast<float>(L);
+            }
+        } else {
+          // layer-major channels (l*D + d) are already contiguous in memory: transpose [ch, T]
+          kernels::transpose(ctx, sb, width, T, T, db, width);
+        }
       }
+      run_mlp(ctx, projectors_[m], rowsbuf, B * T);
     }
-    run_mlp(ctx, projectors_[m], rowsbuf, B * T);
     for (std::int64_t b = 0; b < B; ++b)
       for (std::int64_t tt = 0; tt < T; ++tt) {
         const float* s = rowsbuf.data() + (b * T + tt) * proj_out_;
@@ -607,8 +636,12 @@ Tensor BrainModel::forward_impl(const Context& ctx, const Batch& batch, bool poo
     head_in = z.data();
   }
   const std::int64_t N = args_.n_outputs;
-  Tensor ty = Tensor::empty(DType::F32, {B, To, N});
-  float* y = ty.data<float>();
+  Tensor ty;
+  float* y = out_rows;
+  if (!y) {
+    ty = Tensor::empty(DType::F32, {B, To, N});
+    y = ty.data<float>();
+  }
   const std::int64_t S = n_subject_rows_;
   const MatView W = mat_view(*predictor_w_);  // [S*C, N]
   auto subject_layer = [&](std::int64_t row, const float* in, std::int64_t M, float* out) {

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "tribev2/core/error.hpp"
-#include "tribev2/core/memory.hpp"
+#include "tribev2/core/kernels.hpp"
 
 namespace tribev2::model {
 
@@ -109,55 +109,49 @@ Prediction predict(const Context& ctx, const BrainModel& model, const DataConfig
     const std::int64_t B = std::min<std::int64_t>(options.batch_size, n_seg - s0);
     Batch batch;
     batch.check_finite = options.check_finite;
+    batch.time_major = true;
     for (const auto& f : features) {
-      // Batch tensor [B, L, D, T] (or [B, width, T]) with zeros past the end of the series.
-      Shape shape = f.data.shape();
-      const std::int64_t n = shape.back();
+      // Time-major batch [B, T, L*D] (what the projectors multiply), zeros past the end of the
+      // series: a blocked transpose of each segment's window of the [L*D, N] series.
+      const std::int64_t n = f.data.dim(-1);
       const std::int64_t ch = f.data.numel() / n;
-      shape.back() = T;
-      shape.insert(shape.begin(), B);
-      Tensor bt = Tensor::empty(DType::F32, shape);
+      Tensor bt = Tensor::empty(DType::F32, {B, T, ch});
       float* dst = bt.data<float>();
       const float* src = f.data.data<float>();
       for (std::int64_t b = 0; b < B; ++b) {
         const std::int64_t step0 = result.segments[static_cast<std::size_t>(s0 + b)].step0;
         const std::int64_t avail = std::clamp<std::int64_t>(n - step0, 0, T);
-        for (std::int64_t c = 0; c < ch; ++c) {
-          float* d = dst + (b * ch + c) * T;
-          if (avail > 0) std::memcpy(d, src + c * n + step0, static_cast<std::size_t>(avail) * 4);
-          std::fill(d + avail, d + T, 0.0f);
-        }
+        float* db = dst + b * T * ch;
+        if (avail > 0) kernels::transpose(ctx, src + step0, ch, avail, n, db, ch);
+        std::fill(db + avail * ch, db + T * ch, 0.0f);
       }
       batch.inputs.emplace_back(f.modality, std::move(bt));
     }
     if (model.needs_subject_ids()) batch.subject_ids.assign(static_cast<std::size_t>(B), *options.subject);
     Tensor latents;
-    // [B, To, N]: each segment's kept rows are contiguous, in output order.
-    const Tensor y = model.forward_time_major(ctx, batch, true, options.emit_latents ? &latents : nullptr);
-    const float* yp = y.data<float>();
-    for (std::int64_t b = 0; b < B; ++b) {
-      const auto sg = static_cast<std::size_t>(s0 + b);
-      if (seg_keep[sg] == 0) continue;
-      const float* rows = yp + b * To * N;
-      if (options.on_rows) options.on_rows(seg_first[sg], rows, seg_keep[sg]);
-      else std::memcpy(result.preds.data<float>() + seg_first[sg] * N, rows, static_cast<std::size_t>(seg_keep[sg] * N) * 4);
+    Tensor* lat_out = options.emit_latents ? &latents : nullptr;
+    // [B, To, N]: each segment's kept rows are contiguous, in output order. When every segment
+    // of the batch keeps all its rows they are written straight into the predictions.
+    bool direct = !options.on_rows;
+    for (std::int64_t b = 0; b < B; ++b) direct = direct && seg_keep[static_cast<std::size_t>(s0 + b)] == To;
+    if (direct) {
+      model.forward_time_major_into(ctx, batch, result.preds.data<float>() + seg_first[static_cast<std::size_t>(s0)] * N,
+                                    lat_out);
+    } else {
+      const Tensor y = model.forward_time_major(ctx, batch, true, lat_out);
+      const float* yp = y.data<float>();
+      for (std::int64_t b = 0; b < B; ++b) {
+        const auto sg = static_cast<std::size_t>(s0 + b);
+        if (seg_keep[sg] == 0) continue;
+        const float* rows = yp + b * To * N;
+        if (options.on_rows) options.on_rows(seg_first[sg], rows, seg_keep[sg]);
+        else
+          std::memcpy(result.preds.data<float>() + seg_first[sg] * N, rows, static_cast<std::size_t>(seg_keep[sg] * N) * 4);
+      }
     }
     if (options.emit_latents) {
       TRIBEV2_CHECK(latents.dim(1) == T, "latents are only defined when the encoder sees T steps");
       std::copy(latents.data<float>(), latents.data<float>() + B * T * H, lat.data() + s0 * T * H);
-    }
-    if (options.release_consumed_inputs && s0 + B < n_seg) {
-      // Feature steps before the next batch's first step are never read again.
-      const std::int64_t next = result.segments[static_cast<std::size_t>(s0 + B)].step0;
-      std::vector<std::pair<const void*, std::size_t>> done;
-      for (const auto& f : features) {
-        const std::int64_t n = f.data.dim(-1);
-        const std::int64_t ch = f.data.numel() / n;
-        const std::int64_t upto = std::min(next, n);
-        for (std::int64_t c = 0; c < ch; ++c)
-          done.emplace_back(f.data.data<float>() + c * n, static_cast<std::size_t>(upto) * sizeof(float));
-      }
-      release_file_pages(done);
     }
     if (options.progress) options.progress(s0 + B, n_seg);
   }

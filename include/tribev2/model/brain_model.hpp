@@ -34,8 +34,11 @@ struct Mlp {
 };
 
 struct Batch {
-  // (modality, tensor) in batch order; each float32 [B, L, D, T] or [B, width, T].
+  // (modality, tensor) in batch order; each float32 [B, L, D, T] or [B, width, T], or with
+  // time_major [B, T, L*D] (one row of features per step: what the projectors multiply, so
+  // no transposed copy is made; predict() builds its batches this way).
   std::vector<std::pair<std::string, Tensor>> inputs;
+  bool time_major = false;
   std::vector<std::int64_t> subject_ids;  // one per example; empty when the model averages subjects
   bool check_finite = true;               // NaN/Inf in inputs is an error
 };
@@ -72,6 +75,8 @@ class BrainModel {
   // writes them), without forward()'s final transpose.
   Tensor forward_time_major(const Context& ctx, const Batch& batch, bool pool_outputs = true,
                             Tensor* latents = nullptr) const;
+  // Pooled forward_time_major written to out ([B, n_output_timesteps, n_outputs] floats).
+  void forward_time_major_into(const Context& ctx, const Batch& batch, float* out, Tensor* latents = nullptr) const;
 
   // Readies the weights for ctx's precision. For Precision::BF16 every linear weight is
   // rounded once to bfloat16 and packed for the bf16 kernels (forward() does this on first use
@@ -93,7 +98,7 @@ class BrainModel {
   };
 
   Tensor forward_impl(const Context& ctx, const Batch& batch, bool pool_outputs, Tensor* latents,
-                      bool time_major) const;
+                      bool time_major, float* out_rows) const;
 
   struct Bf16Cache;  // packed bf16 weights, built once on demand (brain_model.cpp)
 
@@ -103,7 +108,9 @@ class BrainModel {
 
   Mlp build_mlp(const std::string& prefix, const std::optional<MlpConfig>& cfg, std::int64_t in,
                 std::int64_t out) const;
-  void run_mlp(const Context& ctx, const Mlp& mlp, std::vector<float>& x, std::int64_t rows) const;
+  // x <- mlp(input or x) for `rows` rows (input, when given, is read in place).
+  void run_mlp(const Context& ctx, const Mlp& mlp, std::vector<float>& x, std::int64_t rows,
+               const float* input = nullptr) const;
   void run_encoder(const Context& ctx, float* x, std::int64_t B, std::int64_t T) const;
 
   BrainConfig config_;

@@ -41,9 +41,6 @@ struct PredictOptions {
   // (first_row, rows [n, n_outputs] row-major, n) and Prediction::preds stays empty, so a
   // long stimulus never holds all of its predictions in memory.
   std::function<void(std::int64_t first_row, const float* rows, std::int64_t n)> on_rows;
-  // Give the pages of memory-mapped feature files back once every segment that reads them is
-  // done (they stay in the page cache), bounding the resident set on long inputs.
-  bool release_consumed_inputs = true;
 };
 
 struct RowInfo {
