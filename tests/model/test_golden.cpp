@@ -100,3 +100,36 @@ TEST_P(Golden, Bf16StaysCorrelatedWithFloat32) {
   EXPECT_GE(worst_r, 0.999);
   EXPECT_LE(rel, 5e-2);
 }
+
+// The layouts predict() uses: time-major batches in, [B, T_out, N] out (same numbers).
+TEST_P(Golden, TimeMajorLayoutsGiveTheSameNumbers) {
+  const fs::path dir = fixture("brain_model/" + GetParam());
+  const auto loaded = model_io::load_brain_model(dir / "model.safetensors");
+  const auto& m = *loaded.model;
+  const model::Batch batch = load_batch(dir);
+  Context ctx(2);
+  const Tensor y = m.forward(ctx, batch, true);  // [B, N, To]
+  const std::int64_t B = y.dim(0), N = y.dim(1), To = y.dim(2);
+  const Tensor ytm = m.forward_time_major(ctx, batch, true);  // [B, To, N]
+  model::Batch tm;
+  tm.time_major = true;
+  tm.subject_ids = batch.subject_ids;
+  for (const auto& [name, t] : batch.inputs) {  // [B, L, D, T] -> [B, T, L*D]
+    const std::int64_t T = t.dim(-1), ch = t.numel() / (t.dim(0) * T);
+    Tensor u = Tensor::empty(DType::F32, {t.dim(0), T, ch});
+    for (std::int64_t b = 0; b < t.dim(0); ++b)
+      for (std::int64_t c = 0; c < ch; ++c)
+        for (std::int64_t s = 0; s < T; ++s)
+          u.data<float>()[(b * T + s) * ch + c] = t.data<float>()[(b * ch + c) * T + s];
+    tm.inputs.emplace_back(name, u);
+  }
+  std::vector<float> into(static_cast<std::size_t>(B * To * N));
+  m.forward_time_major_into(ctx, tm, into.data());
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t n = 0; n < N; ++n)
+      for (std::int64_t t = 0; t < To; ++t) {
+        const float want = y.data<float>()[(b * N + n) * To + t];
+        ASSERT_EQ(ytm.data<float>()[(b * To + t) * N + n], want);
+        ASSERT_NEAR(into[static_cast<std::size_t>((b * To + t) * N + n)], want, 1e-6f * (1.0f + std::abs(want)));
+      }
+}
