@@ -1,5 +1,6 @@
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "common.hpp"
 #include "outputs.hpp"
@@ -86,10 +87,19 @@ void register_predict(CLI::App& app, GlobalOptions& g) {
     o.check_finite = !a->allow_nonfinite;
     Progress bar(g, "predict");
     o.progress = [&](std::int64_t d, std::int64_t t) { bar.update(d, t); };
+    const std::filesystem::path out(a->output);
+    // Without --plot the rows go to the .npy as they are computed: a long stimulus never holds
+    // all of its predictions in memory (the figures need them all, so --plot keeps them).
+    std::optional<io::NpyRowWriter> stream;
+    if (a->plot.empty()) {
+      stream.emplace(out, DType::F32, Shape{loaded.model->n_outputs()});
+      o.on_rows = [&](std::int64_t, const float* rows, std::int64_t n) { stream->append(rows, n); };
+    }
     const auto p = model::predict(ctx, *loaded.model, loaded.data, feats, o);
     bar.finish();
-    const std::filesystem::path out(a->output);
-    io::write_npy(out, p.preds);
+    if (stream) stream->commit();
+    else io::write_npy(out, p.preds);
+    const std::int64_t n_written = stream ? stream->rows() : p.preds.dim(0);
     const auto seg_path = a->segments.empty() ? out.parent_path() / "segments.json" : std::filesystem::path(a->segments);
     write_segments_json(seg_path, p, loaded.data);
     if (o.emit_latents) {
@@ -97,7 +107,7 @@ void register_predict(CLI::App& app, GlobalOptions& g) {
       io::write_npy(lp, p.latents);
       log(g, "wrote " + lp.string() + " " + shape_str(p.latents.shape()));
     }
-    log(g, "wrote " + out.string() + " " + shape_str(p.preds.shape()) + " (" + std::to_string(p.rows.size()) +
+    log(g, "wrote " + out.string() + " " + shape_str(Shape{n_written, loaded.model->n_outputs()}) + " (" + std::to_string(p.rows.size()) +
                " rows of 1 TR from " + std::to_string(p.segments.size()) + " segment(s)) and " + seg_path.string());
     if (!a->plot.empty()) {
       std::vector<double> starts;

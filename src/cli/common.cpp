@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 Context GlobalOptions::make_context() const {
   Precision p = Precision::F32;
   if (precision == "bf16") {
-    fail("--precision bf16 is not implemented yet in this build (tracked by the CPU-speed issue); use f32");
+    p = Precision::BF16;  // bf16 products, float32 accumulation (docs/performance.md)
   } else if (precision != "f32") {
     fail("--precision must be f32 or bf16, got '", precision, "'");
   }

@@ -5,6 +5,9 @@
 #include <limits>
 #include <vector>
 
+#include "gemm_kernels.hpp"
+#include "scratch.hpp"
+#include "tribev2/core/cpu_features.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/gemm.hpp"
 #include "tribev2/core/kernels.hpp"
@@ -19,10 +22,6 @@ void check_params(const AttentionParams& p) {
   TRIBEV2_CHECK(p.head_dim > 0 && p.tq >= 0 && p.tk >= 0, "attention: bad sizes");
 }
 
-MatView f32_view(const float* data, std::int64_t rows, std::int64_t cols, std::int64_t ld) {
-  return MatView{DType::F32, data, rows, cols, ld};
-}
-
 }  // namespace
 
 void attention(const Context& ctx, const AttentionParams& p, const float* q, std::int64_t ldq,
@@ -32,12 +31,17 @@ void attention(const Context& ctx, const AttentionParams& p, const float* q, std
   if (p.tq == 0) return;
   const int dh = p.head_dim;
   const int group = p.heads / p.kv_heads;
+  // Scores and weights are always float32 (whatever the context's precision): they are a small
+  // share of the work and the softmax is where low precision would hurt.
+  const detail::F32Kernels& kr = detail::f32_kernels_for(cpu::level());
+  const GemmEpilogue none;
   // Query block: bounded scratch ([block x tk] floats per task) whatever the sequence length.
   const std::int64_t block = std::clamp<std::int64_t>((1 << 20) / std::max<std::int64_t>(p.tk, 1), 16, 256);
   const std::int64_t n_blocks = (p.tq + block - 1) / block;
   const std::int64_t tasks = n_blocks * p.heads;
+  const bool fold_scale = p.scale > 0.0f;  // softmax(s * scale) in one pass (masks stay -inf)
   ctx.pool().parallel_for(tasks, [&](std::int64_t t0, std::int64_t t1) {
-    std::vector<float> scores;
+    detail::Scratch& sc = detail::thread_scratch();
     for (std::int64_t t = t0; t < t1; ++t) {
       const int h = static_cast<int>(t / n_blocks);
       const std::int64_t q0 = (t % n_blocks) * block;
@@ -46,29 +50,31 @@ void attention(const Context& ctx, const AttentionParams& p, const float* q, std
       const float* qh = q + q0 * ldq + static_cast<std::int64_t>(h) * dh;
       const float* kh = k + static_cast<std::int64_t>(g) * dh;
       const float* vh = v + static_cast<std::int64_t>(g) * dh;
+      float* oh = out + q0 * ldo + static_cast<std::int64_t>(h) * dh;
       // Causal: keys beyond the last query's horizon are never needed.
       std::int64_t tk = p.tk;
       if (p.causal) tk = std::clamp<std::int64_t>(q0 + nq + p.causal_offset, 0, p.tk);
       if (tk == 0) {
-        for (std::int64_t i = 0; i < nq; ++i)
-          std::fill_n(out + (q0 + i) * ldo + static_cast<std::int64_t>(h) * dh, dh, 0.0f);
+        for (std::int64_t i = 0; i < nq; ++i) std::fill_n(oh + i * ldo, dh, 0.0f);
         continue;
       }
-      scores.resize(static_cast<std::size_t>(nq * tk));
-      gemm(ctx, true, nq, tk, dh, qh, ldq, f32_view(kh, tk, dh, ldk), 0.0f, scores.data(), tk);
-      if (bias) bias->add(h, q0, nq, qh, ldq, scores.data(), tk);
+      float* scores = sc.c.get(static_cast<std::size_t>(nq * tk));
+      detail::gemm_f32_range(kr, detail::BSource{DType::F32, kh, ldk, true}, 0, nq, 0, tk, dh, qh, ldq, 0.0f, scores,
+                             tk, none);
+      if (bias) bias->add(h, q0, nq, qh, ldq, scores, tk);
       for (std::int64_t i = 0; i < nq; ++i) {
-        float* row = scores.data() + i * tk;
-        for (std::int64_t j = 0; j < tk; ++j) row[j] *= p.scale;
+        float* row = scores + i * tk;
+        if (!fold_scale)
+          for (std::int64_t j = 0; j < tk; ++j) row[j] *= p.scale;
         if (p.causal) {
           const std::int64_t last = q0 + i + p.causal_offset;  // inclusive
           for (std::int64_t j = std::max<std::int64_t>(last + 1, 0); j < tk; ++j)
             row[j] = -std::numeric_limits<float>::infinity();
         }
       }
-      kernels::softmax_rows(scores.data(), nq, tk, tk);
-      float* oh = out + q0 * ldo + static_cast<std::int64_t>(h) * dh;
-      gemm(ctx, false, nq, dh, tk, scores.data(), tk, f32_view(vh, tk, dh, ldv), 0.0f, oh, ldo);
+      kernels::softmax_rows_scaled(scores, nq, tk, tk, fold_scale ? p.scale : 1.0f);
+      detail::gemm_f32_range(kr, detail::BSource{DType::F32, vh, ldv, false}, 0, nq, 0, dh, tk, scores, tk, 0.0f, oh,
+                             ldo, none);
     }
   });
 }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels_simd.hpp"
+#include "tribev2/core/cpu_features.hpp"
 #include "tribev2/core/error.hpp"
 
 namespace tribev2::kernels {
@@ -12,6 +14,14 @@ namespace {
 // Rows per task: enough work per chunk that scheduling overhead stays small.
 std::int64_t row_grain(std::int64_t dim) { return std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(dim, 1)); }
 constexpr std::int64_t kElemGrain = 1 << 14;
+
+bool use_avx512() {
+#if defined(TRIBEV2_X86_KERNELS)
+  return cpu::level() >= cpu::Level::Avx512;
+#else
+  return false;
+#endif
+}
 }  // namespace
 
 void layer_norm(const Context& ctx, const float* x, float* out, std::int64_t rows, std::int64_t dim,
@@ -58,17 +68,15 @@ void rms_norm(const Context& ctx, const float* x, float* out, std::int64_t rows,
 
 void scale_norm(const Context& ctx, const float* x, float* out, std::int64_t rows, std::int64_t dim,
                 float g) {
+  if (!use_avx512()) {
+    ctx.pool().parallel_for(rows, [&](std::int64_t r0, std::int64_t r1) {
+      reference::scale_norm(x + r0 * dim, out + r0 * dim, r1 - r0, dim, g);
+    }, row_grain(dim));
+    return;
+  }
   const double scale = std::sqrt(static_cast<double>(dim)) * g;
   ctx.pool().parallel_for(rows, [&](std::int64_t r0, std::int64_t r1) {
-    for (std::int64_t r = r0; r < r1; ++r) {
-      const float* xi = x + r * dim;
-      float* yi = out + r * dim;
-      double ss = 0.0;
-      for (std::int64_t i = 0; i < dim; ++i) ss += static_cast<double>(xi[i]) * xi[i];
-      const double norm = std::max(std::sqrt(ss), 1e-12);
-      const float f = static_cast<float>(scale / norm);
-      for (std::int64_t i = 0; i < dim; ++i) yi[i] = xi[i] * f;
-    }
+    detail::scale_norm_avx512(x, out, r0, r1, dim, scale);
   }, row_grain(dim));
 }
 
@@ -86,9 +94,10 @@ void unit_norm(const Context& ctx, const float* x, float* out, std::int64_t rows
 }
 
 void gelu_erf(const Context& ctx, float* x, std::int64_t n) {
+  const bool fast = use_avx512();
   ctx.pool().parallel_for(n, [&](std::int64_t i0, std::int64_t i1) {
-    constexpr float kInvSqrt2 = 0.70710678118654752440f;
-    for (std::int64_t i = i0; i < i1; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+    if (fast) detail::gelu_avx512(x + i0, i1 - i0);
+    else reference::gelu_erf(x + i0, i1 - i0);
   }, kElemGrain);
 }
 
@@ -117,19 +126,23 @@ void prelu(const Context& ctx, float* x, std::int64_t n, float slope) {
 }
 
 void softmax_rows(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld) {
-  for (std::int64_t r = 0; r < rows; ++r) {
-    float* xi = x + r * ld;
-    float mx = -std::numeric_limits<float>::infinity();
-    for (std::int64_t j = 0; j < cols; ++j) mx = std::max(mx, xi[j]);
-    if (mx == -std::numeric_limits<float>::infinity()) mx = 0.0f;  // fully masked row
-    float sum = 0.0f;
-    for (std::int64_t j = 0; j < cols; ++j) {
-      xi[j] = std::exp(xi[j] - mx);
-      sum += xi[j];
-    }
-    const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
-    for (std::int64_t j = 0; j < cols; ++j) xi[j] *= inv;
-  }
+  softmax_rows_scaled(x, rows, cols, ld, 1.0f);
+}
+
+void softmax_rows_scaled(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale) {
+  if (use_avx512()) return detail::softmax_rows_avx512(x, rows, cols, ld, scale);
+  reference::softmax_rows_scaled(x, rows, cols, ld, scale);
+}
+
+void transpose(const Context& ctx, const float* src, std::int64_t rows, std::int64_t cols, std::int64_t lds,
+               float* dst, std::int64_t ldd) {
+  const bool fast = use_avx512();
+  // Blocks of 16 source rows per task: each task writes a 16-wide stripe of every dst row.
+  ctx.pool().parallel_for((rows + 15) / 16, [&](std::int64_t b0, std::int64_t b1) {
+    const std::int64_t r0 = b0 * 16, r1 = std::min(rows, b1 * 16);
+    if (fast) detail::transpose_avx512(src + r0 * lds, r1 - r0, cols, lds, dst + r0, ldd);
+    else reference::transpose(src + r0 * lds, r1 - r0, cols, lds, dst + r0, ldd);
+  }, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(cols, 1)));
 }
 
 void add_row_vector(float* y, std::int64_t rows, std::int64_t cols, std::int64_t ld,
@@ -180,5 +193,49 @@ void adaptive_avg_pool(const float* x, float* out, std::int64_t outer, std::int6
     }
   }
 }
+
+namespace reference {
+
+void gelu_erf(float* x, std::int64_t n) {
+  constexpr float kInvSqrt2 = 0.70710678118654752440f;
+  for (std::int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+}
+
+void softmax_rows_scaled(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* xi = x + r * ld;
+    float mx = -std::numeric_limits<float>::infinity();
+    for (std::int64_t j = 0; j < cols; ++j) mx = std::max(mx, xi[j] * scale);
+    if (mx == -std::numeric_limits<float>::infinity()) mx = 0.0f;  // fully masked row
+    float sum = 0.0f;
+    for (std::int64_t j = 0; j < cols; ++j) {
+      xi[j] = std::exp(xi[j] * scale - mx);
+      sum += xi[j];
+    }
+    const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+    for (std::int64_t j = 0; j < cols; ++j) xi[j] *= inv;
+  }
+}
+
+void scale_norm(const float* x, float* out, std::int64_t rows, std::int64_t dim, float g) {
+  const double scale = std::sqrt(static_cast<double>(dim)) * g;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* xi = x + r * dim;
+    float* yi = out + r * dim;
+    double ss = 0.0;
+    for (std::int64_t i = 0; i < dim; ++i) ss += static_cast<double>(xi[i]) * xi[i];
+    const double norm = std::max(std::sqrt(ss), 1e-12);
+    const float f = static_cast<float>(scale / norm);
+    for (std::int64_t i = 0; i < dim; ++i) yi[i] = xi[i] * f;
+  }
+}
+
+void transpose(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t lds, float* dst,
+               std::int64_t ldd) {
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t c = 0; c < cols; ++c) dst[c * ldd + r] = src[r * lds + c];
+}
+
+}  // namespace reference
 
 }  // namespace tribev2::kernels

@@ -1,6 +1,14 @@
 #include "tribev2/core/thread_pool.hpp"
 
 #include <algorithm>
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define TRIBEV2_PAUSE() _mm_pause()
+#else
+#define TRIBEV2_PAUSE() ((void)0)
+#endif
 
 namespace tribev2 {
 
@@ -8,6 +16,21 @@ namespace {
 // Set while a thread executes a chunk, so that nested parallel_for calls run inline instead
 // of waiting on the pool they are part of. This is per-thread bookkeeping, not shared state.
 thread_local bool t_inside_pool_task = false;
+
+// Spins (with pause) until done() or about `us` microseconds have passed; true if done().
+template <class Done>
+bool spin_until(const Done& done, int us) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+    TRIBEV2_PAUSE();
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > end) return done();
+  }
+}
+// Workers spin a little after each job (the next one usually follows within microseconds);
+// the calling thread, on the critical path, waits longer for the last chunks before sleeping.
+constexpr int kWorkerSpinMicros = 100;
+constexpr int kCallerSpinMicros = 300;
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
@@ -50,17 +73,20 @@ void ThreadPool::run_chunks() {
 void ThreadPool::worker_loop(int /*index*/) {
   std::uint64_t seen = 0;
   for (;;) {
+    spin_until([&] { return published_.load(std::memory_order_acquire) != seen; }, kWorkerSpinMicros);
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
       seen = generation_;
       ++busy_;
+      running_.store(busy_, std::memory_order_release);
     }
     run_chunks();
     {
       std::lock_guard<std::mutex> lock(mutex_);
       --busy_;
+      running_.store(busy_, std::memory_order_release);
     }
     done_.notify_all();
   }
@@ -84,9 +110,13 @@ void ThreadPool::parallel_for(std::int64_t n, const RangeFn& fn, std::int64_t mi
     next_ = 0;
     error_ = nullptr;
     ++generation_;
+    published_.store(generation_, std::memory_order_release);
   }
   wake_.notify_all();
   run_chunks();
+  // Usually the workers finish within microseconds of this thread: wait for them spinning
+  // first (the mutex-protected check below stays the authority).
+  spin_until([&] { return running_.load(std::memory_order_acquire) == 0; }, kCallerSpinMicros);
   std::exception_ptr err;
   {
     std::unique_lock<std::mutex> lock(mutex_);

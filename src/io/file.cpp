@@ -67,27 +67,60 @@ std::string read_text_file(const fs::path& path) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
-void write_file_atomic(const fs::path& path, std::span<const std::byte> bytes) {
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+AtomicFileWriter::AtomicFileWriter(fs::path path) : path_(std::move(path)) {
+  const fs::path dir = path_.has_parent_path() ? path_.parent_path() : fs::path(".");
   std::error_code ec;
   fs::create_directories(dir, ec);
   std::random_device rd;
-  const fs::path tmp = dir / (".tmp-" + path.filename().string() + "-" + std::to_string(rd()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path.string(), ": cannot create ", tmp.string(), ": ", std::strerror(errno));
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      fs::remove(tmp, ec);
-      fail(path.string(), ": write failed (disk full?)");
-    }
+  tmp_ = dir / (".tmp-" + path_.filename().string() + "-" + std::to_string(rd()));
+  f_ = std::fopen(tmp_.c_str(), "wb");
+  if (!f_) fail(path_.string(), ": cannot create ", tmp_.string(), ": ", std::strerror(errno));
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (!f_) return;
+  std::fclose(f_);
+  std::error_code ec;
+  fs::remove(tmp_, ec);
+}
+
+void AtomicFileWriter::write(std::span<const std::byte> bytes) {
+  TRIBEV2_CHECK(f_, path_.string(), ": write after commit");
+  if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size())
+    fail(path_.string(), ": write failed (disk full?): ", std::strerror(errno));
+  size_ += bytes.size();
+}
+
+void AtomicFileWriter::overwrite(std::size_t offset, std::span<const std::byte> bytes) {
+  TRIBEV2_CHECK(f_, path_.string(), ": write after commit");
+  TRIBEV2_CHECK(offset + bytes.size() <= size_, path_.string(), ": overwrite past the end of what was written");
+  const bool ok = ::fseeko(f_, static_cast<off_t>(offset), SEEK_SET) == 0 &&
+                  std::fwrite(bytes.data(), 1, bytes.size(), f_) == bytes.size() &&
+                  ::fseeko(f_, 0, SEEK_END) == 0;
+  if (!ok) fail(path_.string(), ": write failed: ", std::strerror(errno));
+}
+
+void AtomicFileWriter::commit() {
+  TRIBEV2_CHECK(f_, path_.string(), ": committed twice");
+  const bool ok = std::fflush(f_) == 0;
+  const bool closed = std::fclose(f_) == 0;
+  f_ = nullptr;
+  std::error_code ec;
+  if (!ok || !closed) {
+    fs::remove(tmp_, ec);
+    fail(path_.string(), ": write failed (disk full?)");
   }
-  fs::rename(tmp, path, ec);
+  fs::rename(tmp_, path_, ec);
   if (ec) {
-    fs::remove(tmp, ec);
-    fail(path.string(), ": cannot move the temporary file into place");
+    fs::remove(tmp_, ec);
+    fail(path_.string(), ": cannot move the temporary file into place: ", ec.message());
   }
+}
+
+void write_file_atomic(const fs::path& path, std::span<const std::byte> bytes) {
+  AtomicFileWriter w(path);
+  w.write(bytes);
+  w.commit();
 }
 
 void write_text_file_atomic(const fs::path& path, std::string_view text) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <limits>
 
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
@@ -223,46 +224,95 @@ Tensor read_npy(const std::filesystem::path& path) {
   return parse_npy(bytes, path.string(), std::move(map));
 }
 
-std::vector<std::byte> encode_npy(const Tensor& t) {
-  const char* descr = nullptr;
-  switch (t.dtype()) {
-    case DType::F32: descr = "<f4"; break;
-    case DType::F64: descr = "<f8"; break;
-    case DType::F16: descr = "<f2"; break;
-    case DType::I64: descr = "<i8"; break;
-    case DType::I32: descr = "<i4"; break;
-    case DType::I16: descr = "<i2"; break;
-    case DType::I8: descr = "|i1"; break;
-    case DType::U8: descr = "|u1"; break;
-    case DType::Bool: descr = "|b1"; break;
-    case DType::BF16: fail("cannot write a BF16 tensor as .npy (numpy has no bfloat16); convert it first");
+namespace {
+
+const char* npy_descr(DType dtype) {
+  switch (dtype) {
+    case DType::F32: return "<f4";
+    case DType::F64: return "<f8";
+    case DType::F16: return "<f2";
+    case DType::I64: return "<i8";
+    case DType::I32: return "<i4";
+    case DType::I16: return "<i2";
+    case DType::I8: return "|i1";
+    case DType::U8: return "|u1";
+    case DType::Bool: return "|b1";
+    case DType::BF16: break;
   }
-  std::string shape = "(";
-  for (std::size_t i = 0; i < t.shape().size(); ++i) {
-    shape += std::to_string(t.shape()[i]);
-    shape += (t.shape().size() == 1 || i + 1 < t.shape().size()) ? ", " : "";
+  fail("cannot write a BF16 tensor as .npy (numpy has no bfloat16); convert it first");
+}
+
+// Magic, version 1.0, header length and the header dict, padded with spaces so that the data
+// starts on a 64-byte boundary (at least `min_size` bytes in all, so that a header written
+// before the row count is known can be rewritten in place).
+std::vector<std::byte> npy_header(DType dtype, const Shape& shape, std::size_t min_size = 0) {
+  std::string dims = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    dims += std::to_string(shape[i]);
+    dims += (shape.size() == 1 || i + 1 < shape.size()) ? ", " : "";
   }
-  if (t.shape().size() == 1) shape.pop_back();
-  shape += ")";
-  std::string header = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
-  // Pad with spaces so that the data starts on a 64-byte boundary, ending with '\n'.
-  const std::size_t total = 10 + header.size() + 1;
-  header.append((64 - total % 64) % 64, ' ');
+  if (shape.size() == 1) dims.pop_back();
+  dims += ")";
+  std::string header = std::string("{'descr': '") + npy_descr(dtype) + "', 'fortran_order': False, 'shape': " + dims + ", }";
+  std::size_t total = 10 + header.size() + 1;
+  std::size_t padded = (total + 63) / 64 * 64;
+  padded = std::max(padded, (min_size + 63) / 64 * 64);
+  header.append(padded - total, ' ');
   header += '\n';
-  std::vector<std::byte> out(10 + header.size() + t.nbytes());
+  TRIBEV2_CHECK(header.size() <= 0xffff, "npy header too long");
+  std::vector<std::byte> out(10 + header.size());
   std::memcpy(out.data(), kMagic, 6);
   out[6] = std::byte{1};
   out[7] = std::byte{0};
   out[8] = static_cast<std::byte>(header.size() & 0xff);
   out[9] = static_cast<std::byte>((header.size() >> 8) & 0xff);
   std::memcpy(out.data() + 10, header.data(), header.size());
-  if (t.nbytes()) std::memcpy(out.data() + 10 + header.size(), t.raw(), t.nbytes());
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::byte> encode_npy(const Tensor& t) {
+  std::vector<std::byte> out = npy_header(t.dtype(), t.shape());
+  const std::size_t h = out.size();
+  out.resize(h + t.nbytes());
+  if (t.nbytes()) std::memcpy(out.data() + h, t.raw(), t.nbytes());
   return out;
 }
 
 void write_npy(const std::filesystem::path& path, const Tensor& t) {
-  const auto bytes = encode_npy(t);
-  write_file_atomic(path, bytes);
+  // Header and data straight from the tensor: no second copy of a large array in memory.
+  AtomicFileWriter w(path);
+  w.write(npy_header(t.dtype(), t.shape()));
+  w.write(std::span<const std::byte>(static_cast<const std::byte*>(t.raw()), t.nbytes()));
+  w.commit();
+}
+
+NpyRowWriter::NpyRowWriter(const std::filesystem::path& path, DType dtype, Shape row_shape)
+    : file_(path), dtype_(dtype), row_shape_(std::move(row_shape)) {
+  row_bytes_ = static_cast<std::size_t>(shape_numel(row_shape_)) * dtype_size(dtype_);
+  // Room for a 20-digit row count: the header is rewritten in place by commit().
+  Shape widest{std::numeric_limits<std::int64_t>::max()};
+  widest.insert(widest.end(), row_shape_.begin(), row_shape_.end());
+  header_size_ = npy_header(dtype_, widest).size();
+  Shape now{0};
+  now.insert(now.end(), row_shape_.begin(), row_shape_.end());
+  file_.write(npy_header(dtype_, now, header_size_));
+}
+
+void NpyRowWriter::append(const void* rows, std::int64_t n) {
+  TRIBEV2_CHECK(n >= 0, file_.path().string(), ": negative row count");
+  file_.write(std::span<const std::byte>(static_cast<const std::byte*>(rows), static_cast<std::size_t>(n) * row_bytes_));
+  rows_ += n;
+}
+
+void NpyRowWriter::commit() {
+  Shape full{rows_};
+  full.insert(full.end(), row_shape_.begin(), row_shape_.end());
+  const auto header = npy_header(dtype_, full, header_size_);
+  TRIBEV2_CHECK(header.size() == header_size_, file_.path().string(), ": npy header size changed");
+  file_.overwrite(0, header);
+  file_.commit();
 }
 
 std::vector<std::pair<std::string, Tensor>> read_npz(const std::filesystem::path& path) {

@@ -1,12 +1,16 @@
 #include "tribev2/model/brain_model.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "tribev2/core/attention.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/kernels.hpp"
+#include "tribev2/core/memory.hpp"
 
 namespace tribev2::model {
 
@@ -201,6 +205,7 @@ BrainModel::BrainModel(BrainConfig config, BuildArgs build_args, WeightStore wei
   predictor_w_ = weights_.find("predictor.weights");
   if (c.subject_layers.bias) predictor_b_ = to_vec(*weights_.find("predictor.bias"));
   n_subject_rows_ = predictor_w_->dim(0);
+  bf16_ = std::make_shared<Bf16Cache>();
 }
 
 const FeatureDims* BrainModel::feature_dims(const std::string& modality) const {
@@ -275,13 +280,67 @@ Mlp BrainModel::build_mlp(const std::string& prefix, const std::optional<MlpConf
   return m;
 }
 
-void BrainModel::run_mlp(const Context& ctx, const Mlp& mlp, std::vector<float>& x, std::int64_t rows) const {
+struct BrainModel::Bf16Cache {
+  std::once_flag once;
+  std::map<const void*, PackedBf16> packed;  // keyed by the source weight's data pointer
+};
+
+void BrainModel::prepare(const Context& ctx) const {
+  if (ctx.precision() != Precision::BF16) return;
+  std::call_once(bf16_->once, [&] {
+    std::vector<MatView> ws;
+    for (const auto& mlp : projectors_)
+      for (const auto& op : mlp.ops)
+        if (op.kind == MlpOp::Kind::Linear) ws.push_back(op.weight);
+    for (const auto& op : combiner_.ops)
+      if (op.kind == MlpOp::Kind::Linear) ws.push_back(op.weight);
+    for (const auto& L : layers_)
+      for (const MatView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2})
+        if (w->data) ws.push_back(*w);
+    if (low_rank_.data) ws.push_back(low_rank_);
+    for (const MatView& w : ws) {
+      bf16_->packed.emplace(w.data, PackedBf16::pack(ctx, w, true));
+      // The packed copy replaces the source: give its pages back if they are a file mapping.
+      release_file_pages({{w.data, static_cast<std::size_t>(w.rows * w.ld) * dtype_size(w.dtype)}});
+    }
+    // Subject layer [S, C, N]: only the row that average-subject models use is packed.
+    if (!needs_subject_ids()) {
+      const std::int64_t row = config_.subject_layers.n_subjects;
+      const MatView W = mat_rows(mat_view(*predictor_w_), row * head_in_, head_in_);
+      bf16_->packed.emplace(W.data, PackedBf16::pack(ctx, W, false));
+      release_file_pages({{W.data, static_cast<std::size_t>(W.rows * W.ld) * dtype_size(W.dtype)}});
+    }
+  });
+}
+
+void BrainModel::linear_op(const Context& ctx, const float* x, std::int64_t M, std::int64_t K, const MatView& W,
+                           float* y, std::int64_t ldy, const GemmEpilogue& ep) const {
+  if (ctx.precision() == Precision::BF16) {
+    prepare(ctx);
+    const auto it = bf16_->packed.find(W.data);
+    if (it != bf16_->packed.end()) {
+      TRIBEV2_CHECK(it->second.k() == K, "linear: weight has ", it->second.k(), " input features, input has ", K);
+      gemm_packed(ctx, M, x, K, it->second, y, ldy, ep);
+      return;
+    }
+  }
+  linear_ex(ctx, x, M, K, W, y, ldy, ep);
+}
+
+void BrainModel::run_mlp(const Context& ctx, const Mlp& mlp, std::vector<float>& x, std::int64_t rows,
+                         const float* input) const {
   std::vector<float> tmp;
+  if (input && mlp.ops.empty()) x.assign(input, input + rows * mlp.in);
   for (const auto& op : mlp.ops) {
     switch (op.kind) {
       case MlpOp::Kind::Linear:
         tmp.resize(static_cast<std::size_t>(rows * op.out));
-        linear(ctx, x.data(), rows, op.in, op.weight, op.bias.empty() ? nullptr : op.bias.data(), tmp.data(), op.out);
+        {
+          GemmEpilogue ep;
+          ep.bias = op.bias.empty() ? nullptr : op.bias.data();
+          linear_op(ctx, input ? input : x.data(), rows, op.in, op.weight, tmp.data(), op.out, ep);
+        }
+        input = nullptr;
         x.swap(tmp);
         break;
       case MlpOp::Kind::LayerNorm:
@@ -301,19 +360,22 @@ void BrainModel::run_encoder(const Context& ctx, float* x, std::int64_t B, std::
   const std::int64_t H = config_.hidden;
   const std::int64_t rows = B * T;
   const auto rsz = static_cast<std::size_t>(rows * H);
-  std::vector<float> h(rsz), q(rsz), k(rsz), v(rsz), att(rsz), y(rsz);
+  // h: the normed input of a block, reused for the attention output once q, k, v are made.
+  std::vector<float> h(rsz), q(rsz), k(rsz), v(rsz);
   std::vector<float> cos_t, sin_t;
   if (rot_dim_ > 0) {
     const int half = rot_dim_ / 2;
     cos_t.resize(static_cast<std::size_t>(T * half));
     sin_t.resize(cos_t.size());
-    for (std::int64_t t = 0; t < T; ++t)
-      for (int j = 0; j < half; ++j) {
-        // float32 product as torch computes freqs = t * inv_freq; cos/sin rounded from double.
-        const float a = static_cast<float>(t) * inv_freq_[static_cast<std::size_t>(j)];
-        cos_t[static_cast<std::size_t>(t * half + j)] = static_cast<float>(std::cos(static_cast<double>(a)));
-        sin_t[static_cast<std::size_t>(t * half + j)] = static_cast<float>(std::sin(static_cast<double>(a)));
-      }
+    ctx.pool().parallel_for(T, [&](std::int64_t t0, std::int64_t t1) {
+      for (std::int64_t t = t0; t < t1; ++t)
+        for (int j = 0; j < half; ++j) {
+          // float32 product as torch computes freqs = t * inv_freq; cos/sin rounded from double.
+          const float a = static_cast<float>(t) * inv_freq_[static_cast<std::size_t>(j)];
+          cos_t[static_cast<std::size_t>(t * half + j)] = static_cast<float>(std::cos(static_cast<double>(a)));
+          sin_t[static_cast<std::size_t>(t * half + j)] = static_cast<float>(std::sin(static_cast<double>(a)));
+        }
+    }, 16);
   }
   const std::int64_t inner = H * (config_.encoder ? config_.encoder->ff_mult : 4);
   std::vector<float> ff;
@@ -323,43 +385,58 @@ void BrainModel::run_encoder(const Context& ctx, float* x, std::int64_t B, std::
   ap.head_dim = head_dim_;
   ap.scale = 1.0f / std::sqrt(static_cast<float>(head_dim_));
   ap.causal = config_.encoder && config_.encoder->causal;
+  const GemmEpilogue plain;
   for (const auto& L : layers_) {
     kernels::scale_norm(ctx, x, h.data(), rows, H, L.g);
+    // x = block(norm(x)) + x * residual_scale: the residual is the last GEMM's epilogue, which
+    // writes x in place (each element of x is read just before it is overwritten).
+    GemmEpilogue res;
+    res.residual = x;
+    res.ldr = H;
+    res.residual_scale = L.residual_scale.empty() ? nullptr : L.residual_scale.data();
     if (L.attention) {
-      linear(ctx, h.data(), rows, H, L.wq, nullptr, q.data(), H);
-      linear(ctx, h.data(), rows, H, L.wk, nullptr, k.data(), H);
-      linear(ctx, h.data(), rows, H, L.wv, nullptr, v.data(), H);
-      for (std::int64_t b = 0; b < B; ++b) {
-        float* qb = q.data() + b * T * H;
-        float* kb = k.data() + b * T * H;
-        if (rot_dim_ > 0) {
-          kernels::rope_rotate_half(ctx, qb, T, H, heads_, head_dim_, rot_dim_, cos_t.data(), sin_t.data());
-          kernels::rope_rotate_half(ctx, kb, T, H, heads_, head_dim_, rot_dim_, cos_t.data(), sin_t.data());
+      linear_op(ctx, h.data(), rows, H, L.wq, q.data(), H, plain);
+      linear_op(ctx, h.data(), rows, H, L.wk, k.data(), H, plain);
+      linear_op(ctx, h.data(), rows, H, L.wv, v.data(), H, plain);
+      if (rot_dim_ > 0) {
+        for (std::int64_t b = 0; b < B; ++b) {
+          kernels::rope_rotate_half(ctx, q.data() + b * T * H, T, H, heads_, head_dim_, rot_dim_, cos_t.data(), sin_t.data());
+          kernels::rope_rotate_half(ctx, k.data() + b * T * H, T, H, heads_, head_dim_, rot_dim_, cos_t.data(), sin_t.data());
         }
-        attention(ctx, ap, qb, H, kb, H, v.data() + b * T * H, H, att.data() + b * T * H, H);
       }
-      linear(ctx, att.data(), rows, H, L.wo, nullptr, y.data(), H);
+      float* att = h.data();
+      for (std::int64_t b = 0; b < B; ++b)
+        attention(ctx, ap, q.data() + b * T * H, H, k.data() + b * T * H, H, v.data() + b * T * H, H, att + b * T * H, H);
+      linear_op(ctx, att, rows, H, L.wo, x, H, res);
     } else {
       ff.resize(static_cast<std::size_t>(rows * inner));
-      linear(ctx, h.data(), rows, H, L.w1, L.b1.data(), ff.data(), inner);
-      kernels::gelu_erf(ctx, ff.data(), rows * inner);
-      linear(ctx, ff.data(), rows, inner, L.w2, L.b2.data(), y.data(), H);
-    }
-    // x = block(norm(x)) + x * residual_scale
-    for (std::int64_t r = 0; r < rows; ++r) {
-      float* xr = x + r * H;
-      const float* yr = y.data() + r * H;
-      if (L.residual_scale.empty()) {
-        for (std::int64_t c = 0; c < H; ++c) xr[c] = yr[c] + xr[c];
-      } else {
-        for (std::int64_t c = 0; c < H; ++c) xr[c] = yr[c] + xr[c] * L.residual_scale[static_cast<std::size_t>(c)];
-      }
+      GemmEpilogue up;
+      up.bias = L.b1.data();
+      up.gelu = true;
+      linear_op(ctx, h.data(), rows, H, L.w1, ff.data(), inner, up);
+      res.bias = L.b2.data();
+      linear_op(ctx, ff.data(), rows, inner, L.w2, x, H, res);
     }
   }
   kernels::scale_norm(ctx, x, x, rows, H, final_g_);
 }
 
 Tensor BrainModel::forward(const Context& ctx, const Batch& batch, bool pool_outputs, Tensor* latents) const {
+  return forward_impl(ctx, batch, pool_outputs, latents, false, nullptr);
+}
+
+Tensor BrainModel::forward_time_major(const Context& ctx, const Batch& batch, bool pool_outputs,
+                                      Tensor* latents) const {
+  return forward_impl(ctx, batch, pool_outputs, latents, true, nullptr);
+}
+
+void BrainModel::forward_time_major_into(const Context& ctx, const Batch& batch, float* out, Tensor* latents) const {
+  TRIBEV2_CHECK(out != nullptr, "forward_time_major_into: null output");
+  forward_impl(ctx, batch, true, latents, true, out);
+}
+
+Tensor BrainModel::forward_impl(const Context& ctx, const Batch& batch, bool pool_outputs, Tensor* latents,
+                                bool time_major, float* out_rows) const {
   const auto& c = config_;
   // B and T come from the first known modality in batch order; every present modality must
   // agree, and every batch key must be a modality of the model.
@@ -375,19 +452,27 @@ Tensor BrainModel::forward(const Context& ctx, const Batch& batch, bool pool_out
     }
     if (inputs[m]) fail("input modality '", name, "' given twice");
     TRIBEV2_CHECK(t.dtype() == DType::F32, "input '", name, "' must be float32, got ", dtype_name(t.dtype()));
-    TRIBEV2_CHECK(t.ndim() == 3 || t.ndim() == 4, "input '", name, "' must be [B, L, D, T] or [B, L*D, T], got shape ",
-                  shape_str(t.shape()));
+    if (batch.time_major)
+      TRIBEV2_CHECK(t.ndim() == 3, "input '", name, "' must be [B, T, L*D] (time-major batch), got shape ",
+                    shape_str(t.shape()));
+    else
+      TRIBEV2_CHECK(t.ndim() == 3 || t.ndim() == 4, "input '", name,
+                    "' must be [B, L, D, T] or [B, L*D, T], got shape ", shape_str(t.shape()));
+    const std::int64_t t_steps = batch.time_major ? t.dim(1) : t.dim(-1);
     if (B < 0) {
       B = t.dim(0);
-      T = t.dim(-1);
+      T = t_steps;
     } else {
-      TRIBEV2_CHECK(t.dim(0) == B && t.dim(-1) == T, "input '", name, "' has shape ", shape_str(t.shape()),
+      TRIBEV2_CHECK(t.dim(0) == B && t_steps == T, "input '", name, "' has shape ", shape_str(t.shape()),
                     ": batch size and time steps must match the first input (B=", B, ", T=", T, ")");
     }
     if (!args_.feature_dims[m].layers_dim) continue;  // masked modality: upstream ignores the data
     const auto [L, D] = *args_.feature_dims[m].layers_dim;
     const std::int64_t width = projector_input_width(name);
-    if (t.ndim() == 4) {
+    if (batch.time_major) {
+      TRIBEV2_CHECK(t.dim(2) == L * D || t.dim(2) == width, "input '", name, "' has shape ", shape_str(t.shape()),
+                    ", expected [B, T, ", L * D, "] (time-major batch)");
+    } else if (t.ndim() == 4) {
       TRIBEV2_CHECK(t.dim(1) == L && t.dim(2) == D, "input '", name, "' has shape ", shape_str(t.shape()),
                     ", expected [B, ", L, ", ", D, ", T] (feature_dims of the model)");
     } else {
@@ -396,9 +481,28 @@ Tensor BrainModel::forward(const Context& ctx, const Batch& batch, bool pool_out
                     ", ", D, ", T]");
     }
     if (batch.check_finite) {
-      const auto v = t.f32();
-      for (std::size_t i = 0; i < v.size(); ++i)
-        if (!std::isfinite(v[i])) fail("input '", name, "' contains NaN or Inf (first at flat index ", i, ")");
+      // Over the pool (a 1-hour batch is ~70 MB); the first bad index is reported.
+      const float* v = t.data<float>();
+      const std::int64_t n = t.numel();
+      const std::int64_t chunk = 1 << 16;
+      std::vector<std::int64_t> first_bad(static_cast<std::size_t>((n + chunk - 1) / chunk), -1);
+      ctx.pool().parallel_for(static_cast<std::int64_t>(first_bad.size()), [&](std::int64_t b0, std::int64_t b1) {
+        for (std::int64_t blk = b0; blk < b1; ++blk) {
+          // Exponent all ones = Inf or NaN; an OR over the block vectorises.
+          const std::int64_t e = std::min(n, (blk + 1) * chunk);
+          std::uint32_t bad = 0;
+          for (std::int64_t i = blk * chunk; i < e; ++i)
+            bad |= static_cast<std::uint32_t>((std::bit_cast<std::uint32_t>(v[i]) & 0x7f800000u) == 0x7f800000u);
+          if (bad)
+            for (std::int64_t i = blk * chunk; i < e; ++i)
+              if (!std::isfinite(v[i])) {
+                first_bad[static_cast<std::size_t>(blk)] = i;
+                break;
+              }
+        }
+      });
+      for (std::int64_t i : first_bad)
+        if (i >= 0) fail("input '", name, "' contains NaN or Inf (first at flat index ", i, ")");
     }
     inputs[m] = &t;
   }
@@ -425,25 +529,37 @@ Tensor BrainModel::forward(const Context& ctx, const Batch& batch, bool pool_out
     const std::int64_t width = projector_input_width(args_.feature_dims[m].modality);
     const std::int64_t in_ch = t.numel() / (B * T);  // L*D, D, or width
     const float* src = t.data<float>();
-    std::vector<float> rowsbuf(static_cast<std::size_t>(B * T * width));
-    for (std::int64_t b = 0; b < B; ++b) {
-      const float* sb = src + b * in_ch * T;
-      float* db = rowsbuf.data() + b * T * width;
-      if (c.layer_aggregation == LayerAggregation::Mean && in_ch != width) {
-        // mean over layers: [L, D, T] -> [T, D]
-        for (std::int64_t tt = 0; tt < T; ++tt)
-          for (std::int64_t d = 0; d < D; ++d) {
-            float s = 0.0f;
-            for (std::int64_t l = 0; l < L; ++l) s += sb[(l * D + d) * T + tt];
-            db[tt * width + d] = s / static_cast<float>(L);
-          }
-      } else {
-        // layer-major channels (l*D + d) are already contiguous in memory: transpose [ch, T]
-        for (std::int64_t ch = 0; ch < width; ++ch)
-          for (std::int64_t tt = 0; tt < T; ++tt) db[tt * width + ch] = sb[ch * T + tt];
+    std::vector<float> rowsbuf;
+    if (batch.time_major && in_ch == width) {
+      // Already [B*T, width] rows: the projector reads the batch in place.
+      run_mlp(ctx, projectors_[m], rowsbuf, B * T, src);
+    } else {
+      rowsbuf.resize(static_cast<std::size_t>(B * T * width));
+      for (std::int64_t b = 0; b < B; ++b) {
+        const float* sb = src + b * in_ch * T;
+        float* db = rowsbuf.data() + b * T * width;
+        if (batch.time_major) {  // [T, L*D] -> mean over layers [T, D]
+          for (std::int64_t tt = 0; tt < T; ++tt)
+            for (std::int64_t d = 0; d < D; ++d) {
+              float s = 0.0f;
+              for (std::int64_t l = 0; l < L; ++l) s += sb[tt * in_ch + l * D + d];
+              db[tt * width + d] = s / static_cast<float>(L);
+            }
+        } else if (c.layer_aggregation == LayerAggregation::Mean && in_ch != width) {
+          // mean over layers: [L, D, T] -> [T, D]
+          for (std::int64_t tt = 0; tt < T; ++tt)
+            for (std::int64_t d = 0; d < D; ++d) {
+              float s = 0.0f;
+              for (std::int64_t l = 0; l < L; ++l) s += sb[(l * D + d) * T + tt];
+              db[tt * width + d] = s / static_cast<float>(L);
+            }
+        } else {
+          // layer-major channels (l*D + d) are already contiguous in memory: transpose [ch, T]
+          kernels::transpose(ctx, sb, width, T, T, db, width);
+        }
       }
+      run_mlp(ctx, projectors_[m], rowsbuf, B * T);
     }
-    run_mlp(ctx, projectors_[m], rowsbuf, B * T);
     for (std::int64_t b = 0; b < B; ++b)
       for (std::int64_t tt = 0; tt < T; ++tt) {
         const float* s = rowsbuf.data() + (b * T + tt) * proj_out_;
@@ -501,44 +617,55 @@ Tensor BrainModel::forward(const Context& ctx, const Batch& batch, bool pool_out
     std::copy(x.begin(), x.end(), latents->data<float>());
   }
 
-  // Head: low-rank projection, subject layer, then pooling over time.
+  // Head: low-rank projection, subject layer, then pooling over time. Both layers are linear
+  // (the subject bias is the same at every step), so averaging first gives the same numbers
+  // as upstream's order up to float32 rounding, with the head's work divided by T / T_out.
+  const std::int64_t To = pool_outputs ? args_.n_output_timesteps : Tp;
+  std::vector<float> pooled;
+  const float* head_x = x.data();
+  if (pool_outputs) {
+    pooled.resize(static_cast<std::size_t>(B * To * width));
+    kernels::adaptive_avg_pool(x.data(), pooled.data(), B, Tp, To, width);
+    head_x = pooled.data();
+  }
   std::vector<float> z;
-  const float* head_in = x.data();
+  const float* head_in = head_x;
   if (c.low_rank_head) {
-    z.resize(static_cast<std::size_t>(B * Tp * head_in_));
-    linear(ctx, x.data(), B * Tp, width, low_rank_, nullptr, z.data(), head_in_);
+    z.resize(static_cast<std::size_t>(B * To * head_in_));
+    linear_op(ctx, head_x, B * To, width, low_rank_, z.data(), head_in_, GemmEpilogue{});
     head_in = z.data();
   }
   const std::int64_t N = args_.n_outputs;
-  std::vector<float> y(static_cast<std::size_t>(B * Tp * N));
+  Tensor ty;
+  float* y = out_rows;
+  if (!y) {
+    ty = Tensor::empty(DType::F32, {B, To, N});
+    y = ty.data<float>();
+  }
   const std::int64_t S = n_subject_rows_;
   const MatView W = mat_view(*predictor_w_);  // [S*C, N]
-  for (std::int64_t b = 0; b < B; ++b) {
-    const std::int64_t row = needs_subject_ids() ? batch.subject_ids[static_cast<std::size_t>(b)] : c.subject_layers.n_subjects;
+  auto subject_layer = [&](std::int64_t row, const float* in, std::int64_t M, float* out) {
     TRIBEV2_CHECK(row >= 0 && row < S, "subject row ", row, " out of range for ", S, " rows");
     const MatView Wr = mat_rows(W, row * head_in_, head_in_);
-    // Average mode: one product for the whole batch.
-    if (!needs_subject_ids()) {
-      gemm(ctx, false, B * Tp, N, head_in_, head_in, head_in_, Wr, 0.0f, y.data(), N);
-      if (!predictor_b_.empty()) kernels::add_row_vector(y.data(), B * Tp, N, N, predictor_b_.data() + row * N);
-      break;
+    GemmEpilogue ep;
+    ep.bias = predictor_b_.empty() ? nullptr : predictor_b_.data() + row * N;
+    if (ctx.precision() == Precision::BF16) {
+      prepare(ctx);
+      const auto it = bf16_->packed.find(Wr.data);
+      if (it != bf16_->packed.end()) return gemm_packed(ctx, M, in, head_in_, it->second, out, N, ep);
     }
-    gemm(ctx, false, Tp, N, head_in_, head_in + b * Tp * head_in_, head_in_, Wr, 0.0f, y.data() + b * Tp * N, N);
-    if (!predictor_b_.empty()) kernels::add_row_vector(y.data() + b * Tp * N, Tp, N, N, predictor_b_.data() + row * N);
+    gemm_ex(ctx, false, M, N, head_in_, in, head_in_, Wr, out, N, ep);
+  };
+  if (!needs_subject_ids()) {  // average mode: one product for the whole batch
+    subject_layer(c.subject_layers.n_subjects, head_in, B * To, y);
+  } else {
+    for (std::int64_t b = 0; b < B; ++b)
+      subject_layer(batch.subject_ids[static_cast<std::size_t>(b)], head_in + b * To * head_in_, To, y + b * To * N);
   }
-  const std::int64_t To = pool_outputs ? args_.n_output_timesteps : Tp;
-  std::vector<float> pooled;
-  const float* yt = y.data();
-  if (pool_outputs) {
-    pooled.resize(static_cast<std::size_t>(B * To * N));
-    kernels::adaptive_avg_pool(y.data(), pooled.data(), B, Tp, To, N);
-    yt = pooled.data();
-  }
+  if (time_major) return ty;
   Tensor out = Tensor::empty(DType::F32, {B, N, To});
   float* o = out.data<float>();
-  for (std::int64_t b = 0; b < B; ++b)
-    for (std::int64_t tt = 0; tt < To; ++tt)
-      for (std::int64_t n = 0; n < N; ++n) o[(b * N + n) * To + tt] = yt[(b * To + tt) * N + n];
+  for (std::int64_t b = 0; b < B; ++b) kernels::transpose(ctx, y + b * To * N, To, N, N, o + b * N * To, To);
   return out;
 }
 

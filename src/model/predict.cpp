@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include "tribev2/core/error.hpp"
+#include "tribev2/core/kernels.hpp"
+#include "tribev2/core/memory.hpp"
 
 namespace tribev2::model {
 
@@ -84,7 +86,22 @@ Prediction predict(const Context& ctx, const BrainModel& model, const DataConfig
                   " rows): choose one with --subject");
   }
   const auto n_seg = static_cast<std::int64_t>(result.segments.size());
-  std::vector<float> all_rows(static_cast<std::size_t>(n_seg * To * N));
+  const auto n_rows = static_cast<std::int64_t>(result.rows.size());
+  // Kept rows are, per segment, a prefix of its To rows (windows starting before the end):
+  // first kept row (in result.rows) and count for each segment.
+  std::vector<std::int64_t> seg_first(static_cast<std::size_t>(n_seg), 0), seg_keep(static_cast<std::size_t>(n_seg), 0);
+  for (std::int64_t r = n_rows - 1; r >= 0; --r) {
+    const std::int64_t idx = result.rows[static_cast<std::size_t>(r)].index;
+    const auto sg = static_cast<std::size_t>(idx / To);
+    seg_first[sg] = r - idx % To;
+    ++seg_keep[sg];
+  }
+  for (std::int64_t r = 0; r < n_rows; ++r) {
+    const std::int64_t idx = result.rows[static_cast<std::size_t>(r)].index;
+    TRIBEV2_CHECK(r - seg_first[static_cast<std::size_t>(idx / To)] == idx % To,
+                  "predict: kept rows of a segment must be its first ones (row ", idx, ")");
+  }
+  if (!options.on_rows) result.preds = Tensor::empty(DType::F32, {n_rows, N});
   std::vector<float> lat;
   const std::int64_t H = model.hidden();
   if (options.emit_latents) lat.resize(static_cast<std::size_t>(n_seg * T * H));
@@ -93,47 +110,66 @@ Prediction predict(const Context& ctx, const BrainModel& model, const DataConfig
     const std::int64_t B = std::min<std::int64_t>(options.batch_size, n_seg - s0);
     Batch batch;
     batch.check_finite = options.check_finite;
+    batch.time_major = true;
     for (const auto& f : features) {
-      // Batch tensor [B, L, D, T] (or [B, width, T]) with zeros past the end of the series.
-      Shape shape = f.data.shape();
-      const std::int64_t n = shape.back();
+      // Time-major batch [B, T, L*D] (what the projectors multiply), zeros past the end of the
+      // series: a blocked transpose of each segment's window of the [L*D, N] series.
+      const std::int64_t n = f.data.dim(-1);
       const std::int64_t ch = f.data.numel() / n;
-      shape.back() = T;
-      shape.insert(shape.begin(), B);
-      Tensor bt = Tensor::zeros(DType::F32, shape);
+      Tensor bt = Tensor::empty(DType::F32, {B, T, ch});
       float* dst = bt.data<float>();
       const float* src = f.data.data<float>();
       for (std::int64_t b = 0; b < B; ++b) {
         const std::int64_t step0 = result.segments[static_cast<std::size_t>(s0 + b)].step0;
         const std::int64_t avail = std::clamp<std::int64_t>(n - step0, 0, T);
-        for (std::int64_t c = 0; c < ch; ++c)
-          if (avail > 0) std::memcpy(dst + (b * ch + c) * T, src + c * n + step0, static_cast<std::size_t>(avail) * 4);
+        float* db = dst + b * T * ch;
+        if (avail > 0) kernels::transpose(ctx, src + step0, ch, avail, n, db, ch);
+        std::fill(db + avail * ch, db + T * ch, 0.0f);
       }
       batch.inputs.emplace_back(f.modality, std::move(bt));
     }
     if (model.needs_subject_ids()) batch.subject_ids.assign(static_cast<std::size_t>(B), *options.subject);
     Tensor latents;
-    const Tensor y = model.forward(ctx, batch, true, options.emit_latents ? &latents : nullptr);  // [B, N, To]
-    const float* yp = y.data<float>();
-    for (std::int64_t b = 0; b < B; ++b)
-      for (std::int64_t j = 0; j < To; ++j) {
-        float* row = all_rows.data() + ((s0 + b) * To + j) * N;
-        for (std::int64_t v = 0; v < N; ++v) row[v] = yp[(b * N + v) * To + j];
+    Tensor* lat_out = options.emit_latents ? &latents : nullptr;
+    // [B, To, N]: each segment's kept rows are contiguous, in output order. When every segment
+    // of the batch keeps all its rows they are written straight into the predictions.
+    bool direct = !options.on_rows;
+    for (std::int64_t b = 0; b < B; ++b) direct = direct && seg_keep[static_cast<std::size_t>(s0 + b)] == To;
+    if (direct) {
+      model.forward_time_major_into(ctx, batch, result.preds.data<float>() + seg_first[static_cast<std::size_t>(s0)] * N,
+                                    lat_out);
+    } else {
+      const Tensor y = model.forward_time_major(ctx, batch, true, lat_out);
+      const float* yp = y.data<float>();
+      for (std::int64_t b = 0; b < B; ++b) {
+        const auto sg = static_cast<std::size_t>(s0 + b);
+        if (seg_keep[sg] == 0) continue;
+        const float* rows = yp + b * To * N;
+        if (options.on_rows) options.on_rows(seg_first[sg], rows, seg_keep[sg]);
+        else
+          std::memcpy(result.preds.data<float>() + seg_first[sg] * N, rows, static_cast<std::size_t>(seg_keep[sg] * N) * 4);
       }
+    }
     if (options.emit_latents) {
       TRIBEV2_CHECK(latents.dim(1) == T, "latents are only defined when the encoder sees T steps");
       std::copy(latents.data<float>(), latents.data<float>() + B * T * H, lat.data() + s0 * T * H);
     }
+    if (options.release_consumed_inputs && s0 + B < n_seg) {
+      // Every step before the next batch's first one has been read: give those pages of each
+      // channel row ([L*D, N] series, time last) back to the page cache.
+      const std::int64_t next0 = result.segments[static_cast<std::size_t>(s0 + B)].step0;
+      std::vector<std::pair<const void*, std::size_t>> done;
+      for (const auto& f : features) {
+        const std::int64_t n = f.data.dim(-1), ch = f.data.numel() / n;
+        const std::int64_t upto = std::min(next0, n);
+        const float* src = f.data.data<float>();
+        for (std::int64_t c = 0; c < ch && upto > 0; ++c) done.emplace_back(src + c * n, static_cast<std::size_t>(upto) * 4);
+      }
+      release_file_pages(done);
+    }
     if (options.progress) options.progress(s0 + B, n_seg);
   }
 
-  const auto n_rows = static_cast<std::int64_t>(result.rows.size());
-  result.preds = Tensor::empty(DType::F32, {n_rows, N});
-  float* out = result.preds.data<float>();
-  for (std::int64_t r = 0; r < n_rows; ++r) {
-    const std::int64_t idx = result.rows[static_cast<std::size_t>(r)].index;
-    std::copy(all_rows.data() + idx * N, all_rows.data() + (idx + 1) * N, out + r * N);
-  }
   if (options.emit_latents) {
     const auto n_steps = std::min<std::int64_t>(n_seg * T, static_cast<std::int64_t>(std::ceil(duration * data.frequency - 1e-9)));
     result.latents = Tensor::empty(DType::F32, {n_steps, H});

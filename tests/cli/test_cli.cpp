@@ -2,6 +2,8 @@
 // errors with a non-zero exit for bad input.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.hpp"
@@ -173,10 +175,44 @@ TEST(Cli, BadInputsGiveOneLineErrors) {
       {{"forward", "--model", (tmp / "corrupt.safetensors").string(), "--input", text, "--output", out}, "overlapping data_offsets"},
       {{"forward", "--model", (tmp / "inst" / "best.ckpt").string(), "--input", text, "--output", out}, "opcode INST is not supported"},
       {{"predict", "--model", dir.string(), "--features", "text=" + (tmp / "missing.npy").string()}, "missing.npy: cannot open"},
+      {{"--precision", "fp8", "forward", "--model", dir.string(), "--input", text, "--output", out}, "--precision must be f32 or bf16"},
   };
   for (const auto& c : cases) {
     const auto r = run_cli(c.args);
     EXPECT_TRUE(one_line_error(r)) << r.output;
     EXPECT_NE(r.output.find(c.expect), std::string::npos) << "expected '" << c.expect << "' in: " << r.output;
   }
+}
+
+TEST(Cli, PortableKernelLevelsMatchGoldens) {
+  // The same binary on a CPU without AVX-512 (or AVX2): TRIBEV2_CPU caps the kernels used.
+  TempDir tmp;
+  for (const char* level : {"generic", "avx2", "avx512"}) {
+    ::setenv("TRIBEV2_CPU", level, 1);
+    for (const char* c : {"tribe_like", "deep_long"}) {
+      const fs::path dir = fixture(std::string("brain_model/") + c);
+      std::vector<std::string> args = {"-q", "forward", "--model", dir.string(), "--output", (tmp / "o.npy").string()};
+      for (const char* m : {"text", "audio", "video"})
+        if (fs::exists(dir / (std::string("input_") + m + ".npy")))
+          args.insert(args.end(), {"--input", std::string(m) + "=" + (dir / (std::string("input_") + m + ".npy")).string()});
+      const auto r = run_cli(args);
+      ASSERT_EQ(r.code, 0) << r.output;
+      EXPECT_LE(max_rel_diff(io::read_npy(tmp / "o.npy"), io::read_npy(dir / "expected.npy")), 1e-4) << level << " " << c;
+    }
+  }
+  ::unsetenv("TRIBEV2_CPU");
+}
+
+TEST(Cli, Bf16PrecisionRuns) {
+  TempDir tmp;
+  const fs::path dir = fixture("brain_model/tribe_like");
+  std::vector<std::string> args = {"-q", "--precision", "bf16", "forward", "--model", dir.string(), "--output",
+                                   (tmp / "o.npy").string()};
+  for (const char* m : {"text", "audio", "video"})
+    args.insert(args.end(), {"--input", std::string(m) + "=" + (dir / (std::string("input_") + m + ".npy")).string()});
+  const auto r = run_cli(args);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const double rel = max_rel_diff(io::read_npy(tmp / "o.npy"), io::read_npy(dir / "expected.npy"));
+  EXPECT_GT(rel, 0.0);   // really bf16 products
+  EXPECT_LE(rel, 5e-2);  // and still the same maps (see Golden.Bf16StaysCorrelatedWithFloat32)
 }

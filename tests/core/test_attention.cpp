@@ -56,3 +56,28 @@ TEST(Attention, CausalWithOffset) {
   run_case(5, 12, 2, 1, 8, true, 7, false);  // queries are the last 5 of 12 positions
   run_case(300, 300, 2, 2, 8, true, 0, true);
 }
+
+TEST(Attention, HeadSizeOfTheBrainModelAndLongSequences) {
+  run_case(200, 200, 8, 8, 144, false, 0, false);
+  run_case(1023, 1023, 1, 1, 17, false, 0, false);  // more than one query block
+  run_case(1, 3, 2, 2, 144, false, 0, false);
+}
+
+TEST(Attention, StaysFloat32InBf16Context) {
+  // Scores and weights are float32 whatever the precision: same result as the reference.
+  std::mt19937 g(5);
+  std::normal_distribution<float> d;
+  const std::int64_t T = 17, dh = 9;
+  std::vector<float> q(static_cast<std::size_t>(T * dh)), k(q.size()), v(q.size());
+  for (auto* a : {&q, &k, &v})
+    for (auto& x : *a) x = d(g);
+  AttentionParams p;
+  p.tq = p.tk = T;
+  p.head_dim = static_cast<int>(dh);
+  p.scale = 0.3f;
+  std::vector<float> o1(q.size()), o2(q.size());
+  Context ctx(2, Precision::BF16);
+  attention(ctx, p, q.data(), dh, k.data(), dh, v.data(), dh, o1.data(), dh);
+  reference::attention(p, q.data(), dh, k.data(), dh, v.data(), dh, o2.data(), dh);
+  for (std::size_t i = 0; i < o1.size(); ++i) EXPECT_NEAR(o1[i], o2[i], 2e-5);
+}

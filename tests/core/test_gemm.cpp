@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "tribev2/core/cpu_features.hpp"
 #include "tribev2/core/gemm.hpp"
 
 using namespace tribev2;
@@ -66,4 +67,138 @@ TEST(Gemm, RejectsTooSmallOperand) {
   Tensor W = Tensor::zeros(DType::F32, {2, 3});
   float x[8] = {}, y[8] = {};
   EXPECT_THROW(gemm(ctx, true, 1, 4, 3, x, 3, mat_view(W), 0.0f, y, 4), Error);
+}
+
+// ---- optimised kernels against their twins, at every instruction-set level this CPU has ----
+
+namespace {
+
+std::vector<cpu::Level> levels_here() {
+  std::vector<cpu::Level> out;
+  for (cpu::Level l : {cpu::Level::Generic, cpu::Level::Avx2, cpu::Level::Avx512, cpu::Level::Avx512Bf16, cpu::Level::Amx})
+    if (l <= cpu::features().hardware) out.push_back(l);
+  return out;
+}
+
+struct EpCase {
+  bool bias, gelu, residual, rscale, alias;
+};
+
+double max_abs(const std::vector<float>& v) {
+  double m = 0;
+  for (float x : v) m = std::max(m, static_cast<double>(std::abs(x)));
+  return m;
+}
+
+// gemm_ex (F32 or BF16 context) against reference::gemm_ex / reference::gemm_bf16.
+void check_ex(cpu::Level level, Precision prec, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, DType bt,
+              EpCase e, int threads = 2) {
+  const auto A = rand_vec(static_cast<std::size_t>(M * (K + 3)), 11);  // lda = K + 3
+  const auto Bf = rand_vec(static_cast<std::size_t>(N * K), 12);
+  Tensor Bt = Tensor::from<float>(trans_b ? Shape{N, K} : Shape{K, N}, Bf).to(bt);
+  const auto bias = rand_vec(static_cast<std::size_t>(N), 13);
+  const auto rs = rand_vec(static_cast<std::size_t>(N), 14);
+  const auto R = rand_vec(static_cast<std::size_t>(M * (N + 1)), 15);  // ldr = N + 1
+  std::vector<float> C1(static_cast<std::size_t>(M * (N + 1))), C2(C1.size());
+  GemmEpilogue ep;
+  ep.bias = e.bias ? bias.data() : nullptr;
+  ep.gelu = e.gelu;
+  ep.residual_scale = e.rscale ? rs.data() : nullptr;
+  if (e.residual) {
+    if (e.alias) {  // x = f(x) + x * s: the residual is C itself
+      C1 = R;
+      C2 = R;
+      ep.residual = C1.data();
+    } else {
+      ep.residual = R.data();
+    }
+    ep.ldr = N + 1;
+  }
+  Context ctx(threads, prec);
+  gemm_ex(ctx, trans_b, M, N, K, A.data(), K + 3, mat_view(Bt), C1.data(), N + 1, ep, level);
+  GemmEpilogue ep2 = ep;
+  if (e.residual && e.alias) ep2.residual = C2.data();
+  if (prec == Precision::BF16)
+    reference::gemm_bf16(trans_b, M, N, K, A.data(), K + 3, mat_view(Bt), C2.data(), N + 1, ep2);
+  else
+    reference::gemm_ex(trans_b, M, N, K, A.data(), K + 3, mat_view(Bt), C2.data(), N + 1, ep2);
+  double mx = 0;
+  for (std::int64_t i = 0; i < M; ++i)
+    for (std::int64_t j = 0; j < N; ++j)
+      mx = std::max(mx, static_cast<double>(std::abs(C1[static_cast<std::size_t>(i * (N + 1) + j)] -
+                                                     C2[static_cast<std::size_t>(i * (N + 1) + j)])));
+  // Different summation orders of K float32 terms (sqrt(K)-sized sums); GELU's erf is the
+  // vectorised A&S 7.1.26 (|error| <= 1.5e-7) against std::erf.
+  EXPECT_LE(mx, 2e-6 * std::sqrt(static_cast<double>(K)) * 10 + (e.gelu ? 1e-6 * max_abs(C2) : 0.0))
+      << cpu::level_name(level) << (prec == Precision::BF16 ? " bf16 " : " f32 ") << M << "x" << N << "x" << K
+      << " trans=" << trans_b << " dtype=" << dtype_name(bt) << " bias=" << e.bias << " gelu=" << e.gelu
+      << " residual=" << e.residual << " alias=" << e.alias;
+}
+
+}  // namespace
+
+TEST(GemmKernels, EveryLevelMatchesTwinOnOddSizes) {
+  const std::vector<std::array<std::int64_t, 3>> sizes = {{1, 1, 1},   {3, 5, 7},    {17, 33, 13},
+                                                          {1023, 70, 9}, {17, 130, 300}, {200, 65, 520}};
+  for (cpu::Level level : levels_here())
+    for (bool tb : {true, false})
+      for (const auto& [M, N, K] : sizes)
+        for (DType dt : {DType::F32, DType::F16, DType::BF16}) check_ex(level, Precision::F32, tb, M, N, K, dt, {});
+}
+
+TEST(GemmKernels, FusedEpilogues) {
+  const std::vector<EpCase> cases = {{true, false, false, false, false}, {true, true, false, false, false},
+                                     {false, false, true, false, false}, {true, false, true, true, true},
+                                     {false, false, true, true, true}};
+  for (cpu::Level level : levels_here())
+    for (const EpCase& e : cases) {
+      check_ex(level, Precision::F32, true, 17, 100, 300, DType::F32, e);
+      check_ex(level, Precision::F32, true, 1, 3, 5, DType::F32, e, 1);
+      check_ex(level, Precision::F32, false, 23, 47, 19, DType::BF16, e);
+    }
+}
+
+TEST(GemmKernels, Bf16ProductsMatchTwinAtEveryLevel) {
+  const std::vector<std::array<std::int64_t, 3>> sizes = {{1, 1, 1}, {3, 17, 5}, {17, 33, 47}, {1023, 40, 70}, {40, 100, 300}};
+  for (cpu::Level level : levels_here())
+    for (bool tb : {true, false})
+      for (const auto& [M, N, K] : sizes)
+        for (DType dt : {DType::F32, DType::BF16}) check_ex(level, Precision::BF16, tb, M, N, K, dt, {});
+  for (cpu::Level level : levels_here()) check_ex(level, Precision::BF16, true, 33, 70, 100, DType::F32, {true, true, true, true, true});
+}
+
+TEST(GemmKernels, PackedBf16MatchesTwin) {
+  for (cpu::Level level : levels_here())
+    for (bool tb : {true, false})
+      for (auto [M, N, K] : std::vector<std::array<std::int64_t, 3>>{{1, 1, 1}, {3, 33, 17}, {17, 65, 100}, {1023, 31, 63}}) {
+        const auto A = rand_vec(static_cast<std::size_t>(M * K), 21);
+        const auto Bf = rand_vec(static_cast<std::size_t>(N * K), 22);
+        const auto bias = rand_vec(static_cast<std::size_t>(N), 23);
+        Tensor Bt = Tensor::from<float>(tb ? Shape{N, K} : Shape{K, N}, Bf);
+        Context ctx(2);
+        const PackedBf16 P = PackedBf16::pack(ctx, mat_view(Bt), tb);
+        EXPECT_EQ(P.n(), N);
+        EXPECT_EQ(P.k(), K);
+        GemmEpilogue ep;
+        ep.bias = bias.data();
+        std::vector<float> C1(static_cast<std::size_t>(M * N)), C2(C1.size());
+        gemm_packed(ctx, M, A.data(), K, P, C1.data(), N, ep, level);
+        reference::gemm_bf16(tb, M, N, K, A.data(), K, mat_view(Bt), C2.data(), N, ep);
+        double mx = 0;
+        for (std::size_t i = 0; i < C1.size(); ++i) mx = std::max(mx, static_cast<double>(std::abs(C1[i] - C2[i])));
+        EXPECT_LE(mx, 2e-5 * std::sqrt(static_cast<double>(K))) << cpu::level_name(level) << " " << M << "x" << N << "x" << K;
+      }
+}
+
+TEST(GemmKernels, OldApiHonoursBf16Context) {
+  // gemm()/linear() in a BF16 context take bf16 products: equal to the bf16 twin, not to f32.
+  const std::int64_t M = 5, N = 40, K = 64;
+  const auto A = rand_vec(static_cast<std::size_t>(M * K), 31);
+  const auto W = rand_vec(static_cast<std::size_t>(N * K), 32);
+  Tensor Wt = Tensor::from<float>({N, K}, W);
+  std::vector<float> y(static_cast<std::size_t>(M * N)), yr(y.size());
+  Context ctx(1, Precision::BF16);
+  linear(ctx, A.data(), M, K, mat_view(Wt), nullptr, y.data(), N);
+  reference::gemm_bf16(true, M, N, K, A.data(), K, mat_view(Wt), yr.data(), N, GemmEpilogue{});
+  for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], yr[i], 1e-4);
 }

@@ -111,3 +111,66 @@ TEST(Kernels, AdaptiveAvgPoolBins) {
   kernels::adaptive_avg_pool(a.data(), b.data(), 1, 200, 100, 1);
   EXPECT_FLOAT_EQ(b[7], 14.5f);
 }
+
+// ---- vectorised kernels against their plain twins (kernels::reference) ----
+
+TEST(KernelsFast, GeluMatchesStdErfTwin) {
+  Context ctx(2);
+  for (std::int64_t n : {1, 3, 17, 1023, 100003}) {
+    auto x = rnd(static_cast<std::size_t>(n), 41, 4.0f);
+    if (n > 10) x[3] = -30.0f, x[4] = 30.0f, x[5] = 0.0f, x[6] = -1e-30f;
+    auto y = x, yr = x;
+    kernels::gelu_erf(ctx, y.data(), n);
+    kernels::reference::gelu_erf(yr.data(), n);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float xi = x[static_cast<std::size_t>(i)];
+      // A&S 7.1.26 erf: |error| <= 1.5e-7, scaled by 0.5|x| in GELU, plus two float roundings.
+      const float ref = yr[static_cast<std::size_t>(i)];
+      EXPECT_NEAR(y[static_cast<std::size_t>(i)], ref, 1.5e-7 * (1.0 + std::abs(xi)) + 2.5e-7 * std::abs(ref))
+          << "x=" << xi;
+    }
+  }
+}
+
+TEST(KernelsFast, SoftmaxScaledMatchesTwinWithMasks) {
+  for (std::int64_t cols : {1, 3, 17, 1023}) {
+    const std::int64_t rows = 4, ld = cols + 5;
+    auto x = rnd(static_cast<std::size_t>(rows * ld), 42, 5.0f);
+    for (std::int64_t j = cols / 2 + 1; j < cols; ++j) x[static_cast<std::size_t>(ld + j)] = -INFINITY;  // row 1: masked tail
+    for (std::int64_t j = 0; j < cols; ++j) x[static_cast<std::size_t>(2 * ld + j)] = -INFINITY;      // row 2: all masked
+    auto y = x, yr = x;
+    kernels::softmax_rows_scaled(y.data(), rows, cols, ld, 0.083f);
+    kernels::reference::softmax_rows_scaled(yr.data(), rows, cols, ld, 0.083f);
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t j = 0; j < cols; ++j) {
+        const auto i = static_cast<std::size_t>(r * ld + j);
+        EXPECT_NEAR(y[i], yr[i], 2e-6 * std::max(1.0f, yr[i])) << "row " << r << " col " << j;
+        if (std::isinf(x[i])) {
+          EXPECT_EQ(y[i], 0.0f);
+        }
+      }
+  }
+}
+
+TEST(KernelsFast, TransposeMatchesTwin) {
+  Context ctx(2);
+  for (auto [rows, cols] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {3, 17}, {17, 3}, {1023, 33}, {40, 1023}}) {
+    const auto src = rnd(static_cast<std::size_t>(rows * (cols + 2)), 43);
+    std::vector<float> d1(static_cast<std::size_t>(cols * (rows + 1)), 7.0f), d2 = d1;
+    kernels::transpose(ctx, src.data(), rows, cols, cols + 2, d1.data(), rows + 1);
+    kernels::reference::transpose(src.data(), rows, cols, cols + 2, d2.data(), rows + 1);
+    EXPECT_EQ(d1, d2) << rows << "x" << cols;
+  }
+}
+
+TEST(KernelsFast, ScaleNormMatchesTwin) {
+  Context ctx(2);
+  for (std::int64_t dim : {1, 3, 17, 1023}) {
+    const std::int64_t rows = 7;
+    const auto x = rnd(static_cast<std::size_t>(rows * dim), 44, 2.0f);
+    std::vector<float> y(x.size()), yr(x.size());
+    kernels::scale_norm(ctx, x.data(), y.data(), rows, dim, 1.3f);
+    kernels::reference::scale_norm(x.data(), yr.data(), rows, dim, 1.3f);
+    for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], yr[i], 1e-6 * std::max(1.0f, std::abs(yr[i])));
+  }
+}

@@ -55,6 +55,39 @@ TEST(Npy, RoundTripAllDtypes) {
   EXPECT_EQ(io::read_npy(tmp / "e.npy").numel(), 0);
 }
 
+TEST(Npy, RowWriterStreamsRowsAndAppearsOnlyOnCommit) {
+  TempDir tmp;
+  const float rows[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  {
+    io::NpyRowWriter w(tmp / "r.npy", DType::F32, Shape{3});
+    w.append(rows, 1);
+    w.append(rows + 3, 2);
+    w.append(rows, 0);
+    EXPECT_FALSE(std::filesystem::exists(tmp / "r.npy")) << "visible before commit";
+    w.commit();
+  }
+  const Tensor r = io::read_npy(tmp / "r.npy");
+  ASSERT_EQ(shape_str(r.shape()), "[3, 3]");
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(r.data<float>()[i], rows[i]);
+  // Same bytes as write_npy of the whole array (data on a 64-byte boundary after the header).
+  io::write_npy(tmp / "w.npy", r);
+  const auto a = read_bytes(tmp / "r.npy"), b = read_bytes(tmp / "w.npy");
+  EXPECT_EQ(a.size() % 64, b.size() % 64);
+  EXPECT_EQ(a.substr(a.size() - 36), b.substr(b.size() - 36));
+  {  // Abandoned writer: no file, no temporary left behind.
+    io::NpyRowWriter w(tmp / "gone.npy", DType::F32, Shape{3});
+    w.append(rows, 3);
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp / "gone.npy"));
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(tmp.path())) ++entries;
+  EXPECT_EQ(entries, 2);
+  // Zero rows is a valid [0, 3] array.
+  io::NpyRowWriter z(tmp / "z.npy", DType::F32, Shape{3});
+  z.commit();
+  EXPECT_EQ(shape_str(io::read_npy(tmp / "z.npy").shape()), "[0, 3]");
+}
+
 TEST(Npy, FortranOrderIsTransposedToCOrder) {
   TempDir tmp;
   // The 2x3 array [[0,1,2],[3,4,5]] stored column-major: 0,3,1,4,2,5

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "support/test_support.hpp"
+#include "tribev2/io/npy.hpp"
 #include "tribev2/model/predict.hpp"
 #include "tribev2/model/random_model.hpp"
 
@@ -121,6 +122,37 @@ TEST(Predict, BatchSizeDoesNotChangeResultsAndLatents) {
   const auto pb = predict(ctx, m, data, {{"text", text}}, b);
   EXPECT_EQ(max_abs_diff(pa.preds, pb.preds), 0.0);
   EXPECT_EQ(shape_str(pb.latents.shape()), "[1000, 64]");
+}
+
+TEST(Predict, MappedInputsGiveBackConsumedPagesAndRowsStream) {
+  // Inputs read from .npy are memory maps; predict() releases the pages of steps it has
+  // consumed (one batch of 1 segment at a time here). The series stays readable (pages come
+  // back from the file) and the results are those of a heap copy, streamed or not.
+  const BrainModel m = small_model();
+  const DataConfig data;
+  TempDir tmp;
+  const Tensor text = random_series(2, 8, 5000, 4);  // 25 segments; rows of 20 KB
+  io::write_npy(tmp / "text.npy", text);
+  const Tensor mapped = io::read_npy(tmp / "text.npy");
+  Context ctx(2);
+  PredictOptions heap, mapped_o;
+  heap.release_consumed_inputs = false;
+  mapped_o.batch_size = 1;
+  std::vector<float> streamed;
+  std::int64_t next_row = 0;
+  mapped_o.on_rows = [&](std::int64_t first, const float* rows, std::int64_t n) {
+    EXPECT_EQ(first, next_row);
+    next_row += n;
+    streamed.insert(streamed.end(), rows, rows + n * 11);
+  };
+  const auto a = predict(ctx, m, data, {{"text", text}}, heap);
+  const auto b = predict(ctx, m, data, {{"text", mapped}}, mapped_o);
+  EXPECT_EQ(b.preds.numel(), 0) << "streamed rows are not kept";
+  ASSERT_EQ(static_cast<std::int64_t>(streamed.size()), a.preds.numel());
+  double d = 0;
+  for (std::size_t i = 0; i < streamed.size(); ++i) d = std::max(d, static_cast<double>(std::abs(streamed[i] - a.preds.data<float>()[i])));
+  EXPECT_EQ(d, 0.0);
+  EXPECT_EQ(max_abs_diff(mapped, text), 0.0) << "released pages read back from the file";
 }
 
 TEST(Predict, DurationOptionAndPadding) {

@@ -31,6 +31,12 @@ void prelu(const Context& ctx, float* x, std::int64_t n, float slope);
 
 // Numerically stable softmax of each row (in place).
 void softmax_rows(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld);
+// softmax(x * scale) of each row (in place); -inf entries get weight 0, an all -inf row gives 0.
+void softmax_rows_scaled(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale);
+
+// dst[c, r] = src[r, c] (row strides lds, ldd), blocked and vectorised; spread over the pool.
+void transpose(const Context& ctx, const float* src, std::int64_t rows, std::int64_t cols, std::int64_t lds,
+               float* dst, std::int64_t ldd);
 
 // y[r, :] += bias for r < rows.
 void add_row_vector(float* y, std::int64_t rows, std::int64_t cols, std::int64_t ld,
@@ -47,5 +53,15 @@ void rope_rotate_half(const Context& ctx, float* x, std::int64_t rows, std::int6
 // PyTorch's bins: start = floor(j*T/To), end = ceil((j+1)*T/To).
 void adaptive_avg_pool(const float* x, float* out, std::int64_t outer, std::int64_t T,
                        std::int64_t To, std::int64_t inner);
+
+// Plain twins of the vectorised kernels above (scalar, std::erf / std::exp): what the fast
+// versions are tested against.
+namespace reference {
+void gelu_erf(float* x, std::int64_t n);
+void softmax_rows_scaled(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale);
+void scale_norm(const float* x, float* out, std::int64_t rows, std::int64_t dim, float g);
+void transpose(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t lds, float* dst,
+               std::int64_t ldd);
+}  // namespace reference
 
 }  // namespace tribev2::kernels

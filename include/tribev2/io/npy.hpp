@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tribev2/core/tensor.hpp"
+#include "tribev2/io/file.hpp"
 
 namespace tribev2::io {
 
@@ -25,6 +26,25 @@ Tensor read_npy(const std::filesystem::path& path);
 
 std::vector<std::byte> encode_npy(const Tensor& t);
 void write_npy(const std::filesystem::path& path, const Tensor& t);
+
+// Streams an array [n, row_shape...] row block by row block, the row count known only at the
+// end: nothing but the rows being appended is ever held in memory. The file appears at `path`
+// (atomically) on commit(); a writer destroyed before commit() leaves nothing behind.
+class NpyRowWriter {
+ public:
+  NpyRowWriter(const std::filesystem::path& path, DType dtype, Shape row_shape);
+  // `n` rows of row_shape elements of dtype, contiguous.
+  void append(const void* rows, std::int64_t n);
+  std::int64_t rows() const { return rows_; }
+  void commit();
+
+ private:
+  AtomicFileWriter file_;
+  DType dtype_;
+  Shape row_shape_;
+  std::size_t row_bytes_ = 0, header_size_ = 0;
+  std::int64_t rows_ = 0;
+};
 
 // .npz: a zip of .npy files; keys are entry names without the ".npy" suffix, in archive order.
 std::vector<std::pair<std::string, Tensor>> read_npz(const std::filesystem::path& path);

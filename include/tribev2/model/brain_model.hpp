@@ -34,8 +34,11 @@ struct Mlp {
 };
 
 struct Batch {
-  // (modality, tensor) in batch order; each float32 [B, L, D, T] or [B, width, T].
+  // (modality, tensor) in batch order; each float32 [B, L, D, T] or [B, width, T], or with
+  // time_major [B, T, L*D] (one row of features per step: what the projectors multiply, so
+  // no transposed copy is made; predict() builds its batches this way).
   std::vector<std::pair<std::string, Tensor>> inputs;
+  bool time_major = false;
   std::vector<std::int64_t> subject_ids;  // one per example; empty when the model averages subjects
   bool check_finite = true;               // NaN/Inf in inputs is an error
 };
@@ -68,6 +71,18 @@ class BrainModel {
   // low-rank head).
   Tensor forward(const Context& ctx, const Batch& batch, bool pool_outputs = true,
                  Tensor* latents = nullptr) const;
+  // The same numbers laid out [B, T_out, n_outputs] (one brain map per row, as predict()
+  // writes them), without forward()'s final transpose.
+  Tensor forward_time_major(const Context& ctx, const Batch& batch, bool pool_outputs = true,
+                            Tensor* latents = nullptr) const;
+  // Pooled forward_time_major written to out ([B, n_output_timesteps, n_outputs] floats).
+  void forward_time_major_into(const Context& ctx, const Batch& batch, float* out, Tensor* latents = nullptr) const;
+
+  // Readies the weights for ctx's precision. For Precision::BF16 every linear weight is
+  // rounded once to bfloat16 and packed for the bf16 kernels (forward() does this on first use
+  // if not called), and the pages of a memory-mapped F32/BF16 source are released from the
+  // resident set. Thread-safe; later calls are free.
+  void prepare(const Context& ctx) const;
 
   // Human-readable architecture summary (used by `tribev2 inspect`).
   std::string describe() const;
@@ -82,9 +97,20 @@ class BrainModel {
     std::vector<float> b1, b2;
   };
 
+  Tensor forward_impl(const Context& ctx, const Batch& batch, bool pool_outputs, Tensor* latents,
+                      bool time_major, float* out_rows) const;
+
+  struct Bf16Cache;  // packed bf16 weights, built once on demand (brain_model.cpp)
+
+  // y = epilogue(x W^T) in ctx's precision, with W's packed copy when there is one.
+  void linear_op(const Context& ctx, const float* x, std::int64_t M, std::int64_t K, const MatView& W, float* y,
+                 std::int64_t ldy, const GemmEpilogue& ep) const;
+
   Mlp build_mlp(const std::string& prefix, const std::optional<MlpConfig>& cfg, std::int64_t in,
                 std::int64_t out) const;
-  void run_mlp(const Context& ctx, const Mlp& mlp, std::vector<float>& x, std::int64_t rows) const;
+  // x <- mlp(input or x) for `rows` rows (input, when given, is read in place).
+  void run_mlp(const Context& ctx, const Mlp& mlp, std::vector<float>& x, std::int64_t rows,
+               const float* input = nullptr) const;
   void run_encoder(const Context& ctx, float* x, std::int64_t B, std::int64_t T) const;
 
   BrainConfig config_;
@@ -107,6 +133,7 @@ class BrainModel {
   const Tensor* predictor_w_ = nullptr; // [S, C, N]
   std::vector<float> predictor_b_;      // [S, N] (empty = no bias)
   std::int64_t n_subject_rows_ = 0;
+  std::shared_ptr<Bf16Cache> bf16_;
 };
 
 }  // namespace tribev2::model

@@ -35,8 +35,16 @@ struct PredictOptions {
   std::optional<std::int64_t> subject;  // for per-subject models
   bool emit_latents = false;
   bool check_finite = true;
+  // Feature series served from a read-only file mapping (an .npy read by io::read_npy) give
+  // their pages back as segments are consumed, so a long stimulus's inputs are never all
+  // resident at once (the pages stay in the page cache). Heap-backed series are untouched.
+  bool release_consumed_inputs = true;
   // Progress callback: (segments done, segments total).
   std::function<void(std::int64_t, std::int64_t)> progress;
+  // Streaming: when set, the kept rows are handed over in order as they are computed
+  // (first_row, rows [n, n_outputs] row-major, n) and Prediction::preds stays empty, so a
+  // long stimulus never holds all of its predictions in memory.
+  std::function<void(std::int64_t first_row, const float* rows, std::int64_t n)> on_rows;
 };
 
 struct RowInfo {

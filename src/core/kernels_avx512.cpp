@@ -1,0 +1,89 @@
+// AVX-512 versions of the element-wise kernels (see kernels_simd.hpp). Compiled with AVX-512
+// flags; only reached after the runtime CPU check.
+#include "kernels_simd.hpp"
+
+#include <cmath>
+
+#include "simd_avx512.hpp"
+
+namespace tribev2::detail {
+
+using namespace avx512;
+
+void gelu_avx512(float* x, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_ps(x + i, m, gelu_ps(_mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+
+void softmax_rows_avx512(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale) {
+  const __m512 ninf = _mm512_set1_ps(-INFINITY);
+  const __m512 vs = _mm512_set1_ps(scale);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* xi = x + r * ld;
+    __m512 mx = ninf;
+    for (std::int64_t j = 0; j < cols; j += 16) {
+      const __mmask16 m = tail_mask(cols - j);
+      mx = _mm512_max_ps(mx, _mm512_mul_ps(_mm512_mask_loadu_ps(ninf, m, xi + j), vs));
+    }
+    float mxs = _mm512_reduce_max_ps(mx);
+    if (mxs == -INFINITY) mxs = 0.0f;  // fully masked row: all weights 0
+    const __m512 vm = _mm512_set1_ps(mxs);
+    __m512 sum = _mm512_setzero_ps();
+    for (std::int64_t j = 0; j < cols; j += 16) {
+      const __mmask16 m = tail_mask(cols - j);
+      const __m512 e = exp_ps(_mm512_sub_ps(_mm512_mul_ps(_mm512_mask_loadu_ps(ninf, m, xi + j), vs), vm));
+      _mm512_mask_storeu_ps(xi + j, m, e);
+      sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(m, e));
+    }
+    const float s = _mm512_reduce_add_ps(sum);
+    const __m512 inv = _mm512_set1_ps(s > 0.0f ? 1.0f / s : 0.0f);
+    for (std::int64_t j = 0; j < cols; j += 16) {
+      const __mmask16 m = tail_mask(cols - j);
+      _mm512_mask_storeu_ps(xi + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xi + j), inv));
+    }
+  }
+}
+
+void transpose_avx512(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t lds, float* dst,
+                      std::int64_t ldd) {
+  for (std::int64_t r0 = 0; r0 < rows; r0 += 16) {
+    const std::int64_t rw = rows - r0 < 16 ? rows - r0 : 16;
+    const __mmask16 rm = tail_mask(rw);
+    for (std::int64_t c0 = 0; c0 < cols; c0 += 16) {
+      const std::int64_t cw = cols - c0 < 16 ? cols - c0 : 16;
+      const __mmask16 cm = tail_mask(cw);
+      __m512 v[16];
+      for (int i = 0; i < 16; ++i)
+        v[i] = i < rw ? _mm512_maskz_loadu_ps(cm, src + (r0 + i) * lds + c0) : _mm512_setzero_ps();
+      transpose16(v);
+      for (int j = 0; j < cw; ++j) _mm512_mask_storeu_ps(dst + (c0 + j) * ldd + r0, rm, v[j]);
+    }
+  }
+}
+
+void scale_norm_avx512(const float* x, float* out, std::int64_t r0, std::int64_t r1, std::int64_t dim,
+                       double scale) {
+  for (std::int64_t r = r0; r < r1; ++r) {
+    const float* xi = x + r * dim;
+    float* yi = out + r * dim;
+    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
+    for (std::int64_t i = 0; i < dim; i += 16) {
+      const __m512 v = _mm512_maskz_loadu_ps(tail_mask(dim - i), xi + i);
+      const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+      const __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+      a0 = _mm512_fmadd_pd(lo, lo, a0);
+      a1 = _mm512_fmadd_pd(hi, hi, a1);
+    }
+    const double ss = _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
+    const double norm = std::sqrt(ss) > 1e-12 ? std::sqrt(ss) : 1e-12;
+    const __m512 f = _mm512_set1_ps(static_cast<float>(scale / norm));
+    for (std::int64_t i = 0; i < dim; i += 16) {
+      const __mmask16 m = tail_mask(dim - i);
+      _mm512_mask_storeu_ps(yi + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xi + i), f));
+    }
+  }
+}
+
+}  // namespace tribev2::detail
