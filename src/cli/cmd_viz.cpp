@@ -287,7 +287,6 @@ void register_viz(CLI::App& app, GlobalOptions& g) {
     add_figure_options(cmd, a->fig);
     cmd->callback([a, &g] {
       run_plot(g, *a);
-      viz::release_font_caches();  // the process ends next: leave no font caches for leak checkers
     });
   }
   {
@@ -307,7 +306,6 @@ void register_viz(CLI::App& app, GlobalOptions& g) {
     add_figure_options(cmd, a->fig);
     cmd->callback([a, &g] {
       run_movie(g, *a);
-      viz::release_font_caches();
     });
   }
   {

@@ -5,9 +5,23 @@
 
 #include "common.hpp"
 #include "tribev2/core/error.hpp"
+#include "tribev2/viz/figure.hpp"
+
+namespace {
+// Cairo's toy font API keeps fontconfig's configuration alive for the whole process. Any
+// command can draw text (plot, movie, predict --plot, run's brain maps), so release those
+// caches once on the way out, on every path, so leak checkers see a clean exit.
+struct FontCacheRelease {
+  FontCacheRelease() = default;
+  FontCacheRelease(const FontCacheRelease&) = delete;
+  FontCacheRelease& operator=(const FontCacheRelease&) = delete;
+  ~FontCacheRelease() { tribev2::viz::release_font_caches(); }
+};
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace tribev2::cli;
+  const FontCacheRelease release_fonts_at_exit;
   CLI::App app{"tribev2: native TRIBE v2 brain-response prediction (fsaverage5, one map per second)"};
   app.set_version_flag("--version", std::string("tribev2 ") + TRIBEV2_VERSION);
   app.require_subcommand(1);
