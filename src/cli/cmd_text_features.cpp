@@ -5,6 +5,8 @@
 
 #include "common.hpp"
 #include "tribev2/core/error.hpp"
+#include "tribev2/events/event_table.hpp"
+#include "tribev2/events/sentences.hpp"
 #include "tribev2/events/word.hpp"
 #include "tribev2/features/text/feature_cache.hpp"
 #include "tribev2/features/text/text_grid.hpp"
@@ -29,6 +31,8 @@ struct TextFeaturesArgs {
   std::string cache_dir;
   bool no_cache = false;
   bool per_word = false;
+  std::string sentences = "auto";
+  std::string text_case = "capitalize";
 };
 
 }  // namespace
@@ -45,6 +49,12 @@ void register_text_features(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--max-context-len", a->max_context_len, "Word parts of context per word (upstream AddContextToWords; default 1024)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--media-duration", a->media_duration, "Duration of the media the words belong to: words outside it are an error");
+  cmd->add_option("--sentences", a->sentences,
+                  "When the words carry no sentence/sentence_char (e.g. words.tsv): auto (recogniser segments when "
+                  "sequence_id varies, else rules) | segments | rules | given (require them in the file)")
+      ->capture_default_str();
+  cmd->add_option("--text-case", a->text_case, "Sentence rewrite of AddText for computed sentences: capitalize | upper-first")
+      ->capture_default_str();
   cmd->add_option("--tokenizer", a->tokenizer, "tokenizer.json to use instead of the checkpoint's (or the GGUF vocabulary)");
   cmd->add_option("--llama-precision", a->llama_precision, "f32 (default: float32 compute, bf16 weights widened) or bf16 (emulates a bf16 run)");
   cmd->add_option("--cache-dir", a->cache_dir, "Per-word feature cache (default $XDG_CACHE_HOME/tribev2/text-features)");
@@ -58,13 +68,31 @@ void register_text_features(CLI::App& app, GlobalOptions& g) {
     if (!a->tokenizer.empty()) lo.tokenizer = a->tokenizer;
     lo.warn = [&g](const std::string& s) { log(g, "warning: " + s); };
 
+    // Option values are checked before any work.
+    if (a->sentences != "given") events::parse_sentence_source(a->sentences);
+    events::parse_text_case(a->text_case);
     auto words = events::read_words(a->words);
     if (words.empty()) fail(a->words, ": no words");
     bool any_sentence = false;
     for (const auto& w : words) any_sentence |= !w.sentence.empty() && w.sentence_char.has_value();
-    if (!any_sentence)
-      fail(a->words, ": no word has a sentence and sentence_char, so no word has a context (upstream assigns them with "
-                     "AddSentenceToWords, which this command does not run); give words.json with sentence and sentence_char");
+    if (!any_sentence) {
+      // Upstream gives words their sentence with AddText + AddSentenceToWords (spaCy); run our
+      // spaCy-free version of those steps, as `tribev2 run` does (docs/pipeline.md).
+      if (a->sentences == "given")
+        fail(a->words, ": no word has a sentence and sentence_char (--sentences given); give words.json with sentence and "
+                       "sentence_char, or let this command compute them with --sentences auto");
+      auto source = events::parse_sentence_source(a->sentences);
+      bool has_segments = false;
+      for (const auto& w : words) has_segments |= w.sequence_id != words.front().sequence_id;
+      if (source == events::SentenceSource::Auto)
+        source = has_segments ? events::SentenceSource::Segments : events::SentenceSource::Rules;
+      events::sort_words(words);
+      const auto starts = source == events::SentenceSource::Segments ? events::sentence_starts_from_segments(words)
+                                                                    : events::sentence_starts_by_rules(words);
+      events::add_text_and_sentences(words, starts, events::parse_text_case(a->text_case));
+      log(g, "sentences: " + std::to_string(starts.size()) + " from " + events::to_string(source) +
+                 " (the words carry none; AddText + AddSentenceToWords without spaCy, see docs/pipeline.md)");
+    }
     if (a->media_duration) {
       if (!(*a->media_duration > 0) || !std::isfinite(*a->media_duration)) fail("--media-duration must be positive");
       text::check_words_within(words, *a->media_duration);

@@ -2,7 +2,10 @@
 // the cache, the GGUF route, the text64 brain model reading the output, and input errors.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "support/test_support.hpp"
+#include "tribev2/events/word.hpp"
 #include "tribev2/features/text/llama_model.hpp"
 #include "tribev2/io/npy.hpp"
 
@@ -32,6 +35,25 @@ TEST(TextFeaturesCli, GridAndWordFeaturesMatchTheFixtures) {
   ASSERT_EQ(again.code, 0) << again.output;
   EXPECT_NE(again.output.find("46 from the cache), 0 tokens through the model"), std::string::npos) << again.output;
   EXPECT_EQ(read_bytes(tmp / "grid.npy"), read_bytes(tmp / "grid2.npy"));
+}
+
+TEST(TextFeaturesCli, WordsWithoutSentencesGetThemFromRules) {
+  // A words.tsv (text, start, duration) as a transcription tool writes it: the sentences are
+  // computed (AddText + AddSentenceToWords without spaCy), so every word gets a context.
+  TempDir tmp;
+  std::string tsv = "text\tstart\tduration\n";
+  for (const auto& w : events::read_words(kWords8)) {
+    std::ostringstream line;
+    line << w.text << "\t" << w.start << "\t" << w.duration << "\n";
+    tsv += line.str();
+  }
+  write_bytes(tmp / "words.tsv", tsv);
+  const auto r = run_cli({"text-features", "--llama", kLlama, "--words", (tmp / "words.tsv").string(), "--max-context-len",
+                          "8", "--output", (tmp / "grid.npy").string(), "--no-cache"});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("sentences: 5 from rules"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("46 words (46 with context"), std::string::npos) << r.output;
+  EXPECT_EQ(io::read_npy(tmp / "grid.npy").dim(0), 2);
 }
 
 TEST(TextFeaturesCli, DefaultWindowPerWordLoopAndGgufRoute) {
@@ -93,7 +115,10 @@ TEST(TextFeaturesCli, BadInputsGiveClearErrors) {
               R"({"words": [{"text": "", "start": 0.1, "duration": 0.2, "sentence": "Hi. ", "sentence_char": 0}]})");
   expect_error({"--llama", kLlama, "--words", (tmp / "notext.json").string()}, "word 0 has empty text");
   write_bytes(tmp / "t.tsv", "text\tstart\tduration\tsequence_id\tsentence\nHello\t0.5\t0.25\t0\tHello world.\n");
-  expect_error({"--llama", kLlama, "--words", (tmp / "t.tsv").string()}, "no word has a sentence and sentence_char");
+  expect_error({"--llama", kLlama, "--words", (tmp / "t.tsv").string(), "--sentences", "given"},
+               "no word has a sentence and sentence_char (--sentences given)");
+  expect_error({"--llama", kLlama, "--words", (tmp / "t.tsv").string(), "--sentences", "spacy"}, "--sentences must be");
+  expect_error({"--llama", kLlama, "--words", (tmp / "t.tsv").string(), "--text-case", "title"}, "--text-case must be");
   expect_error({"--llama", (tmp / "nothing").string(), "--words", kWords8}, "no such Llama checkpoint folder or GGUF file");
   expect_error({"--llama", kLlama, "--words", kWords8, "--start", "40"}, "the segment needs a positive duration");
   expect_error({"--llama", kLlama, "--words", kWords8, "--llama-precision", "f8"}, "--llama-precision must be f32 or bf16");
