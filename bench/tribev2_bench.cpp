@@ -36,6 +36,7 @@
 
 #include "tribev2/core/cpu_features.hpp"
 #include "tribev2/core/gemm.hpp"
+#include "tribev2/io/feature_file.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/model/brain_model.hpp"
 #include "tribev2/model/predict.hpp"
@@ -340,7 +341,8 @@ int cmd_predict(const Args& a) {
     const std::string one = spec.substr(0, comma);
     const auto eq = one.find('=');
     TRIBEV2_CHECK(eq != std::string::npos, "--features expects MOD=FILE[,MOD=FILE...]");
-    feats.push_back({one.substr(0, eq), io::read_npy(one.substr(eq + 1))});
+    io::FeatureFile ff = io::open_feature_file(one.substr(eq + 1), one.substr(0, eq));
+    feats.push_back({one.substr(0, eq), ff.data, std::move(ff.read_window)});
     spec = comma == std::string::npos ? "" : spec.substr(comma + 1);
   }
   std::int64_t n = 0;

@@ -5,6 +5,7 @@
 #include "common.hpp"
 #include "outputs.hpp"
 #include "tribev2/core/error.hpp"
+#include "tribev2/io/feature_file.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/model/predict.hpp"
 #include "tribev2/viz/outputs.hpp"
@@ -60,7 +61,9 @@ void register_predict(CLI::App& app, GlobalOptions& g) {
     for (const auto& spec : a->features) {
       const auto [mod, file] = split_modality_arg(spec, "--features");
       std::optional<Shape> shp = mod_shape.count(mod) ? std::optional(mod_shape[mod]) : all_shape;
-      Tensor t = load_feature_file(file, mod, shp);
+      // Read window by window (pread) when the file allows: a long series never enters memory.
+      io::FeatureFile ff = io::open_feature_file(file, mod, shp);
+      const Tensor& t = ff.data;
       const auto* fd = loaded.model->feature_dims(mod);
       if (!fd) {
         std::string known;
@@ -76,7 +79,7 @@ void register_predict(CLI::App& app, GlobalOptions& g) {
           fail(file.string(), ": features for '", mod, "' must be [", L, ", ", D, ", N] (or [", L * D, ", N]), got ",
                shape_str(t.shape()));
       }
-      feats.push_back({mod, t});
+      feats.push_back({mod, t, std::move(ff.read_window)});
     }
     model::PredictOptions o;
     o.duration = a->duration;

@@ -176,8 +176,7 @@ void fortran_to_c(const std::byte* src, std::byte* dst, const Shape& shape, std:
 
 }  // namespace
 
-Tensor parse_npy(std::span<const std::byte> bytes, std::string_view name,
-                 std::shared_ptr<const void> owner) {
+NpyLayout parse_npy_layout(std::span<const std::byte> bytes, std::string_view name) {
   if (bytes.size() < 10 || std::memcmp(bytes.data(), kMagic, 6) != 0)
     fail(name, ": not a .npy file (missing \\x93NUMPY magic)");
   const auto major = static_cast<unsigned>(bytes[6]);
@@ -205,15 +204,29 @@ Tensor parse_npy(std::span<const std::byte> bytes, std::string_view name,
   if (bytes.size() - pos < need)
     fail(name, ": truncated data: shape ", shape_str(h.shape), " needs ", need, " bytes, file has ",
          bytes.size() - pos);
-  const std::byte* src = bytes.data() + pos;
+  NpyLayout l;
+  l.dtype = h.dtype;
+  l.shape = h.shape;
+  l.data_offset = pos;
+  l.little_endian = !h.big_endian || esz == 1;
+  l.c_order = !h.fortran || h.shape.size() <= 1;
+  return l;
+}
+
+Tensor parse_npy(std::span<const std::byte> bytes, std::string_view name,
+                 std::shared_ptr<const void> owner) {
+  const NpyLayout l = parse_npy_layout(bytes, name);
+  const std::size_t esz = dtype_size(l.dtype);
+  const std::int64_t numel = shape_numel(l.shape);
+  const std::size_t need = static_cast<std::size_t>(numel) * esz;
+  const std::byte* src = bytes.data() + l.data_offset;
   const bool aligned = reinterpret_cast<std::uintptr_t>(src) % esz == 0;
-  const bool native = !h.big_endian || esz == 1;
-  const bool c_order = !h.fortran || h.shape.size() <= 1;
-  if (owner && aligned && native && c_order) return Tensor::view(h.dtype, h.shape, src, std::move(owner));
-  Tensor t = Tensor::empty(h.dtype, h.shape);
+  const bool native = l.little_endian;
+  if (owner && aligned && native && l.c_order) return Tensor::view(l.dtype, l.shape, src, std::move(owner));
+  Tensor t = Tensor::empty(l.dtype, l.shape);
   auto* dst = static_cast<std::byte*>(t.raw_mut());
-  if (c_order) std::memcpy(dst, src, need);
-  else fortran_to_c(src, dst, h.shape, esz);
+  if (l.c_order) std::memcpy(dst, src, need);
+  else fortran_to_c(src, dst, l.shape, esz);
   if (!native) byteswap_inplace(dst, numel, esz);
   return t;
 }

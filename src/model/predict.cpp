@@ -106,6 +106,7 @@ Prediction predict(const Context& ctx, const BrainModel& model, const DataConfig
   const std::int64_t H = model.hidden();
   if (options.emit_latents) lat.resize(static_cast<std::size_t>(n_seg * T * H));
 
+  std::vector<float> window;  // one segment of one series, [L*D, T], when read through read_window
   for (std::int64_t s0 = 0; s0 < n_seg; s0 += options.batch_size) {
     const std::int64_t B = std::min<std::int64_t>(options.batch_size, n_seg - s0);
     Batch batch;
@@ -118,12 +119,17 @@ Prediction predict(const Context& ctx, const BrainModel& model, const DataConfig
       const std::int64_t ch = f.data.numel() / n;
       Tensor bt = Tensor::empty(DType::F32, {B, T, ch});
       float* dst = bt.data<float>();
-      const float* src = f.data.data<float>();
       for (std::int64_t b = 0; b < B; ++b) {
         const std::int64_t step0 = result.segments[static_cast<std::size_t>(s0 + b)].step0;
         const std::int64_t avail = std::clamp<std::int64_t>(n - step0, 0, T);
         float* db = dst + b * T * ch;
-        if (avail > 0) kernels::transpose(ctx, src + step0, ch, avail, n, db, ch);
+        if (avail > 0 && f.read_window) {
+          window.resize(static_cast<std::size_t>(ch * avail));
+          f.read_window(step0, avail, window.data());
+          kernels::transpose(ctx, window.data(), ch, avail, avail, db, ch);
+        } else if (avail > 0) {
+          kernels::transpose(ctx, f.data.data<float>() + step0, ch, avail, n, db, ch);
+        }
         std::fill(db + avail * ch, db + T * ch, 0.0f);
       }
       batch.inputs.emplace_back(f.modality, std::move(bt));
@@ -160,6 +166,7 @@ Prediction predict(const Context& ctx, const BrainModel& model, const DataConfig
       const std::int64_t next0 = result.segments[static_cast<std::size_t>(s0 + B)].step0;
       std::vector<std::pair<const void*, std::size_t>> done;
       for (const auto& f : features) {
+        if (f.read_window) continue;  // never mapped
         const std::int64_t n = f.data.dim(-1), ch = f.data.numel() / n;
         const std::int64_t upto = std::min(next0, n);
         const float* src = f.data.data<float>();

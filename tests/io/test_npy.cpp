@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <optional>
 
 #include "support/test_support.hpp"
+#include "tribev2/io/feature_file.hpp"
 #include "tribev2/io/npy.hpp"
 
 using namespace tribev2;
@@ -142,4 +144,39 @@ TEST(Npz, RoundTripAndCorruption) {
   EXPECT_THROW_MSG(io::read_npz(tmp / "cut.npz"), "cut.npz");
   write_bytes(tmp / "junk.npz", "PK\x03\x04 this is not really a zip");
   EXPECT_THROW_MSG(io::read_npz(tmp / "junk.npz"), "not a readable zip archive");
+}
+
+TEST(FeatureFile, WindowReaderForPlainFloat32FilesOnly) {
+  TempDir tmp;
+  const std::int64_t C = 5, N = 37;  // [channels, N]: 37 steps, rows not page multiples
+  Tensor t = Tensor::empty(DType::F32, {1, C, N});
+  for (std::int64_t i = 0; i < C * N; ++i) t.data<float>()[i] = static_cast<float>(i) * 0.5f - 3.0f;
+  io::write_npy(tmp / "f.npy", t);
+  write_bytes(tmp / "f.bin", std::string(static_cast<const char*>(t.raw()), t.nbytes()));
+  for (const auto& [file, shape] : {std::pair<std::string, std::optional<Shape>>{"f.npy", std::nullopt}, {"f.bin", Shape{1, C, N}}}) {
+    const io::FeatureFile ff = io::open_feature_file(tmp / file, "text", shape);
+    ASSERT_TRUE(ff.read_window) << file;
+    EXPECT_EQ(max_abs_diff(ff.data, t), 0.0);
+    for (const auto& [s0, n] : {std::pair<std::int64_t, std::int64_t>{0, N}, {3, 11}, {36, 1}, {20, 0}}) {
+      std::vector<float> w(static_cast<std::size_t>(C * n), -99.0f);
+      ff.read_window(s0, n, w.data());
+      for (std::int64_t c = 0; c < C; ++c)
+        for (std::int64_t k = 0; k < n; ++k) ASSERT_EQ(w[static_cast<std::size_t>(c * n + k)], t.data<float>()[c * N + s0 + k]) << file;
+    }
+    std::vector<float> w(64);
+    EXPECT_THROW_MSG(ff.read_window(30, 8, w.data()), "feature window [30, 38) outside the series of 37 steps");
+  }
+  // float16 (converted in memory) and Fortran order (reordered) have no reader: predict then
+  // reads the in-memory array.
+  io::write_npy(tmp / "h.npy", t.to(DType::F16));
+  EXPECT_FALSE(io::open_feature_file(tmp / "h.npy", "text").read_window);
+  const float fo[] = {1, 2, 3, 4, 5, 6};
+  std::string header = "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }";
+  header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+  header += '\n';
+  std::string bytes = std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size()) + '\0' + header + raw(fo, sizeof(fo));
+  write_bytes(tmp / "fo.npy", bytes);
+  const io::FeatureFile ffo = io::open_feature_file(tmp / "fo.npy", "text");
+  EXPECT_FALSE(ffo.read_window);
+  EXPECT_EQ(ffo.data.data<float>()[1], 3.0f);  // C order [[1, 3, 5], [2, 4, 6]]
 }

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "support/test_support.hpp"
+#include "tribev2/io/feature_file.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/model/predict.hpp"
 #include "tribev2/model/random_model.hpp"
@@ -147,6 +148,11 @@ TEST(Predict, MappedInputsGiveBackConsumedPagesAndRowsStream) {
   };
   const auto a = predict(ctx, m, data, {{"text", text}}, heap);
   const auto b = predict(ctx, m, data, {{"text", mapped}}, mapped_o);
+  // Read window by window (pread) instead: the same numbers.
+  io::FeatureFile ff = io::open_feature_file(tmp / "text.npy", "text");
+  ASSERT_TRUE(ff.read_window);
+  const auto c = predict(ctx, m, data, {{"text", ff.data, ff.read_window}}, heap);
+  EXPECT_EQ(max_abs_diff(c.preds, a.preds), 0.0);
   EXPECT_EQ(b.preds.numel(), 0) << "streamed rows are not kept";
   ASSERT_EQ(static_cast<std::int64_t>(streamed.size()), a.preds.numel());
   double d = 0;

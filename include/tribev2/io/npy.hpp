@@ -19,6 +19,18 @@
 
 namespace tribev2::io {
 
+// Where an .npy file's array lies: element type, shape, byte offset of the data, and whether
+// the bytes are usable as they are (little-endian or 1-byte elements, C order). Validates the
+// header and that the data fits, like parse_npy.
+struct NpyLayout {
+  DType dtype = DType::F32;
+  Shape shape;
+  std::size_t data_offset = 0;
+  bool little_endian = true;
+  bool c_order = true;
+};
+NpyLayout parse_npy_layout(std::span<const std::byte> bytes, std::string_view name);
+
 // `name` is used in error messages (a file path or "archive.npz:entry").
 Tensor parse_npy(std::span<const std::byte> bytes, std::string_view name,
                  std::shared_ptr<const void> owner = {});

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tribev2/core/context.hpp"
@@ -17,8 +18,17 @@
 namespace tribev2::model {
 
 struct FeatureSeries {
+  using WindowReader = std::function<void(std::int64_t step0, std::int64_t n, float* dst)>;
+  FeatureSeries() = default;
+  FeatureSeries(std::string modality_, Tensor data_, WindowReader read_window_ = {})
+      : modality(std::move(modality_)), data(std::move(data_)), read_window(std::move(read_window_)) {}
+
   std::string modality;
   Tensor data;  // float32 [L, D, N] (or [width, N]) at the feature frequency
+  // Optional: copies steps [step0, step0 + n) of every channel into dst [L*D, n]. When set,
+  // predict() reads the series through it and never touches `data`'s memory (which gives its
+  // shape), e.g. a long file read window by window instead of mapped whole.
+  WindowReader read_window;
 };
 
 struct SegmentPlan {
