@@ -120,8 +120,10 @@ void detail::gemm_f32_range(const detail::F32Kernels& kr, const detail::BSource&
   const std::int64_t nc_max = (panels + n_blocks - 1) / n_blocks * NR;
   const std::int64_t mc_max = std::max<std::int64_t>(MR, (mc_target / MR) * MR);
   const std::int64_t mc = std::min(M, mc_max);
+  TRIBEV2_CHECK(!(B.packed && round_b), "gemm: a packed float32 operand cannot be rounded in place");
+  TRIBEV2_CHECK(!B.packed || n0 % NR == 0, "gemm: packed operand split off a panel boundary");
   detail::Scratch& s = detail::thread_scratch();
-  float* Bp = s.b.get(static_cast<std::size_t>(kc * nc_max));
+  float* Bbuf = B.packed ? nullptr : s.b.get(static_cast<std::size_t>(kc * nc_max));
   // A is packed once for the whole call when it fits a reasonable scratch (it is re-read for
   // every column block; repacking it per block cost ~8 % of the forward), else per block.
   // packed_a: the caller already did that for these rows (shared by the threads of one GEMM).
@@ -142,10 +144,15 @@ void detail::gemm_f32_range(const detail::F32Kernels& kr, const detail::BSource&
                                     : pb == 0        ? detail::TileMode::First
                                     : pb == nkb - 1  ? detail::TileMode::LastWithP
                                                      : detail::TileMode::Middle;
-      kr.pack_b(B, pc, kcb, jc, nc, Bp);
-      if (round_b) {
-        const std::int64_t n = kcb * ((nc + NR - 1) / NR) * NR;
-        for (std::int64_t e = 0; e < n; ++e) Bp[e] = bf16_to_f32(f32_to_bf16(Bp[e]));
+      const float* Bp = Bbuf;
+      if (B.packed) {
+        Bp = B.packed + pc * B.packed_ld + (jc / NR) * kcb * NR;
+      } else {
+        kr.pack_b(B, pc, kcb, jc, nc, Bbuf);
+        if (round_b) {
+          const std::int64_t n = kcb * ((nc + NR - 1) / NR) * NR;
+          for (std::int64_t e = 0; e < n; ++e) Bbuf[e] = bf16_to_f32(f32_to_bf16(Bbuf[e]));
+        }
       }
       for (std::int64_t ic = m0; ic < m1; ic += mc) {
         const std::int64_t mcb = std::min(mc, m1 - ic);
@@ -270,6 +277,53 @@ void linear_ex(const Context& ctx, const float* x, std::int64_t M, std::int64_t 
                std::int64_t ldy, const GemmEpilogue& ep) {
   TRIBEV2_CHECK(W.cols == K, "linear: weight has ", W.cols, " input features, input has ", K);
   gemm_impl(ctx, true, M, W.rows, K, x, K, W, 0.0f, y, ldy, ep, cpu::Level::Amx);
+}
+
+PackedF32 PackedF32::pack(const Context& ctx, const MatView& B, bool trans_b) {
+  return pack(ctx, B, trans_b, cpu::level());
+}
+
+PackedF32 PackedF32::pack(const Context& ctx, const MatView& B, bool trans_b, cpu::Level level) {
+  PackedF32 p;
+  p.n_ = trans_b ? B.rows : B.cols;
+  p.k_ = trans_b ? B.cols : B.rows;
+  check_operands(trans_b, p.n_, p.k_, B);
+  p.level_ = std::min(level, cpu::level());
+  const detail::F32Kernels& kr = detail::f32_kernels_for(p.level_);
+  if (p.n_ <= 0 || p.k_ <= 0) {
+    p.n_ = p.k_ = 0;
+    return p;
+  }
+  p.nr_ = kr.nr;
+  const std::int64_t panels = (p.n_ + kr.nr - 1) / kr.nr;
+  p.ld_ = panels * kr.nr;
+  p.data_ = Tensor::empty(DType::F32, {p.k_, p.ld_});
+  float* dst = p.data_.data<float>();
+  const detail::BSource src{B.dtype, B.data, B.ld, trans_b};
+  const std::int64_t kc = detail::f32_k_block(p.k_);
+  // Exactly what gemm_f32_range's pack_b produces per (K block, column block), laid out so that
+  // any column block starting on a panel boundary is a contiguous run of panels.
+  ctx.pool().parallel_for(panels, [&](std::int64_t q0, std::int64_t q1) {
+    const std::int64_t n0 = q0 * kr.nr, n1 = std::min(p.n_, q1 * kr.nr);
+    for (std::int64_t pc = 0; pc < p.k_; pc += kc) {
+      const std::int64_t kcb = std::min(kc, p.k_ - pc);
+      kr.pack_b(src, pc, kcb, n0, n1 - n0, dst + pc * p.ld_ + q0 * kcb * kr.nr);
+    }
+  }, std::max<std::int64_t>(1, 4096 / kr.nr));
+  return p;
+}
+
+void gemm_packed(const Context& ctx, std::int64_t M, const float* A, std::int64_t lda, const PackedF32& B, float* C,
+                 std::int64_t ldc, const GemmEpilogue& ep) {
+  TRIBEV2_CHECK(!B.empty(), "gemm_packed: empty packed operand");
+  TRIBEV2_CHECK(ctx.precision() == Precision::F32, "gemm_packed: a float32 packing is for float32 compute");
+  if (M <= 0) return;
+  const detail::F32Kernels& kr = detail::f32_kernels_for(B.level());
+  TRIBEV2_CHECK(kr.nr == B.nr(), "gemm_packed: packed for ", B.nr(), "-column panels, kernels use ", kr.nr);
+  detail::BSource src{DType::F32, nullptr, 0, true};
+  src.packed = B.data();
+  src.packed_ld = B.ld();
+  gemm_f32_parallel(ctx, kr, src, M, B.n(), B.k(), A, lda, 0.0f, C, ldc, ep, false);
 }
 
 namespace reference {

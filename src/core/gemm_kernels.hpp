@@ -44,6 +44,11 @@ struct BSource {
   const void* data = nullptr;
   std::int64_t ld = 0;
   bool trans = false;
+  // Already packed for these kernels (PackedF32): K block starting at pc, panel q at
+  // packed + pc * packed_ld + q * kcb * NR, where kcb is that block's size and packed_ld the
+  // padded column count. pack_b is then skipped.
+  const float* packed = nullptr;
+  std::int64_t packed_ld = 0;
 };
 
 struct F32Kernels {

@@ -73,6 +73,26 @@ std::size_t release_file_pages(const std::vector<std::pair<const void*, std::siz
 #endif
 }
 
+bool is_file_mapping(const void* p, std::size_t n) {
+#if defined(__linux__)
+  if (n == 0) return false;
+  std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t end = a + n;
+  const std::vector<Mapping> maps = read_maps();  // sorted by address
+  for (const Mapping& m : maps) {
+    if (m.end <= a || m.begin > a) continue;
+    if (!m.readonly_file) return false;
+    a = m.end;  // covered up to here; the rest must follow in the next mappings
+    if (a >= end) return true;
+  }
+  return false;
+#else
+  (void)p;
+  (void)n;
+  return false;
+#endif
+}
+
 std::size_t peak_rss_bytes() {
 #if defined(__linux__)
   rusage u{};

@@ -281,44 +281,75 @@ Mlp BrainModel::build_mlp(const std::string& prefix, const std::optional<MlpConf
 }
 
 struct BrainModel::Bf16Cache {
-  std::once_flag once;
-  std::map<const void*, PackedBf16> packed;  // keyed by the source weight's data pointer
+  std::once_flag once, once_f32;
+  std::map<const void*, PackedBf16> packed;   // keyed by the source weight's data pointer
+  std::map<const void*, PackedF32> packed_f32;
 };
 
+std::vector<std::pair<MatView, bool>> BrainModel::packable_weights() const {
+  std::vector<std::pair<MatView, bool>> ws;  // (weight, trans_b)
+  for (const auto& mlp : projectors_)
+    for (const auto& op : mlp.ops)
+      if (op.kind == MlpOp::Kind::Linear) ws.emplace_back(op.weight, true);
+  for (const auto& op : combiner_.ops)
+    if (op.kind == MlpOp::Kind::Linear) ws.emplace_back(op.weight, true);
+  for (const auto& L : layers_)
+    for (const MatView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2})
+      if (w->data) ws.emplace_back(*w, true);
+  if (low_rank_.data) ws.emplace_back(low_rank_, true);
+  // Subject layer [S, C, N]: only the row that average-subject models use.
+  if (!needs_subject_ids()) {
+    const std::int64_t row = config_.subject_layers.n_subjects;
+    ws.emplace_back(mat_rows(mat_view(*predictor_w_), row * head_in_, head_in_), false);
+  }
+  return ws;
+}
+
 void BrainModel::prepare(const Context& ctx) const {
-  if (ctx.precision() != Precision::BF16) return;
-  std::call_once(bf16_->once, [&] {
-    std::vector<MatView> ws;
-    for (const auto& mlp : projectors_)
-      for (const auto& op : mlp.ops)
-        if (op.kind == MlpOp::Kind::Linear) ws.push_back(op.weight);
-    for (const auto& op : combiner_.ops)
-      if (op.kind == MlpOp::Kind::Linear) ws.push_back(op.weight);
-    for (const auto& L : layers_)
-      for (const MatView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2})
-        if (w->data) ws.push_back(*w);
-    if (low_rank_.data) ws.push_back(low_rank_);
-    for (const MatView& w : ws) {
-      bf16_->packed.emplace(w.data, PackedBf16::pack(ctx, w, true));
-      // The packed copy replaces the source: give its pages back if they are a file mapping.
-      release_file_pages({{w.data, static_cast<std::size_t>(w.rows * w.ld) * dtype_size(w.dtype)}});
-    }
-    // Subject layer [S, C, N]: only the row that average-subject models use is packed.
-    if (!needs_subject_ids()) {
-      const std::int64_t row = config_.subject_layers.n_subjects;
-      const MatView W = mat_rows(mat_view(*predictor_w_), row * head_in_, head_in_);
-      bf16_->packed.emplace(W.data, PackedBf16::pack(ctx, W, false));
-      release_file_pages({{W.data, static_cast<std::size_t>(W.rows * W.ld) * dtype_size(W.dtype)}});
+  if (ctx.precision() == Precision::BF16) {
+    std::call_once(bf16_->once, [&] {
+      for (const auto& [w, trans] : packable_weights()) {
+        bf16_->packed.emplace(w.data, PackedBf16::pack(ctx, w, trans));
+        // The packed copy replaces the source: give its pages back if they are a file mapping.
+        release_file_pages({{w.data, static_cast<std::size_t>(w.rows * w.ld) * dtype_size(w.dtype)}});
+      }
+    });
+    return;
+  }
+  // Float32: F32 weights served from a file mapping (safetensors) are packed once for the
+  // kernels and their pages given back, so memory stays at one copy and no forward repacks
+  // them. Weights on the heap (best.ckpt) or stored as F16/BF16 (packing would widen them to
+  // twice their size) are left as they are and packed per call.
+  std::call_once(bf16_->once_f32, [&] {
+    // Largest first: while a weight is packed its source pages and its packed copy are both
+    // resident, so the peak is (everything packed so far) + (the weight being packed); with the
+    // 168 MB subject layer first that is about one feed-forward weight above the final size.
+    auto ws = packable_weights();
+    std::stable_sort(ws.begin(), ws.end(), [](const auto& a, const auto& b) {
+      return a.first.rows * a.first.ld > b.first.rows * b.first.ld;
+    });
+    for (const auto& [w, trans] : ws) {
+      const std::size_t bytes = static_cast<std::size_t>(w.rows * w.ld) * dtype_size(w.dtype);
+      if (w.dtype != DType::F32 || !is_file_mapping(w.data, bytes)) continue;
+      bf16_->packed_f32.emplace(w.data, PackedF32::pack(ctx, w, trans));
+      release_file_pages({{w.data, bytes}});
     }
   });
 }
 
 void BrainModel::linear_op(const Context& ctx, const float* x, std::int64_t M, std::int64_t K, const MatView& W,
                            float* y, std::int64_t ldy, const GemmEpilogue& ep) const {
+  prepare(ctx);
   if (ctx.precision() == Precision::BF16) {
-    prepare(ctx);
     const auto it = bf16_->packed.find(W.data);
     if (it != bf16_->packed.end()) {
+      TRIBEV2_CHECK(it->second.k() == K, "linear: weight has ", it->second.k(), " input features, input has ", K);
+      gemm_packed(ctx, M, x, K, it->second, y, ldy, ep);
+      return;
+    }
+  } else {
+    const auto it = bf16_->packed_f32.find(W.data);
+    if (it != bf16_->packed_f32.end() && it->second.n() == W.rows) {
       TRIBEV2_CHECK(it->second.k() == K, "linear: weight has ", it->second.k(), " input features, input has ", K);
       gemm_packed(ctx, M, x, K, it->second, y, ldy, ep);
       return;
@@ -649,10 +680,13 @@ Tensor BrainModel::forward_impl(const Context& ctx, const Batch& batch, bool poo
     const MatView Wr = mat_rows(W, row * head_in_, head_in_);
     GemmEpilogue ep;
     ep.bias = predictor_b_.empty() ? nullptr : predictor_b_.data() + row * N;
+    prepare(ctx);
     if (ctx.precision() == Precision::BF16) {
-      prepare(ctx);
       const auto it = bf16_->packed.find(Wr.data);
       if (it != bf16_->packed.end()) return gemm_packed(ctx, M, in, head_in_, it->second, out, N, ep);
+    } else {
+      const auto it = bf16_->packed_f32.find(Wr.data);
+      if (it != bf16_->packed_f32.end() && it->second.n() == N) return gemm_packed(ctx, M, in, head_in_, it->second, out, N, ep);
     }
     gemm_ex(ctx, false, M, N, head_in_, in, head_in_, Wr, out, N, ep);
   };

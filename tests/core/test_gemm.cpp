@@ -2,10 +2,12 @@
 // naive reference twin, on awkward sizes.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "support/test_support.hpp"
 #include "tribev2/core/cpu_features.hpp"
 #include "tribev2/core/gemm.hpp"
 
@@ -188,6 +190,43 @@ TEST(GemmKernels, PackedBf16MatchesTwin) {
         for (std::size_t i = 0; i < C1.size(); ++i) mx = std::max(mx, static_cast<double>(std::abs(C1[i] - C2[i])));
         EXPECT_LE(mx, 2e-5 * std::sqrt(static_cast<double>(K))) << cpu::level_name(level) << " " << M << "x" << N << "x" << K;
       }
+}
+
+TEST(GemmKernels, PackedF32IsBitIdenticalToPerCallPacking) {
+  // PackedF32 stores exactly what gemm() packs per call: the same numbers bit for bit, at every
+  // kernel level, with several K blocks (K > 256) and column blocks (N > 512), 1 and 2 threads,
+  // any stored dtype, and a fused epilogue whose residual is C itself.
+  for (cpu::Level level : levels_here())
+    for (bool tb : {true, false})
+      for (auto [M, N, K] : std::vector<std::array<std::int64_t, 3>>{{1, 1, 1}, {3, 33, 17}, {17, 1100, 600}, {1023, 31, 63}, {200, 70, 520}})
+        for (DType dt : {DType::F32, DType::BF16})
+          for (int threads : {1, 2}) {
+            const auto A = rand_vec(static_cast<std::size_t>(M * K), 41);
+            const auto Bf = rand_vec(static_cast<std::size_t>(N * K), 42);
+            const auto bias = rand_vec(static_cast<std::size_t>(N), 43);
+            const auto R = rand_vec(static_cast<std::size_t>(M * N), 44);
+            Tensor Bt = Tensor::from<float>(tb ? Shape{N, K} : Shape{K, N}, Bf).to(dt);
+            Context ctx(threads);
+            const PackedF32 P = PackedF32::pack(ctx, mat_view(Bt), tb, level);
+            ASSERT_EQ(P.n(), N);
+            ASSERT_EQ(P.k(), K);
+            std::vector<float> C1 = R, C2 = R;
+            GemmEpilogue ep1, ep2;
+            ep1.bias = ep2.bias = bias.data();
+            ep1.gelu = ep2.gelu = true;
+            ep1.residual = C1.data();
+            ep2.residual = C2.data();
+            ep1.ldr = ep2.ldr = N;
+            gemm_packed(ctx, M, A.data(), K, P, C1.data(), N, ep1);
+            gemm_ex(ctx, tb, M, N, K, A.data(), K, mat_view(Bt), C2.data(), N, ep2, level);
+            ASSERT_EQ(C1, C2) << cpu::level_name(level) << " " << M << "x" << N << "x" << K << " trans=" << tb
+                              << " dtype=" << dtype_name(dt) << " threads=" << threads;
+          }
+  Context bf(1, Precision::BF16);
+  Tensor W = Tensor::from<float>({2, 3}, rand_vec(6, 45));
+  const PackedF32 P = PackedF32::pack(bf, mat_view(W), true);
+  std::vector<float> x(3), y(2);
+  EXPECT_THROW_MSG(gemm_packed(bf, 1, x.data(), 3, P, y.data(), 2, {}), "a float32 packing is for float32 compute");
 }
 
 TEST(GemmKernels, OldApiHonoursBf16Context) {

@@ -88,6 +88,37 @@ void gemm_packed(const Context& ctx, std::int64_t M, const float* A, std::int64_
 void gemm_packed(const Context& ctx, std::int64_t M, const float* A, std::int64_t lda, const PackedBf16& B,
                  float* C, std::int64_t ldc, const GemmEpilogue& ep, cpu::Level level);
 
+// A float32 weight packed once into the panels the float32 kernels read (what gemm() packs
+// on every call otherwise): a forward then streams each weight once, sequentially, with no
+// repacking. Same numbers as gemm() bit for bit (same kernels, same blocking, same order).
+// Costs a float32 copy of the weight; the model keeps it instead of a memory-mapped F32
+// source, whose pages it gives back.
+class PackedF32 {
+ public:
+  PackedF32() = default;
+  // B as gemm() takes it: [N, K] when trans_b (an nn.Linear weight), else [K, N]; any dtype
+  // gemm() reads. For the kernels of `level` (default: the best this CPU has).
+  static PackedF32 pack(const Context& ctx, const MatView& B, bool trans_b);
+  static PackedF32 pack(const Context& ctx, const MatView& B, bool trans_b, cpu::Level level);
+  bool empty() const { return n_ == 0; }
+  std::int64_t n() const { return n_; }
+  std::int64_t k() const { return k_; }
+  std::int64_t nr() const { return nr_; }
+  std::int64_t ld() const { return ld_; }
+  cpu::Level level() const { return level_; }
+  std::size_t bytes() const { return data_.nbytes(); }
+  const float* data() const { return data_.data<float>(); }
+
+ private:
+  Tensor data_;  // F32 [K, ld]: per K block, panels of nr columns
+  std::int64_t n_ = 0, k_ = 0, nr_ = 0, ld_ = 0;
+  cpu::Level level_ = cpu::Level::Generic;
+};
+
+// C[M, N] = epilogue(A * B) with a packed float32 B; ctx's precision must be F32.
+void gemm_packed(const Context& ctx, std::int64_t M, const float* A, std::int64_t lda, const PackedF32& B,
+                 float* C, std::int64_t ldc, const GemmEpilogue& ep);
+
 namespace reference {
 // Naive triple loop with a float accumulator in k order: the twin that gemm() is tested against.
 void gemm(bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, const float* A,

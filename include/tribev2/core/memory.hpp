@@ -14,6 +14,10 @@ namespace tribev2 {
 // mapping (heap, anonymous) is never touched. Returns the number of bytes released.
 std::size_t release_file_pages(const std::vector<std::pair<const void*, std::size_t>>& ranges);
 
+// Whether all of [p, p + n) lies in read-only file mappings (so release_file_pages can give
+// its pages back and a later access re-reads them from the file).
+bool is_file_mapping(const void* p, std::size_t n);
+
 // Peak and current resident set size of this process in bytes (0 when unknown).
 std::size_t peak_rss_bytes();
 std::size_t current_rss_bytes();

@@ -78,9 +78,10 @@ class BrainModel {
   // Pooled forward_time_major written to out ([B, n_output_timesteps, n_outputs] floats).
   void forward_time_major_into(const Context& ctx, const Batch& batch, float* out, Tensor* latents = nullptr) const;
 
-  // Readies the weights for ctx's precision. For Precision::BF16 every linear weight is
-  // rounded once to bfloat16 and packed for the bf16 kernels (forward() does this on first use
-  // if not called), and the pages of a memory-mapped F32/BF16 source are released from the
+  // Readies the weights for ctx's precision (forward() does this on first use if not called).
+  // BF16: every linear weight is rounded once to bfloat16 and packed for the bf16 kernels.
+  // F32: weights that are memory-mapped F32 (safetensors) are packed once for the float32
+  // kernels. Either way the pages of a memory-mapped source are then released from the
   // resident set. Thread-safe; later calls are free.
   void prepare(const Context& ctx) const;
 
@@ -100,7 +101,9 @@ class BrainModel {
   Tensor forward_impl(const Context& ctx, const Batch& batch, bool pool_outputs, Tensor* latents,
                       bool time_major, float* out_rows) const;
 
-  struct Bf16Cache;  // packed bf16 weights, built once on demand (brain_model.cpp)
+  struct Bf16Cache;  // packed bf16 / f32 weights, built once on demand (brain_model.cpp)
+  // Every linear weight with its gemm layout (trans_b): what prepare() packs.
+  std::vector<std::pair<MatView, bool>> packable_weights() const;
 
   // y = epilogue(x W^T) in ctx's precision, with W's packed copy when there is one.
   void linear_op(const Context& ctx, const float* x, std::int64_t M, std::int64_t K, const MatView& W, float* y,
