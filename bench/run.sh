@@ -19,7 +19,10 @@ PY=/usr/bin/python3
 export TRIBEV2_SHARED_BENCH=$SHARED/bench
 
 echo "[bench] load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRIBEV2_BUILD_TESTS=OFF -DTRIBEV2_BUILD_BENCH=ON >/dev/null
+# A fresh build dir gets no tests; an existing one (e.g. BUILD_DIR=build-test) keeps its choice.
+tests_flag=(-DTRIBEV2_BUILD_TESTS=OFF)
+[ -f "$BUILD/CMakeCache.txt" ] && tests_flag=()
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release "${tests_flag[@]}" -DTRIBEV2_BUILD_BENCH=ON >/dev/null
 nice cmake --build "$BUILD" -j2 --target tribev2_bench tribev2_cli
 
 mkdir -p "$CACHE"
