@@ -68,15 +68,20 @@ class Reader {
   std::string file_;
 };
 
+// Calls fn(key, value) for each entry of a mapping; keys must be plain scalars (YAML allows
+// lists or mappings as keys, which no config field is).
 template <class Fn>
-void for_each_key(const YAML::Node& map, Fn fn) {
-  for (auto it = map.begin(); it != map.end(); ++it) fn(it->first.as<std::string>(), it->second);
+void for_each_key(const Reader& r, const YAML::Node& map, const std::string& where, Fn fn) {
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (!it->first.IsScalar()) fail(r.file(), ": ", where, ": mapping keys must be strings, got a list or mapping");
+    fn(it->first.Scalar(), it->second);
+  }
 }
 
 MlpConfig parse_mlp(const Reader& r, const YAML::Node& n, const std::string& key) {
   if (!n.IsMap()) r.bad(key, "a mapping (an Mlp config) or null", n);
   MlpConfig m;  // class defaults: norm None, activation relu, bias True
-  for_each_key(n, [&](const std::string& k, const YAML::Node& v) {
+  for_each_key(r, n, key, [&](const std::string& k, const YAML::Node& v) {
     const std::string kk = key + "." + k;
     if (k == "name") {
       const std::string name = r.string(v, kk);
@@ -119,7 +124,7 @@ MlpConfig parse_mlp(const Reader& r, const YAML::Node& n, const std::string& key
 EncoderConfig parse_encoder(const Reader& r, const YAML::Node& n) {
   if (!n.IsMap()) r.bad("brain_model_config.encoder", "a mapping or null", n);
   EncoderConfig e;
-  for_each_key(n, [&](const std::string& k, const YAML::Node& v) {
+  for_each_key(r, n, "brain_model_config.encoder", [&](const std::string& k, const YAML::Node& v) {
     const std::string kk = "brain_model_config.encoder." + k;
     if (k == "heads") e.heads = static_cast<int>(r.integer(v, kk));
     else if (k == "depth") e.depth = static_cast<int>(r.integer(v, kk));
@@ -141,6 +146,10 @@ EncoderConfig parse_encoder(const Reader& r, const YAML::Node& n) {
 
 }  // namespace
 
+namespace {
+ParsedConfig parse_config_root(const YAML::Node& root, const std::string& name);
+}  // namespace
+
 ParsedConfig parse_config_yaml_text(const std::string& text, const std::string& name) {
   YAML::Node root;
   try {
@@ -148,6 +157,16 @@ ParsedConfig parse_config_yaml_text(const std::string& text, const std::string& 
   } catch (const YAML::Exception& e) {
     fail(name, ": not valid YAML: ", e.what());
   }
+  try {
+    return parse_config_root(root, name);
+  } catch (const YAML::Exception& e) {  // anything yaml-cpp throws on odd input, with the file named
+    fail(name, ": unexpected YAML structure: ", e.what());
+  }
+}
+
+namespace {
+
+ParsedConfig parse_config_root(const YAML::Node& root, const std::string& name) {
   const Reader r(name);
   if (!root.IsMap()) fail(name, ": expected a mapping at the top level");
   ParsedConfig out;
@@ -155,7 +174,7 @@ ParsedConfig parse_config_yaml_text(const std::string& text, const std::string& 
   if (!bm || !bm.IsMap()) fail(name, ": missing the 'brain_model_config' mapping");
   auto& c = out.brain;
   static const std::set<std::string> no_effect = {"name", "dropout", "modality_dropout", "temporal_dropout"};
-  for_each_key(bm, [&](const std::string& k, const YAML::Node& v) {
+  for_each_key(r, bm, "brain_model_config", [&](const std::string& k, const YAML::Node& v) {
     const std::string kk = "brain_model_config." + k;
     if (k == "hidden") c.hidden = r.integer(v, kk);
     else if (k == "max_seq_len") c.max_seq_len = r.integer(v, kk);
@@ -182,7 +201,7 @@ ParsedConfig parse_config_yaml_text(const std::string& text, const std::string& 
       c.encoder = Reader::is_null(v) ? std::nullopt : std::optional(parse_encoder(r, v));
     } else if (k == "subject_layers") {
       if (!v.IsMap()) r.bad(kk, "a mapping", v);
-      for_each_key(v, [&](const std::string& sk, const YAML::Node& sv) {
+      for_each_key(r, v, kk, [&](const std::string& sk, const YAML::Node& sv) {
         const std::string sks = kk + "." + sk;
         if (sk == "n_subjects") c.subject_layers.n_subjects = r.integer(sv, sks);
         else if (sk == "bias") c.subject_layers.bias = r.boolean(sv, sks);
@@ -197,7 +216,7 @@ ParsedConfig parse_config_yaml_text(const std::string& text, const std::string& 
       }
       if (!v.IsMap()) r.bad(kk, "a mapping or null", v);
       TemporalSmoothingConfig ts;
-      for_each_key(v, [&](const std::string& sk, const YAML::Node& sv) {
+      for_each_key(r, v, kk, [&](const std::string& sk, const YAML::Node& sv) {
         if (sk == "kernel_size") ts.kernel_size = static_cast<int>(r.integer(sv, kk + "." + sk));
         else if (sk == "sigma") ts.sigma = Reader::is_null(sv) ? std::nullopt : std::optional(r.number(sv, kk + "." + sk));
       });
@@ -227,6 +246,8 @@ ParsedConfig parse_config_yaml_text(const std::string& text, const std::string& 
     out.average_subjects_override = r.boolean(a, "average_subjects");
   return out;
 }
+
+}  // namespace
 
 ParsedConfig parse_config_yaml(const std::filesystem::path& path) {
   return parse_config_yaml_text(io::read_text_file(path), path.string());

@@ -68,6 +68,11 @@ TEST(ConfigYaml, BadValuesNameTheKey) {
   EXPECT_THROW_MSG(model_io::parse_config_yaml_text("a: [1, 2\n", "c.yaml"), "not valid YAML");
   EXPECT_THROW_MSG(model_io::parse_config_yaml_text("brain_model_config:\n  projector: {norm_layer: batch}\n", "c.yaml"),
                    "'batch' normalisation is not supported");
+  // A mapping used as a key (found by fuzz_config): a clear error, not a yaml-cpp exception.
+  EXPECT_THROW_MSG(model_io::parse_config_yaml_text("brain_model_config:\n  encoder:\n    heads: 3\n  ? depth: 2\n    ff_mult: 4\n", "c.yaml"),
+                   "c.yaml: brain_model_config: mapping keys must be strings");
+  EXPECT_THROW_MSG(model_io::parse_config_yaml_text("brain_model_config:\n  encoder:\n    ? [a, b]\n    : 1\n", "c.yaml"),
+                   "c.yaml: brain_model_config.encoder: mapping keys must be strings");
 }
 
 TEST(BuildArgsJson, ParsesOrderAndNulls) {
