@@ -32,7 +32,6 @@
 
 #include <cblas.h>
 
-#include <fstream>
 
 #include "tribev2/core/cpu_features.hpp"
 #include "tribev2/core/gemm.hpp"
@@ -304,31 +303,6 @@ int cmd_load(const Args& a) {
   return 0;
 }
 
-// Streams float32 rows into a .npy file whose shape is known up front.
-class NpyRowWriter {
- public:
-  NpyRowWriter(const std::string& path, std::int64_t rows, std::int64_t cols) : f_(path, std::ios::binary), cols_(cols) {
-    std::string h = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
-                    std::to_string(cols) + "), }";
-    while ((10 + h.size() + 1) % 64 != 0) h += ' ';
-    h += '\n';
-    const char magic[] = {'\x93', 'N', 'U', 'M', 'P', 'Y', 1, 0};
-    f_.write(magic, 8);
-    const auto n = static_cast<std::uint16_t>(h.size());
-    const char len[2] = {static_cast<char>(n & 0xff), static_cast<char>(n >> 8)};
-    f_.write(len, 2);
-    f_.write(h.data(), static_cast<std::streamsize>(h.size()));
-  }
-  void write(const float* rows, std::int64_t n) {
-    f_.write(reinterpret_cast<const char*>(rows), static_cast<std::streamsize>(n * cols_ * 4));
-    TRIBEV2_CHECK(f_.good(), "write failed");
-  }
-
- private:
-  std::ofstream f_;
-  std::int64_t cols_;
-};
-
 int cmd_predict(const Args& a) {
   const double t0 = now_s();
   Context ctx(static_cast<int>(a.i("threads", 2)), parse_precision(a.s("precision", "f32")));
@@ -345,15 +319,13 @@ int cmd_predict(const Args& a) {
     feats.push_back({one.substr(0, eq), ff.data, std::move(ff.read_window)});
     spec = comma == std::string::npos ? "" : spec.substr(comma + 1);
   }
-  std::int64_t n = 0;
-  for (const auto& f : feats) n = std::max(n, f.data.dim(-1));
-  const double duration = static_cast<double>(n) / loaded.data.frequency;
-  const auto rows = model::plan_rows(model::plan_segments(duration, loaded.data), duration, loaded.data);
-  NpyRowWriter out(a.s("output", "/tmp/tribev2_bench_preds.npy"), static_cast<std::int64_t>(rows.size()), m.n_outputs());
+  // The CLI's own streaming writer: the rows never sit in memory.
+  io::NpyRowWriter out(a.s("output", "/tmp/tribev2_bench_preds.npy"), DType::F32, Shape{m.n_outputs()});
   model::PredictOptions o;
   o.batch_size = static_cast<int>(a.i("batch-size", 8));
-  o.on_rows = [&](std::int64_t, const float* r, std::int64_t k) { out.write(r, k); };
+  o.on_rows = [&](std::int64_t, const float* r, std::int64_t k) { out.append(r, k); };
   const auto p = model::predict(ctx, m, loaded.data, feats, o);
+  out.commit();
   std::printf("{\"total_s\": %.4f, \"rows\": %zu, \"segments\": %zu, \"peak_rss_mb\": %.1f, \"threads\": %d, "
               "\"precision\": \"%s\"}\n",
               now_s() - t0, p.rows.size(), p.segments.size(), peak_rss_mb(), ctx.threads(), a.s("precision", "f32").c_str());
