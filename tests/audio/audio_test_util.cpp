@@ -23,24 +23,6 @@ Tensor from_vector(const std::vector<float>& v, Shape shape) {
   return Tensor::from<float>(std::move(shape), std::span<const float>(v));
 }
 
-std::vector<double> rel_diff_per_slice(const Tensor& got, const Tensor& expected) {
-  EXPECT_EQ(shape_str(got.shape()), shape_str(expected.shape()));
-  std::vector<double> out;
-  if (got.shape() != expected.shape() || got.ndim() < 1) return {INFINITY};
-  const Tensor a = got.to_f32(), b = expected.to_f32();
-  const std::int64_t n = a.dim(0), per = n ? a.numel() / n : 0;
-  for (std::int64_t s = 0; s < n; ++s) {
-    double d = 0.0, m = 0.0;
-    for (std::int64_t i = 0; i < per; ++i) {
-      const double x = a.f32()[static_cast<std::size_t>(s * per + i)], y = b.f32()[static_cast<std::size_t>(s * per + i)];
-      d = std::isnan(x) ? INFINITY : std::max(d, std::abs(x - y));
-      m = std::max(m, std::abs(y));
-    }
-    out.push_back(m > 0 ? d / m : (d == 0 ? 0.0 : INFINITY));
-  }
-  return out;
-}
-
 bool have_ffmpeg() { return std::system("ffmpeg -hide_banner -version >/dev/null 2>&1") == 0; }
 
 int run_shell(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }

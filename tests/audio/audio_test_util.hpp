@@ -19,8 +19,7 @@ Tensor npy(const std::string& rel);                // read_npy of af(rel)
 const features::audio::W2vBertModel& tiny();
 Tensor from_vector(const std::vector<float>& v, Shape shape);
 
-// max |got - expected| over the slice [i] of axis 0, divided by max |expected| of that slice.
-std::vector<double> rel_diff_per_slice(const Tensor& got, const Tensor& expected);
+// Per-slice comparisons: tribev2::test::rel_diff_per_slice (tests/support, NaN-aware).
 
 // The ffmpeg command line (test dependency): whether it runs, and running a command.
 bool have_ffmpeg();

@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "support/test_support.hpp"
 #include "tribev2/core/attention.hpp"
 
 using namespace tribev2;
@@ -38,8 +39,7 @@ void run_case(std::int64_t tq, std::int64_t tk, int heads, int kv_heads, int dh,
   Context ctx(2);
   attention(ctx, p, q.data(), ldq, k.data(), ldk, v.data(), ldk, o1.data(), ldo, with_bias ? &bias : nullptr);
   reference::attention(p, q.data(), ldq, k.data(), ldk, v.data(), ldk, o2.data(), ldo, with_bias ? &bias : nullptr);
-  double mx = 0;
-  for (std::size_t i = 0; i < o1.size(); ++i) mx = std::max(mx, static_cast<double>(std::abs(o1[i] - o2[i])));
+  const double mx = test::max_abs_diff(o1, o2);
   EXPECT_LE(mx, 2e-5) << tq << "x" << tk << " h" << heads << "/" << kv_heads << " dh" << dh << " causal " << causal;
 }
 }  // namespace

@@ -30,8 +30,7 @@ void check(const Context& ctx, bool trans_b, std::int64_t M, std::int64_t N, std
   const MatView B = mat_view(Bt);
   gemm(ctx, trans_b, M, N, K, A.data(), K, B, beta, C1.data(), N);
   reference::gemm(trans_b, M, N, K, A.data(), K, B, beta, C2.data(), N);
-  double mx = 0;
-  for (std::size_t i = 0; i < C1.size(); ++i) mx = std::max(mx, static_cast<double>(std::abs(C1[i] - C2[i])));
+  const double mx = test::max_abs_diff(C1, C2);
   // float32 rounding of K-term sums in different orders: a few ulps of sqrt(K)-sized values.
   EXPECT_LE(mx, 1e-5 * std::sqrt(static_cast<double>(K)) * 10) << M << "x" << N << "x" << K << " trans=" << trans_b;
 }
@@ -124,11 +123,11 @@ void check_ex(cpu::Level level, Precision prec, bool trans_b, std::int64_t M, st
     reference::gemm_bf16(trans_b, M, N, K, A.data(), K + 3, mat_view(Bt), C2.data(), N + 1, ep2);
   else
     reference::gemm_ex(trans_b, M, N, K, A.data(), K + 3, mat_view(Bt), C2.data(), N + 1, ep2);
-  double mx = 0;
+  test::MaxDiff diff;
   for (std::int64_t i = 0; i < M; ++i)
     for (std::int64_t j = 0; j < N; ++j)
-      mx = std::max(mx, static_cast<double>(std::abs(C1[static_cast<std::size_t>(i * (N + 1) + j)] -
-                                                     C2[static_cast<std::size_t>(i * (N + 1) + j)])));
+      diff.add(C1[static_cast<std::size_t>(i * (N + 1) + j)], C2[static_cast<std::size_t>(i * (N + 1) + j)]);
+  const double mx = diff.abs();
   // Different summation orders of K float32 terms (sqrt(K)-sized sums); GELU's erf is the
   // vectorised A&S 7.1.26 (|error| <= 1.5e-7) against std::erf.
   EXPECT_LE(mx, 2e-6 * std::sqrt(static_cast<double>(K)) * 10 + (e.gelu ? 1e-6 * max_abs(C2) : 0.0))
@@ -186,8 +185,7 @@ TEST(GemmKernels, PackedBf16MatchesTwin) {
         std::vector<float> C1(static_cast<std::size_t>(M * N)), C2(C1.size());
         gemm_packed(ctx, M, A.data(), K, P, C1.data(), N, ep, level);
         reference::gemm_bf16(tb, M, N, K, A.data(), K, mat_view(Bt), C2.data(), N, ep);
-        double mx = 0;
-        for (std::size_t i = 0; i < C1.size(); ++i) mx = std::max(mx, static_cast<double>(std::abs(C1[i] - C2[i])));
+        const double mx = test::max_abs_diff(C1, C2);
         EXPECT_LE(mx, 2e-5 * std::sqrt(static_cast<double>(K))) << cpu::level_name(level) << " " << M << "x" << N << "x" << K;
       }
 }

@@ -102,11 +102,10 @@ TEST(Predict, EqualsStitchedForwardOnPaddedSegments) {
     }
     const Tensor y = m.forward(ctx, b, true);  // [1, 11, 100]
     const std::int64_t rows = seg == 0 ? 100 : 25;
-    double maxdiff = 0;
+    MaxDiff maxdiff;
     for (std::int64_t r = 0; r < rows; ++r)
-      for (std::int64_t v = 0; v < 11; ++v)
-        maxdiff = std::max(maxdiff, static_cast<double>(std::abs(p.preds.data<float>()[(seg * 100 + r) * 11 + v] - y.data<float>()[v * 100 + r])));
-    EXPECT_EQ(maxdiff, 0.0) << "segment " << seg;
+      for (std::int64_t v = 0; v < 11; ++v) maxdiff.add(p.preds.data<float>()[(seg * 100 + r) * 11 + v], y.data<float>()[v * 100 + r]);
+    EXPECT_EQ(maxdiff.abs(), 0.0) << "segment " << seg;
   }
 }
 
@@ -155,9 +154,7 @@ TEST(Predict, MappedInputsGiveBackConsumedPagesAndRowsStream) {
   EXPECT_EQ(max_abs_diff(c.preds, a.preds), 0.0);
   EXPECT_EQ(b.preds.numel(), 0) << "streamed rows are not kept";
   ASSERT_EQ(static_cast<std::int64_t>(streamed.size()), a.preds.numel());
-  double d = 0;
-  for (std::size_t i = 0; i < streamed.size(); ++i) d = std::max(d, static_cast<double>(std::abs(streamed[i] - a.preds.data<float>()[i])));
-  EXPECT_EQ(d, 0.0);
+  EXPECT_EQ(max_abs_diff(streamed, a.preds.f32()), 0.0);
   EXPECT_EQ(max_abs_diff(mapped, text), 0.0) << "released pages read back from the file";
 }
 

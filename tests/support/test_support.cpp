@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -27,33 +28,71 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+void MaxDiff::add(double got, double expected) {
+  if (std::isnan(got) || std::isnan(expected)) {
+    poisoned_ = true;
+    return;
+  }
+  if (std::isinf(got) || std::isinf(expected)) {
+    if (got != expected) poisoned_ = true;  // an infinity matched only by the same infinity
+    return;
+  }
+  diff_ = std::max(diff_, std::abs(got - expected));
+  scale_ = std::max(scale_, std::abs(expected));
+}
+
+void MaxDiff::add(std::span<const float> got, std::span<const float> expected) {
+  EXPECT_EQ(got.size(), expected.size()) << "compared arrays differ in length";
+  if (got.size() != expected.size()) poisoned_ = true;
+  const std::size_t n = std::min(got.size(), expected.size());
+  for (std::size_t i = 0; i < n; ++i) add(got[i], expected[i]);
+}
+
+double MaxDiff::abs() const { return poisoned_ ? INFINITY : diff_; }
+
+double MaxDiff::rel() const {
+  if (poisoned_) return INFINITY;
+  if (scale_ == 0.0) return diff_ == 0.0 ? 0.0 : INFINITY;
+  return diff_ / scale_;
+}
+
 namespace {
-std::vector<double> values(const Tensor& t) {
-  const Tensor f = t.to_f32();
-  const auto s = f.f32();
-  return {s.begin(), s.end()};
+MaxDiff tensor_diff(const Tensor& got, const Tensor& expected) {
+  EXPECT_EQ(shape_str(got.shape()), shape_str(expected.shape()));
+  MaxDiff d;
+  if (got.shape() != expected.shape()) {
+    d.add(INFINITY, 0.0);
+    return d;
+  }
+  const Tensor a = got.to_f32(), b = expected.to_f32();
+  d.add(a.f32(), b.f32());
+  return d;
 }
 }  // namespace
 
-double max_abs_diff(const Tensor& got, const Tensor& expected) {
-  EXPECT_EQ(shape_str(got.shape()), shape_str(expected.shape()));
-  if (got.shape() != expected.shape()) return INFINITY;
-  const auto a = values(got), b = values(expected);
-  double m = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::isnan(a[i]) != std::isnan(b[i])) return INFINITY;
-    m = std::max(m, std::abs(a[i] - b[i]));
-  }
-  return m;
+double max_abs_diff(const Tensor& got, const Tensor& expected) { return tensor_diff(got, expected).abs(); }
+double max_rel_diff(const Tensor& got, const Tensor& expected) { return tensor_diff(got, expected).rel(); }
+
+double max_abs_diff(std::span<const float> got, std::span<const float> expected) {
+  MaxDiff d;
+  d.add(got, expected);
+  return d.abs();
+}
+double max_rel_diff(std::span<const float> got, std::span<const float> expected) {
+  MaxDiff d;
+  d.add(got, expected);
+  return d.rel();
 }
 
-double max_rel_diff(const Tensor& got, const Tensor& expected) {
-  const double d = max_abs_diff(got, expected);
-  const auto b = values(expected);
-  double mx = 0.0;
-  for (double v : b) mx = std::max(mx, std::abs(v));
-  if (mx == 0.0) return d == 0.0 ? 0.0 : INFINITY;
-  return d / mx;
+std::vector<double> rel_diff_per_slice(const Tensor& got, const Tensor& expected) {
+  EXPECT_EQ(shape_str(got.shape()), shape_str(expected.shape()));
+  if (got.shape() != expected.shape() || got.ndim() < 1) return {INFINITY};
+  const Tensor a = got.to_f32(), b = expected.to_f32();
+  const auto n = static_cast<std::size_t>(a.dim(0));
+  const std::size_t per = n ? static_cast<std::size_t>(a.numel()) / n : 0;
+  std::vector<double> out;
+  for (std::size_t s = 0; s < n; ++s) out.push_back(max_rel_diff(a.f32().subspan(s * per, per), b.f32().subspan(s * per, per)));
+  return out;
 }
 
 CliResult run_cli(const std::vector<std::string>& args) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,9 +30,32 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Every numeric comparison in the tests goes through MaxDiff (or the functions below built on
+// it), never a hand-rolled std::max(d, |a - b|): with that loop a NaN output scores 0 and passes.
+// Here any NaN on either side, or an infinity the other side does not match exactly, makes the
+// difference +inf, so every EXPECT_LE(diff, tol) fails.
+class MaxDiff {
+ public:
+  void add(double got, double expected);
+  void add(std::span<const float> got, std::span<const float> expected);
+  // max |got - expected| (+inf when poisoned; 0 before anything was added).
+  double abs() const;
+  // abs() / max |expected| over the finite expected values; 0 when both are all zeros, +inf
+  // when the expected side is all zeros but got is not.
+  double rel() const;
+
+ private:
+  double diff_ = 0.0, scale_ = 0.0;
+  bool poisoned_ = false;
+};
+
 // max |got - expected| / max |expected| (0 when both are all zeros); shapes must match.
 double max_rel_diff(const Tensor& got, const Tensor& expected);
 double max_abs_diff(const Tensor& got, const Tensor& expected);
+double max_rel_diff(std::span<const float> got, std::span<const float> expected);
+double max_abs_diff(std::span<const float> got, std::span<const float> expected);
+// max_rel_diff of each slice along dim 0 (one value per slice; {+inf} on a shape mismatch).
+std::vector<double> rel_diff_per_slice(const Tensor& got, const Tensor& expected);
 
 // Runs the tribev2 CLI with arguments; returns the exit code and captures stdout+stderr.
 struct CliResult {

@@ -31,12 +31,8 @@ double worst_state_rel(const Tensor& got, const Tensor& want) {
   const std::int64_t S = want.dim(0), n = want.dim(1) * want.dim(2);
   double worst = 0;
   for (std::int64_t s = 0; s < S; ++s) {
-    double d = 0, m = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-      d = std::max(d, std::abs(double(got.data<float>()[s * n + i]) - want.data<float>()[s * n + i]));
-      m = std::max(m, std::abs(double(want.data<float>()[s * n + i])));
-    }
-    worst = std::max(worst, d / m);
+    const auto off = static_cast<std::size_t>(s * n), len = static_cast<std::size_t>(n);
+    worst = std::max(worst, max_rel_diff(got.f32().subspan(off, len), want.f32().subspan(off, len)));
   }
   return worst;
 }

@@ -26,11 +26,8 @@ json hs_json() { return json::parse(io::read_text_file(fixture("text_features/ll
 // max|got - want| / max|want| of state s.
 double state_rel(const Tensor& got, const Tensor& want, std::int64_t s) {
   const std::int64_t n = want.dim(1) * want.dim(2);
-  const float* g = got.data<float>() + s * n;
-  const float* w = want.data<float>() + s * n;
-  double d = 0, m = 0;
-  for (std::int64_t i = 0; i < n; ++i) d = std::max(d, std::abs(double(g[i]) - w[i])), m = std::max(m, std::abs(double(w[i])));
-  return d / m;
+  const auto off = static_cast<std::size_t>(s * n), len = static_cast<std::size_t>(n);
+  return max_rel_diff(got.f32().subspan(off, len), want.f32().subspan(off, len));
 }
 
 // Copy of the tiny model folder (for corrupt variants).
@@ -106,11 +103,11 @@ TEST(Llama, KvCacheContinuationEqualsOnePass) {
             });
   const float* a = tail.data<float>();
   const float* b = full.data<float>();
-  double d = 0;
+  MaxDiff d;
   for (std::int64_t s = 0; s < 29; ++s)
     for (std::int64_t t = 20; t < T; ++t)
-      for (std::int64_t h = 0; h < H; ++h) d = std::max(d, double(std::abs(a[(s * T + t) * H + h] - b[(s * T + t) * H + h])));
-  EXPECT_LE(d, 1e-4);
+      for (std::int64_t h = 0; h < H; ++h) d.add(a[(s * T + t) * H + h], b[(s * T + t) * H + h]);
+  EXPECT_LE(d.abs(), 1e-4);
 }
 
 TEST(Llama, Bf16ModeStaysCloseToFloat32) {
