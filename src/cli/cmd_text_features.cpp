@@ -114,7 +114,7 @@ void register_text_features(CLI::App& app, GlobalOptions& g) {
     std::optional<text::FeatureCache> cache;
     if (!a->no_cache) {
       const std::filesystem::path dir = a->cache_dir.empty() ? text::default_feature_cache_dir() : std::filesystem::path(a->cache_dir);
-      if (!dir.empty()) cache.emplace(dir, text::feature_cache_key(model, text::upstream_layer_groups(model.n_states())));
+      if (!dir.empty()) cache.emplace(dir, text::feature_cache_key(ctx, model, text::upstream_layer_groups(model.n_states())));
     }
     Progress progress(g, "text features");
     text::WordFeatureOptions wo;

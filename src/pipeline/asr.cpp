@@ -41,21 +41,24 @@ std::vector<std::string> asr_command(const AsrTool& tool, const fs::path& audio,
 
 nlohmann::json asr_key(const std::string& audio_sha256, const AsrTool& tool, const Language& language,
                        const AsrOptions& options) {
-  return {{"stage", "transcript"},
-          {"format", 1},
-          {"audio_sha256", audio_sha256},
-          {"tool", tool.kind},
-          {"model", options.model},
-          {"language", language.code},
-          {"compute_type", options.compute_type},
-          {"batch_size", tool.kind == "whisperx" ? options.batch_size : 0},
-          {"align_model", tool.kind == "whisperx" && language.code == "en" ? options.align_model : ""}};
+  // An external tool: our --precision does not reach it (its own precision is compute_type).
+  io::CacheKey k("transcript");
+  k.precision_independent()
+      .set("format", 1)
+      .set("audio_sha256", audio_sha256)
+      .set("tool", tool.kind)
+      .set("model", options.model)
+      .set("language", language.code)
+      .set("compute_type", options.compute_type)
+      .set("batch_size", tool.kind == "whisperx" ? options.batch_size : 0)
+      .set("align_model", tool.kind == "whisperx" && language.code == "en" ? options.align_model : "");
+  return k;
 }
 
 AsrResult transcribe(const fs::path& audio, const std::string& audio_sha256, const Language& language,
                      const AsrOptions& options, StageCache& cache, Cleanup& cleanup) {
   const AsrTool tool = find_asr_tool(options);
-  const std::string key = cache_key(asr_key(audio_sha256, tool, language, options));
+  const std::string key = asr_key(audio_sha256, tool, language, options).hex();
   AsrResult res;
   if (auto hit = cache.find("transcript", key)) {
     res.json = *hit / "transcript.json";

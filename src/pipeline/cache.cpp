@@ -14,11 +14,6 @@ namespace tribev2::pipeline {
 
 namespace fs = std::filesystem;
 
-std::string cache_key(const nlohmann::json& description) {
-  // nlohmann::json (not ordered_json) keeps object keys sorted: the dump is canonical.
-  return sha256_hex(nlohmann::json(description).dump());
-}
-
 StageCache::StageCache(fs::path root, Cleanup& cleanup, bool recompute)
     : root_(fs::absolute(root).lexically_normal()), cleanup_(cleanup), recompute_(recompute) {
   std::error_code ec;

@@ -145,9 +145,13 @@ ModalityFeatures Runner::text_from_extractor() {
   json ctx_list = json::array();
   for (const auto& w : words) ctx_list.push_back({w.text, w.context});
   const std::string llama_fp = fingerprint_path(o_.llama);
-  const std::string key = cache_key({{"stage", "text-features"}, {"format", kPipelineFormat},
-                                     {"words_sha256", sha256_hex(ctx_list.dump())}, {"model", llama_fp},
-                                     {"extractor", stages_.text_id}});
+  const std::string key = CacheKey("text-features")
+                              .precision(ctx_)
+                              .set("format", kPipelineFormat)
+                              .set("words_sha256", sha256_hex(ctx_list.dump()))
+                              .set("model", llama_fp)
+                              .set("extractor", stages_.text_id)
+                              .hex();
   std::string status = "cached";
   auto dir = cache_.find("text-features", key);
   if (!dir) {
@@ -184,9 +188,15 @@ ModalityFeatures Runner::media_from_extractor(const std::string& modality) {
     const auto& c = chunks[i];
     auto& sha = file_sha_[c.filepath];
     if (sha.empty()) sha = sha256_file(c.filepath);
-    const std::string key = cache_key({{"stage", modality + "-features"}, {"format", kPipelineFormat},
-                                       {"media_sha256", sha}, {"offset", c.offset}, {"duration", c.duration},
-                                       {"model", model_fp}, {"extractor", id}});
+    const std::string key = CacheKey(modality + "-features")
+                                .precision(ctx_)
+                                .set("format", kPipelineFormat)
+                                .set("media_sha256", sha)
+                                .set("offset", c.offset)
+                                .set("duration", c.duration)
+                                .set("model", model_fp)
+                                .set("extractor", id)
+                                .hex();
     auto dir = cache_.find(modality + "-features", key);
     if (!dir) {
       ++computed;
@@ -278,17 +288,19 @@ void Runner::predict(const std::vector<ModalityFeatures>& feats) {
   json mods = json::object();
   for (const auto& f : feats) mods[f.modality] = f.key;
   const auto& d = model_.data;
-  const std::string key = cache_key({{"stage", "predict"},
-                                     {"format", kPipelineFormat},
-                                     {"tribev2", tribev2_version()},
-                                     {"brain_model", brain_fp_},
-                                     {"subject_mode", static_cast<int>(o_.load.subject_mode)},
-                                     {"subject", o_.subject ? *o_.subject : -1},
-                                     {"batch_size", o_.batch_size},
-                                     {"t0", t0_},
-                                     {"duration", duration},
-                                     {"data", {d.frequency, d.duration_trs, d.neuro_frequency}},
-                                     {"modalities", mods}});
+  const std::string key = CacheKey("predict")
+                              .precision(ctx_)
+                              .set("format", kPipelineFormat)
+                              .set("tribev2", tribev2_version())
+                              .set("brain_model", brain_fp_)
+                              .set("subject_mode", static_cast<int>(o_.load.subject_mode))
+                              .set("subject", o_.subject ? *o_.subject : -1)
+                              .set("batch_size", o_.batch_size)
+                              .set("t0", t0_)
+                              .set("duration", duration)
+                              .set("data", {d.frequency, d.duration_trs, d.neuro_frequency})
+                              .set("modalities", mods)
+                              .hex();
   std::string status = "cached";
   auto dir = cache_.find("predict", key);
   if (!dir) {
@@ -376,12 +388,15 @@ void Runner::write_outputs() {
   for (const auto& r : prediction_meta_["rows"]) starts.push_back(r["start"].get<double>());
   // Cached like every stage: the files are made in the cache entry, then copied to `out`.
   std::error_code ec;
-  const std::string key = cache_key({{"stage", "brain-maps"},
-                                     {"format", kPipelineFormat},
-                                     {"tribev2", tribev2_version()},
-                                     {"viz", stages_.viz_id},
-                                     {"predictions", preds_entry_.filename().string()},
-                                     {"mesh_dir", o_.mesh_dir.empty() ? std::string() : fs::absolute(o_.mesh_dir, ec).string()}});
+  const std::string key =
+      CacheKey("brain-maps")
+          .precision_independent()  // drawing; the predictions' precision is in their entry's name
+          .set("format", kPipelineFormat)
+          .set("tribev2", tribev2_version())
+          .set("viz", stages_.viz_id)
+          .set("predictions", preds_entry_.filename().string())
+          .set("mesh_dir", o_.mesh_dir.empty() ? std::string() : fs::absolute(o_.mesh_dir, ec).string())
+          .hex();
   std::string status = "cached";
   auto dir = cache_.find("brain-maps", key);
   if (!dir) {
@@ -467,6 +482,7 @@ RunResult Runner::run() {
     stages.push_back({{"name", s.name}, {"status", s.status}, {"seconds", s.seconds}, {"key", s.key}, {"detail", s.detail}});
   run["stages"] = stages;
   run["cache_dir"] = fs::absolute(cache_.root()).string();
+  run["precision"] = io::precision_name(ctx_.precision());
   run["nothing_recomputed"] = result_.nothing_recomputed;
   run["n_rows"] = result_.n_rows;
   run["notes"] = notes_;

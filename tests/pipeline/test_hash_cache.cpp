@@ -65,8 +65,8 @@ TEST(StageCache, StoreFindRecompute) {
   TempDir tmp;
   Cleanup cleanup;
   StageCache cache(tmp / "c", cleanup);
-  const std::string key = cache_key({{"b", 1}, {"a", "x"}});
-  EXPECT_EQ(key, cache_key({{"a", "x"}, {"b", 1}})) << "keys are canonical (sorted)";
+  const std::string key = CacheKey("s").precision(Precision::F32).set("b", 1).set("a", "x").hex();
+  EXPECT_EQ(key, CacheKey("s").set("a", "x").precision(Precision::F32).set("b", 1).hex()) << "keys are canonical (sorted)";
   EXPECT_FALSE(cache.find("s", key));
   const fs::path dir = cache.store("s", key, {{"n", 3}}, [](const fs::path& d) { write_bytes(d / "x.txt", "hi"); });
   ASSERT_TRUE(cache.find("s", key));

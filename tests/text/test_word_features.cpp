@@ -49,17 +49,16 @@ double worst_group_rel(const Tensor& got, const Tensor& want, int axis) {
   const auto& s = want.shape();
   double worst = 0;
   for (std::int64_t g = 0; g < s[static_cast<std::size_t>(axis)]; ++g) {
-    double d = 0, m = 0;
+    MaxDiff d;
     for (std::int64_t i = 0; i < s[0]; ++i)
       for (std::int64_t j = 0; j < s[1]; ++j)
         for (std::int64_t k = 0; k < s[2]; ++k) {
           const std::int64_t idx[3] = {i, j, k};
           if (idx[axis] != g) continue;
           const std::int64_t o = (i * s[1] + j) * s[2] + k;
-          d = std::max(d, std::abs(double(got.data<float>()[o]) - want.data<float>()[o]));
-          m = std::max(m, std::abs(double(want.data<float>()[o])));
+          d.add(got.data<float>()[o], want.data<float>()[o]);
         }
-    worst = std::max(worst, m > 0 ? d / m : d);
+    worst = std::max(worst, d.rel());
   }
   return worst;
 }
@@ -152,7 +151,7 @@ TEST(WordFeatures, ACacheRerunComputesNothingAndGivesTheSameFeatures) {
   TempDir tmp;
   const Context ctx(2);
   const auto words = words_of(kCases[1]);
-  const FeatureCache cache(tmp / "cache", feature_cache_key(model(), upstream_layer_groups(29)));
+  const FeatureCache cache(tmp / "cache", feature_cache_key(Context(1), model(), upstream_layer_groups(29)));
   WordFeatureOptions o;
   o.cache = &cache;
   const WordFeatures first = compute_word_features(ctx, model(), words, o);

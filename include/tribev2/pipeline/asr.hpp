@@ -42,7 +42,7 @@ std::vector<std::string> asr_command(const AsrTool& tool, const std::filesystem:
                                      const AsrOptions& options);
 
 // The cache key description of a transcription (audio content hash + tool + settings).
-nlohmann::json asr_key(const std::string& audio_sha256, const AsrTool& tool, const Language& language,
+io::CacheKey asr_key(const std::string& audio_sha256, const AsrTool& tool, const Language& language,
                        const AsrOptions& options);
 
 struct AsrResult {

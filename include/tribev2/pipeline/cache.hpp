@@ -1,6 +1,7 @@
 // The stage cache: one folder per (stage, key) under the cache root, where key is the
 // SHA-256 of a canonical JSON description of everything the stage's result depends on
-// (content hashes of the inputs, parameters, the versions of the code and tools).
+// (content hashes of the inputs, parameters, the compute precision, the versions of the code
+// and tools), built by io::CacheKey.
 //
 // Layout: ROOT/<stage>/<key>/{files..., entry.json}. An entry is built in a temporary folder
 // ROOT/<stage>/.tmp-<key>-<pid>-<n> and renamed into place under the commit mutex, so an
@@ -16,12 +17,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tribev2/io/cache_key.hpp"
 #include "tribev2/pipeline/interrupt.hpp"
 
 namespace tribev2::pipeline {
 
-// SHA-256 of the canonical (sorted keys, compact) dump.
-std::string cache_key(const nlohmann::json& description);
+// Keys are built with io::CacheKey (the one key builder: canonical JSON, SHA-256, the compute
+// precision stated in every key).
+using io::CacheKey;
 
 class StageCache {
  public:

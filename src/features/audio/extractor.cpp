@@ -5,6 +5,7 @@
 #include <set>
 
 #include "tribev2/core/error.hpp"
+#include "tribev2/io/cache_key.hpp"
 #include "tribev2/io/hash.hpp"
 #include "tribev2/features/audio/waveform.hpp"
 #include "tribev2/features/timeline.hpp"
@@ -17,7 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kModelRate = 16000;
-constexpr const char* kCacheVersion = "tribev2-audio-features v1";
+constexpr const char* kCacheVersion = "audio-chunk/2";
 
 }  // namespace
 
@@ -141,12 +142,16 @@ namespace {
 // Reads one chunk's samples; called at most once per chunk, in chunk order.
 using ChunkReader = std::function<media::AudioBuffer(std::int64_t first, std::int64_t count)>;
 
-std::string options_key(const W2vBertModel& model, const AudioFeatureOptions& o) {
-  io::Sha256 h;
-  h.update(kCacheVersion).update(model.fingerprint());
-  for (const double f : o.layers) h.update_f64(f);
-  h.update_f64(o.frequency).update_u64(o.constant_bins == ConstantBins::Zero ? 1 : 0);
-  return h.hex();
+// Everything but the audio and the chunk: the model, the compute precision (the conformer's
+// GEMMs follow --precision), the options that change values.
+io::CacheKey options_key(const Context& ctx, const W2vBertModel& model, const AudioFeatureOptions& o) {
+  io::CacheKey k(kCacheVersion);
+  k.precision(ctx)
+      .set("model", model.fingerprint())
+      .set("layers", o.layers)
+      .set("frequency", o.frequency)
+      .set("constant_bins", o.constant_bins == ConstantBins::Zero ? "zero" : "reference");
+  return k;
 }
 
 std::vector<AudioChunkFeatures> run_chunks(const Context& ctx, const W2vBertModel& model,
@@ -157,7 +162,7 @@ std::vector<AudioChunkFeatures> run_chunks(const Context& ctx, const W2vBertMode
   const double duration = static_cast<double>(total_frames) / sample_rate;
   const auto chunks = events::chunk_event(event_start, 0.0, duration, options.max_chunk, options.min_chunk);
   const FbankExtractor fbank(model.preprocessor());
-  const std::string opt_key = options.cache_dir.empty() ? std::string() : options_key(model, options);
+  const io::CacheKey opt_key = options_key(ctx, model, options);
   const int layers = model.config().layers;
   const auto total_work = static_cast<std::int64_t>(chunks.size()) * layers;
   std::int64_t done = 0;
@@ -173,10 +178,9 @@ std::vector<AudioChunkFeatures> run_chunks(const Context& ctx, const W2vBertMode
     r.chunk = ch;
     fs::path cache_file;
     if (!options.cache_dir.empty()) {
-      io::Sha256 h;
-      h.update(opt_key).update(audio_key).update_u64(static_cast<std::uint64_t>(sample_rate));
-      h.update_u64(static_cast<std::uint64_t>(first)).update_u64(static_cast<std::uint64_t>(count)).update_f64(ch.duration);
-      cache_file = options.cache_dir / ("w2vbert_" + h.hex() + ".npy");
+      io::CacheKey k = opt_key;
+      k.set("audio", audio_key).set("sample_rate", sample_rate).set("first", first).set("count", count).set("duration", ch.duration);
+      cache_file = options.cache_dir / ("w2vbert_" + k.hex() + ".npy");
       std::error_code ec;
       if (fs::exists(cache_file, ec)) {
         try {

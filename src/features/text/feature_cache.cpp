@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "tribev2/io/hash.hpp"
+#include "tribev2/io/cache_key.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/tensor.hpp"
 #include "tribev2/io/file.hpp"
@@ -10,20 +10,15 @@
 
 namespace tribev2::text {
 
-using io::Sha256;
-using io::sha256_hex;
 
 namespace fs = std::filesystem;
 
 FeatureCache::FeatureCache(fs::path dir, std::string model_key) : dir_(std::move(dir)), model_key_(std::move(model_key)) {}
 
 fs::path FeatureCache::entry_path(const std::string& text, const std::string& context) const {
-  Sha256 h;
-  h.field("tribev2-text-features/1");
-  h.field(model_key_);
-  h.field(text);
-  h.field(context);
-  const std::string hex = h.hex();
+  // model_key_ is itself a CacheKey (feature_cache_key) stating the precision.
+  const std::string hex =
+      io::CacheKey("text-word/2").precision_independent().set("model_key", model_key_).set("text", text).set("context", context).hex();
   return dir_ / hex.substr(0, 2) / (hex.substr(2) + ".npy");
 }
 

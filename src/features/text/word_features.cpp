@@ -7,6 +7,7 @@
 
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/utf8.hpp"
+#include "tribev2/io/cache_key.hpp"
 #include "weight_ops.hpp"
 
 namespace tribev2::text {
@@ -55,8 +56,13 @@ WordTokens word_tokens(const Tokenizer& tok, const events::Word& w) {
   return out;
 }
 
-std::string feature_cache_key(const LlamaModel& model, const LayerGroups& layers) {
-  return model.weights().fingerprint + (model.compute() == LlamaCompute::BF16 ? ";bf16;" : ";f32;") + layers.key();
+std::string feature_cache_key(const Context& ctx, const LlamaModel& model, const LayerGroups& layers) {
+  return io::CacheKey("text-word-model/2")
+      .precision(ctx)
+      .set("model", model.weights().fingerprint)
+      .set("llama_compute", model.compute() == LlamaCompute::BF16 ? "bf16" : "f32")
+      .set("layers", layers.key())
+      .hex();
 }
 
 WordFeatureStats plan_word_features(const Tokenizer& tok, const std::vector<events::Word>& words) {

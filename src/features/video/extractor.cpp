@@ -1,4 +1,5 @@
 #include "tribev2/features/video/extractor.hpp"
+#include "tribev2/io/cache_key.hpp"
 #include "tribev2/io/hash.hpp"
 
 #include <algorithm>
@@ -162,35 +163,24 @@ std::string file_content_hash(const fs::path& path) { return io::sha256_file(pat
 
 namespace {
 
-std::string hash_text(const std::string& s) {
-  std::uint64_t h = 0xcbf29ce484222325ULL, g = 0x84222325cbf29ce4ULL;
-  for (const char c : s) {
-    h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001b3ULL;
-    g = (g + static_cast<std::uint8_t>(c)) * 0x9e3779b97f4a7c15ULL;
-    g ^= g >> 31;
-  }
-  char hex[40];
-  std::snprintf(hex, sizeof(hex), "%016llx%016llx", static_cast<unsigned long long>(h), static_cast<unsigned long long>(g));
-  return hex;
-}
-
-std::string double_bits(double x) {
-  std::uint64_t u;
-  std::memcpy(&u, &x, 8);
-  char hex[20];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(u));
-  return hex;
-}
-
-fs::path cache_path(const VideoFeatureOptions& o, const std::string& video_hash, const VJEPA2Model& model,
-                    const events::Chunk& c) {
-  std::string key = "tribev2-video-cache-v1|" + video_hash + "|" + model.fingerprint();
-  key += "|frames=" + std::to_string(o.sampling.frames_per_clip) + "|clip=" + double_bits(o.sampling.clip_duration) +
-         "|freq=" + double_bits(o.sampling.frequency) + "|resize=" + (o.resize == ResizeKernel::Float ? "float" : "uint8") +
-         "|vfr=" + (o.vfr == media::VfrPolicy::Timestamps ? "ts" : "ordinal") +
-         "|layers=" + std::to_string(o.cache_n_layers) + "|offset=" + double_bits(c.offset) +
-         "|duration=" + double_bits(c.duration);
-  return o.cache_dir / ("vjepa2-" + hash_text(key) + ".npy");
+fs::path cache_path(const Context& ctx, const VideoFeatureOptions& o, const std::string& video_hash,
+                    const VJEPA2Model& model, const events::Chunk& c) {
+  // The model fingerprint holds the model's own precision; the Context's is stated too (the
+  // core GEMMs follow it).
+  const std::string key = io::CacheKey("video-chunk/2")
+                              .precision(ctx)
+                              .set("video_sha256", video_hash)
+                              .set("model", model.fingerprint())
+                              .set("frames_per_clip", o.sampling.frames_per_clip)
+                              .set("clip_duration", o.sampling.clip_duration)
+                              .set("frequency", o.sampling.frequency)
+                              .set("resize", o.resize == ResizeKernel::Float ? "float" : "uint8")
+                              .set("vfr", o.vfr == media::VfrPolicy::Timestamps ? "timestamps" : "ordinal")
+                              .set("cache_n_layers", o.cache_n_layers)
+                              .set("offset", c.offset)
+                              .set("duration", c.duration)
+                              .hex();
+  return o.cache_dir / ("vjepa2-" + key + ".npy");
 }
 
 }  // namespace
@@ -221,7 +211,7 @@ std::vector<ChunkFeatures> extract_chunks(const Context& ctx, const VJEPA2Model&
     fs::path cached;
     bool have = false;
     if (!options.cache_dir.empty()) {
-      cached = cache_path(options, video_hash, model, c);
+      cached = cache_path(ctx, options, video_hash, model, c);
       if (fs::exists(cached)) {
         try {
           Tensor t = io::read_npy(cached);

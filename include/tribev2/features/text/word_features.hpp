@@ -77,7 +77,9 @@ WordFeatures compute_word_features(const Context& ctx, const LlamaModel& model, 
 // The cost of both strategies without running the model (tokens only).
 WordFeatureStats plan_word_features(const Tokenizer& tokenizer, const std::vector<events::Word>& words);
 
-// Everything besides the word that a cached feature depends on.
-std::string feature_cache_key(const LlamaModel& model, const LayerGroups& layers);
+// Everything besides the word that a cached feature depends on (an io::CacheKey: the model,
+// the Context's precision (--precision), the Llama compute mode (--llama-precision), the layer
+// grouping).
+std::string feature_cache_key(const Context& ctx, const LlamaModel& model, const LayerGroups& layers);
 
 }  // namespace tribev2::text
