@@ -257,7 +257,7 @@ Transcript parse_transcript_tsv(std::string_view text, const std::string& name) 
     check_timing(w, where);
     if (cq >= 0) {
       const double q = tsv_number(f[static_cast<std::size_t>(cq)], where, "sequence_id");
-      if (q != std::floor(q) || std::abs(q) > 9e15) fail(where, ": sequence_id must be an integer, got ", q);
+      if (q != std::floor(q) || std::abs(q) > 9e15) fail(where, ": sequence_id must be an integer within +-9e15, got ", f[static_cast<std::size_t>(cq)]);
       w.sequence_id = static_cast<std::int64_t>(q);
     }
     if (cz >= 0) w.sentence = f[static_cast<std::size_t>(cz)];

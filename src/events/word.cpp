@@ -1,12 +1,14 @@
 #include "tribev2/events/word.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <deque>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/utf8.hpp"
+#include "tribev2/events/text_case.hpp"
+#include "tribev2/events/transcript.hpp"
 #include "tribev2/io/file.hpp"
 
 namespace tribev2::events {
@@ -58,6 +60,40 @@ void add_context(std::vector<Word>& words, std::size_t max_context_len) {
   }
 }
 
+namespace {
+
+const nlohmann::json* field_of(const nlohmann::json& e, const char* name) {
+  const auto it = e.find(name);
+  return it == e.end() ? nullptr : &*it;
+}
+
+// A present field of the wrong type is an error naming the file, the word, the field and the
+// expected type (never silently ignored).
+[[noreturn]] void wrong_type(const std::string& where, const char* field, const char* expected, const nlohmann::json& v) {
+  fail(where, ": '", field, "' must be ", expected, ", got ", v.type_name(), " ", v.dump());
+}
+
+double json_number(const nlohmann::json& v, const std::string& where, const char* field) {
+  if (!v.is_number()) wrong_type(where, field, "a number", v);
+  const double d = v.get<double>();
+  if (!std::isfinite(d)) fail(where, ": '", field, "' must be finite, got ", d);
+  return d;
+}
+
+std::int64_t json_int64(const nlohmann::json& v, const std::string& where, const char* field) {
+  if (!v.is_number_integer()) wrong_type(where, field, "an integer", v);
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+    fail(where, ": '", field, "' is out of the 64-bit integer range: ", v.dump());
+  return v.get<std::int64_t>();
+}
+
+std::string json_string(const nlohmann::json& v, const std::string& where, const char* field) {
+  if (!v.is_string()) wrong_type(where, field, "a string", v);
+  return v.get<std::string>();
+}
+
+}  // namespace
+
 std::vector<Word> read_words_json(const std::filesystem::path& path) {
   nlohmann::json j;
   try {
@@ -75,76 +111,32 @@ std::vector<Word> read_words_json(const std::filesystem::path& path) {
   std::size_t i = 0;
   for (const auto& e : *list) {
     const std::string where = path.string() + ": words[" + std::to_string(i++) + "]";
-    if (!e.is_object() || !e.contains("text") || !e["text"].is_string()) fail(where, ": needs a string 'text'");
+    if (!e.is_object()) fail(where, ": expected an object, got ", e.type_name());
     Word w;
-    w.text = e["text"].get<std::string>();
-    if (!e.contains("start") || !e["start"].is_number()) fail(where, ": needs a number 'start'");
-    w.start = e["start"].get<double>();
-    if (e.contains("duration") && e["duration"].is_number()) w.duration = e["duration"].get<double>();
-    else if (e.contains("end") && e["end"].is_number()) w.duration = e["end"].get<double>() - w.start;
+    const auto* text = field_of(e, "text");
+    if (!text) fail(where, ": needs a string 'text'");
+    w.text = json_string(*text, where, "text");
+    const auto* start = field_of(e, "start");
+    if (!start) fail(where, ": needs a number 'start'");
+    w.start = json_number(*start, where, "start");
+    if (const auto* d = field_of(e, "duration")) w.duration = json_number(*d, where, "duration");
+    else if (const auto* end = field_of(e, "end")) w.duration = json_number(*end, where, "end") - w.start;
     else fail(where, ": needs 'duration' or 'end'");
-    if (!std::isfinite(w.start) || !std::isfinite(w.duration) || w.duration < 0) fail(where, ": start/duration must be finite and duration >= 0");
-    if (e.contains("sentence") && e["sentence"].is_string()) w.sentence = e["sentence"].get<std::string>();
-    if (e.contains("sentence_char") && e["sentence_char"].is_number_integer()) w.sentence_char = e["sentence_char"].get<std::int64_t>();
-    if (e.contains("sequence_id") && e["sequence_id"].is_number_integer()) w.sequence_id = e["sequence_id"].get<std::int64_t>();
-    if (e.contains("context") && e["context"].is_string()) w.context = e["context"].get<std::string>();
+    if (!std::isfinite(w.duration) || w.duration < 0) fail(where, ": start/duration must be finite and duration >= 0");
+    if (const auto* v = field_of(e, "sentence")) w.sentence = json_string(*v, where, "sentence");
+    if (const auto* v = field_of(e, "sentence_char")) w.sentence_char = json_int64(*v, where, "sentence_char");
+    if (const auto* v = field_of(e, "sequence_id")) w.sequence_id = json_int64(*v, where, "sequence_id");
+    if (const auto* v = field_of(e, "context")) w.context = json_string(*v, where, "context");
     out.push_back(std::move(w));
   }
   return out;
 }
 
 std::vector<Word> read_words_tsv(const std::filesystem::path& path) {
-  std::istringstream in(io::read_text_file(path));
-  std::string line;
-  if (!std::getline(in, line)) fail(path.string(), ": empty transcript file");
-  auto split = [](const std::string& s) {
-    std::vector<std::string> f;
-    std::size_t p = 0;
-    for (;;) {
-      const auto t = s.find('\t', p);
-      f.push_back(s.substr(p, t == std::string::npos ? std::string::npos : t - p));
-      if (t == std::string::npos) break;
-      p = t + 1;
-    }
-    if (!f.empty() && !f.back().empty() && f.back().back() == '\r') f.back().pop_back();
-    return f;
-  };
-  const auto header = split(line);
-  auto col = [&](const std::string& name) -> int {
-    for (std::size_t i = 0; i < header.size(); ++i)
-      if (header[i] == name) return static_cast<int>(i);
-    return -1;
-  };
-  const int ct = col("text"), cs = col("start"), cd = col("duration"), cq = col("sequence_id"), cz = col("sentence");
-  if (ct < 0 || cs < 0 || cd < 0) fail(path.string(), ": header must have text, start and duration columns");
-  std::vector<Word> out;
-  int lineno = 1;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (line.empty() || line == "\r") continue;
-    const auto f = split(line);
-    const std::string where = path.string() + ":" + std::to_string(lineno);
-    auto field = [&](int c) -> std::string {
-      if (c < 0) return {};
-      if (static_cast<std::size_t>(c) >= f.size()) fail(where, ": missing column ", header[static_cast<std::size_t>(c)]);
-      return f[static_cast<std::size_t>(c)];
-    };
-    auto number = [&](int c, const char* name) {
-      const std::string s = field(c);
-      char* end = nullptr;
-      const double v = std::strtod(s.c_str(), &end);
-      if (s.empty() || *end != '\0' || !std::isfinite(v)) fail(where, ": ", name, " must be a number, got '", s, "'");
-      return v;
-    };
-    Word w;
-    w.text = field(ct);
-    w.start = number(cs, "start");
-    w.duration = number(cd, "duration");
-    if (cq >= 0) w.sequence_id = static_cast<std::int64_t>(number(cq, "sequence_id"));
-    w.sentence = field(cz);
-    out.push_back(std::move(w));
-  }
-  return out;
+  // The one TSV reader of the project: upstream's transcript cache format (transcript.cpp).
+  const std::string text = io::read_text_file(path);
+  if (py_strip(text).empty()) fail(path.string(), ": empty word list (expected a header with text, start and duration)");
+  return parse_transcript_tsv(text, path.string()).words;
 }
 
 std::vector<Word> read_words(const std::filesystem::path& path) {

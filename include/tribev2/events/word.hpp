@@ -26,10 +26,13 @@ struct Word {
 // Words without a sentence or sentence_char get an empty context (RemoveMissing drops them).
 void add_context(std::vector<Word>& words, std::size_t max_context_len = 1024);
 
-// The fixtures' format: {"words": [{text, start, duration, sentence, sentence_char, ...}]}
+// The fixtures' format: {"words": [{text, start, duration, sentence, sentence_char, ...}]}.
+// A field of the wrong type (e.g. "sentence": 3) is an error naming the file, the word, the
+// field and the expected type.
 std::vector<Word> read_words_json(const std::filesystem::path& path);
 // upstream's transcript cache: TSV with a header containing text, start, duration,
-// sequence_id, sentence (other columns ignored).
+// sequence_id, sentence (other columns ignored). Parsed by events::parse_transcript_tsv (the
+// one TSV reader): quoted fields, sequence_id an integer within +-9e15, a clear error per line.
 std::vector<Word> read_words_tsv(const std::filesystem::path& path);
 // By extension (.json / .tsv).
 std::vector<Word> read_words(const std::filesystem::path& path);
