@@ -2,6 +2,7 @@
 // reference, added tokens, the \s rewrite, and clear errors for tokenizers of another kind.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -148,8 +149,65 @@ TEST(Tokenizer, WhitespaceIsUnicodeWhiteSpaceAsInOniguruma) {
   const SplitRegex cls("[^\\s]+", "test");  // inside a class too
   EXPECT_EQ(cls.find_all("a\xe1\xa0\x8e" "b").size(), 1u);
   EXPECT_EQ(cls.find_all("a\xe2\x80\x83" "b").size(), 2u);
-  EXPECT_EQ(rewrite_whitespace_classes("[\\]\\s]"), "[\\]\\x{09}-\\x{0D}\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}"
+  EXPECT_EQ(rewrite_unicode_classes("[\\]\\s]"), "[\\]\\x{09}-\\x{0D}\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}"
                                                      "\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}]");
+}
+
+// GPT-2 / Llama 3 byte-level alphabet: byte b -> its character, in id order (ids 0..255 of
+// Llama 3's vocabulary are these 256 characters in this order).
+std::vector<std::pair<int, std::string>> byte_alphabet() {
+  std::vector<int> bs, cs;
+  for (int b = '!'; b <= '~'; ++b) bs.push_back(b);
+  for (int b = 0xA1; b <= 0xAC; ++b) bs.push_back(b);
+  for (int b = 0xAE; b <= 0xFF; ++b) bs.push_back(b);
+  cs = bs;
+  int n = 0;
+  for (int b = 0; b < 256; ++b)
+    if (std::find(bs.begin(), bs.begin() + 188, b) == bs.begin() + 188) bs.push_back(b), cs.push_back(256 + n++);
+  std::vector<std::pair<int, std::string>> out;
+  for (std::size_t i = 0; i < bs.size(); ++i) out.emplace_back(bs[i], utf8::from_u32(std::u32string(1, static_cast<char32_t>(cs[i]))));
+  return out;
+}
+
+// \p{L} / \p{N} come from our Unicode tables (scripts/gen_unicode_tables.py), not the system
+// PCRE2's: U+11F50 KAWI DIGIT ZERO (Unicode 15.0) is a number, as in HF tokenizers.
+TEST(Tokenizer, UnicodeCategoriesFromOurTables) {
+  const std::string pattern = tokenizer_json()["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"];
+  const SplitRegex re(pattern, "llama3 pattern");
+  const std::string kawi = " \xf0\x91\xbd\x90";  // " \U00011F50"
+  const auto pieces = re.find_all(kawi);
+  ASSERT_EQ(pieces.size(), 2u) << "HF splits ' ' and the digit";
+  EXPECT_EQ(pieces[0], (std::pair<std::size_t, std::size_t>{0, 1}));
+  EXPECT_EQ(pieces[1], (std::pair<std::size_t, std::size_t>{1, 5}));
+  // Other Unicode 15.0 additions: U+1E4D0 NAG MUNDARI LETTER O (Lo), U+1E4F0 NAG MUNDARI DIGIT ZERO (Nd).
+  EXPECT_EQ(re.find_all("x\xf0\x9e\x93\x90").size(), 1u) << "a letter joins the letters before it";
+  EXPECT_EQ(re.find_all("1\xf0\x9e\x93\xb0").size(), 1u) << "digits group by up to three";
+  // An unassigned code point (U+0378) is neither a letter nor a number.
+  EXPECT_EQ(re.find_all("a\xcd\xb8").size(), 2u);
+  // Negations and long names are rewritten too; scripts stay with PCRE2.
+  EXPECT_EQ(SplitRegex("\\P{N}+", "t").find_all("ab\xf0\x91\xbd\x90c").size(), 2u);
+  EXPECT_EQ(SplitRegex("\\p{^Number}+", "t").find_all("ab\xf0\x91\xbd\x90c").size(), 2u);
+  EXPECT_EQ(SplitRegex("[\\p{Decimal_Number}]+", "t").find_all("1\xf0\x91\xbd\x90").size(), 1u);
+  EXPECT_EQ(rewrite_unicode_classes("\\p{Han}"), "\\p{Han}");
+  EXPECT_EQ(rewrite_unicode_classes("\\pN").substr(0, 14), "[\\x{30}-\\x{39}");
+  // Complements span the surrogates, which are no characters in UTF-8 mode: left out, so it compiles.
+  EXPECT_EQ(SplitRegex("\\P{L}+", "t").find_all("ab12 ").size(), 1u);
+
+  // The full tokenizer with Llama 3's byte ids (the first 256 ids of its vocabulary) and a merge
+  // "Ġ" + "ð" that fires only when the space and the digit share a piece (as our PCRE2-only build
+  // did: [109697, 239, 121, 238] with the real vocabulary). HF: [220, 172, 239, 121, 238].
+  json j = tokenizer_json();
+  json vocab = json::object();
+  int id = 0;
+  for (const auto& [b, ch] : byte_alphabet()) vocab[ch] = id++;
+  vocab["\xc4\xa0\xc3\xb0"] = 256;  // "Ġð"
+  j["model"]["vocab"] = vocab;
+  j["model"]["merges"] = json::array({json::array({"\xc4\xa0", "\xc3\xb0"})});
+  j["added_tokens"] = json::array();
+  j["post_processor"] = nullptr;
+  const Tokenizer tok = from(j);
+  EXPECT_EQ(tok.encode(kawi), (std::vector<std::int32_t>{220, 172, 239, 121, 238}));
+  EXPECT_EQ(tok.encode(" \xf0\x9f\x98\x80").front(), 256) << "the merge fires on one piece (U+1F600 is a symbol)";
 }
 
 TEST(Tokenizer, PythonStringRules) {

@@ -3,7 +3,12 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <cctype>
+#include <cstdio>
+#include <optional>
+
 #include "tribev2/core/error.hpp"
+#include "unicode_tables.hpp"
 
 namespace tribev2::text {
 
@@ -30,7 +35,53 @@ struct SplitRegex::Code {
   }
 };
 
-std::string rewrite_whitespace_classes(const std::string& p) {
+namespace {
+
+void append_hex(std::string& out, char32_t c) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "\\x{%02X}", static_cast<unsigned>(c));
+  out += buf;
+}
+
+// Class items for [first, last], without the surrogates (not characters in UTF mode).
+void append_range(std::string& out, char32_t first, char32_t last) {
+  if (first <= 0xDFFF && last >= 0xD800) {
+    if (first < 0xD800) append_range(out, first, 0xD7FF);
+    if (last > 0xDFFF) append_range(out, 0xE000, last);
+    return;
+  }
+  append_hex(out, first);
+  if (last != first) {
+    out += '-';
+    append_hex(out, last);
+  }
+}
+
+// The class items of a General_Category from our tables (negated: its complement), or
+// nullopt when the name is not a General_Category (scripts etc. stay with PCRE2).
+std::optional<std::string> category_items(std::string_view name, bool negated) {
+  std::string norm;
+  for (char c : name)
+    if (c != ' ' && c != '_' && c != '-') norm += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto ranges = unicode::general_category(norm);
+  if (!ranges) return std::nullopt;
+  std::string out;
+  if (!negated) {
+    for (const auto& r : *ranges) append_range(out, r.first, r.last);
+  } else {
+    char32_t next = 0;
+    for (const auto& r : *ranges) {
+      if (r.first > next) append_range(out, next, r.first - 1);
+      next = r.last + 1;
+    }
+    if (next <= 0x10FFFF) append_range(out, next, 0x10FFFF);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string rewrite_unicode_classes(const std::string& p) {
   std::string out;
   out.reserve(p.size() + 64);
   bool in_class = false;
@@ -42,6 +93,36 @@ std::string rewrite_whitespace_classes(const std::string& p) {
         out += in_class ? std::string(kWhiteSpaceItems) : "[" + std::string(kWhiteSpaceItems) + "]";
       } else if (n == 'S' && !in_class) {
         out += "[^" + std::string(kWhiteSpaceItems) + "]";
+      } else if (n == 'p' || n == 'P') {
+        // \pL, \p{Name}, \p{^Name}, \P{Name}
+        std::size_t end = i + 2;
+        std::string name;
+        if (end < p.size() && p[end] == '{') {
+          const auto close = p.find('}', end);
+          if (close == std::string::npos) {  // malformed: PCRE2 reports it
+            out += c;
+            out += n;
+            ++i;
+            continue;
+          }
+          name = p.substr(end + 1, close - end - 1);
+          end = close + 1;
+        } else if (end < p.size()) {
+          name = p.substr(end, 1);
+          end += 1;
+        }
+        bool negated = n == 'P';
+        if (!name.empty() && name[0] == '^') {
+          negated = !negated;
+          name.erase(0, 1);
+        }
+        if (auto items = category_items(name, negated)) {
+          out += in_class ? *items : "[" + *items + "]";
+        } else {
+          out.append(p, i, end - i);
+        }
+        i = end - 1;
+        continue;
       } else {
         out += c;
         out += n;
@@ -72,7 +153,7 @@ std::string rewrite_whitespace_classes(const std::string& p) {
 }
 
 SplitRegex::SplitRegex(const std::string& pattern, const std::string& source)
-    : pattern_(rewrite_whitespace_classes(pattern)), source_(source) {
+    : pattern_(rewrite_unicode_classes(pattern)), source_(source) {
   int err = 0;
   PCRE2_SIZE offset = 0;
   auto code = std::make_shared<Code>();
