@@ -208,6 +208,7 @@ ParsedConfig parse_config_root(const YAML::Node& root, const std::string& name) 
         else if (sk == "average_subjects") c.subject_layers.average_subjects = r.boolean(sv, sks);
         else if (sk == "subject_dropout")
           c.subject_layers.subject_dropout = Reader::is_null(sv) ? std::nullopt : std::optional(r.number(sv, sks));
+        else if (sk != "name") out.ignored_keys.push_back(sks);  // listed like every other key we do not read
       });
     } else if (k == "temporal_smoothing") {
       if (Reader::is_null(v)) {
@@ -219,6 +220,7 @@ ParsedConfig parse_config_root(const YAML::Node& root, const std::string& name) 
       for_each_key(r, v, kk, [&](const std::string& sk, const YAML::Node& sv) {
         if (sk == "kernel_size") ts.kernel_size = static_cast<int>(r.integer(sv, kk + "." + sk));
         else if (sk == "sigma") ts.sigma = Reader::is_null(sv) ? std::nullopt : std::optional(r.number(sv, kk + "." + sk));
+        else if (sk != "name") out.ignored_keys.push_back(kk + "." + sk);
       });
       c.temporal_smoothing = ts;
     } else if (k == "subject_embedding") {

@@ -10,7 +10,6 @@
 #include "tribev2/pipeline/events_json.hpp"
 #include "tribev2/pipeline/hash.hpp"
 #include "tribev2/pipeline/tts.hpp"
-#include "tribev2/pipeline/wav.hpp"
 
 namespace tribev2::pipeline {
 
@@ -47,8 +46,14 @@ SpeechEntry speech_stage(const Stimulus& s, const std::string& text_sha, const E
   so.voice = o.voice.empty() ? o.language.voice : o.voice;
   so.rate_wpm = o.speech_rate_wpm;
   const std::string engine = espeak_version();
-  const std::string key = cache_key({{"stage", "speech"}, {"format", kPipelineFormat}, {"text_sha256", text_sha},
-                                     {"voice", so.voice}, {"rate_wpm", so.rate_wpm}, {"engine", engine}});
+  const std::string key = CacheKey("speech")
+                              .precision_independent()  // espeak-ng
+                              .set("format", kPipelineFormat)
+                              .set("text_sha256", text_sha)
+                              .set("voice", so.voice)
+                              .set("rate_wpm", so.rate_wpm)
+                              .set("engine", engine)
+                              .hex();
   out.transcript_source = engine + " (voice " + so.voice + ")";
   SpeechEntry e;
   std::string status = "cached";
@@ -61,7 +66,9 @@ SpeechEntry speech_stage(const Stimulus& s, const std::string& text_sha, const E
     const json meta = {{"sample_rate", sp.sample_rate}, {"n_samples", sp.samples.size()}, {"duration", sp.duration()},
                        {"engine", engine}, {"voice", so.voice}, {"words", sp.words.size()}};
     dir = cache.store("speech", key, meta, [&](const fs::path& d) {
-      write_wav_pcm16(d / "speech.wav", sp.samples, sp.sample_rate, 1);
+      media::AudioBuffer b{sp.sample_rate, 1, std::vector<float>(sp.samples.size())};
+      for (std::size_t i = 0; i < b.samples.size(); ++i) b.samples[i] = static_cast<float>(sp.samples[i]) / 32768.0f;
+      media::write_wav(d / "speech.wav", b);  // int16 / 32768 round-trips exactly
       io::write_text_file_atomic(d / "words.json", word_list_json(sp.words));
     });
   }
@@ -92,7 +99,7 @@ events::Transcript transcript_stage(const fs::path& audio, const std::string& au
   AsrResult r = transcribe(audio, audio_sha, o.language, o.asr, cache, cleanup);
   out.transcript_source = r.command.substr(0, r.command.find(' '));
   out.transcript_command = r.command;
-  const std::string key = cache_key(asr_key(audio_sha, find_asr_tool(o.asr), o.language, o.asr));
+  const std::string key = asr_key(audio_sha, find_asr_tool(o.asr), o.language, o.asr).hex();
   out.stages.push_back({"transcript", r.cached ? "cached" : "computed", now_s() - t0, key,
                         std::to_string(r.transcript.words.size()) + " words; " + r.command});
   obs.say("transcript: " + std::string(r.cached ? "cached" : "computed") + " (" +
@@ -105,19 +112,20 @@ events::Transcript transcript_stage(const fs::path& audio, const std::string& au
 fs::path audio_track_stage(const fs::path& video, const std::string& video_sha, StageCache& cache, const Observer& obs,
                            BuiltEvents& out, double& duration, int& rate) {
   const double t0 = now_s();
-  const std::string key = cache_key({{"stage", "audio-track"}, {"format", kPipelineFormat}, {"video_sha256", video_sha}});
+  const std::string key = CacheKey("audio-track")
+                              .precision_independent()  // decoding
+                              .set("format", kPipelineFormat)
+                              .set("video_sha256", video_sha)
+                              .hex();
   std::string status = "cached";
   auto dir = cache.find("audio-track", key);
   if (!dir) {
     status = "computed";
     const media::AudioBuffer a = media::decode_audio_like_moviepy(video);
-    std::vector<std::int16_t> pcm(a.samples.size());
-    for (std::size_t i = 0; i < pcm.size(); ++i)
-      pcm[i] = static_cast<std::int16_t>(std::clamp(std::lround(a.samples[i] * 32768.0f), -32768L, 32767L));
     const json meta = {{"sample_rate", a.sample_rate}, {"channels", a.channels}, {"frames", a.frames()},
                        {"duration", a.duration()}};
     dir = cache.store("audio-track", key, meta,
-                      [&](const fs::path& d) { write_wav_pcm16(d / "audio.wav", pcm, a.sample_rate, a.channels); });
+                      [&](const fs::path& d) { media::write_wav(d / "audio.wav", a); });  // 16-bit: int16 values exactly
   }
   const json meta = json::parse(io::read_text_file(*dir / "entry.json"));
   duration = meta.at("duration").get<double>();
@@ -179,15 +187,18 @@ BuiltEvents build_events(const Stimulus& s, const EventsOptions& o, StageCache& 
   json media_desc = json::array();
   for (const auto& m : whole)
     media_desc.push_back({m.type, m.filepath.string(), m.start, m.offset, m.duration, m.frequency});
-  const std::string key = cache_key({{"stage", "events"},
-                                     {"format", kPipelineFormat},
-                                     {"media", media_desc},
-                                     {"transcript_sha256", transcript_sha(transcript)},
-                                     {"language", o.language.name},
-                                     {"placement", o.words.placement == events::WordPlacement::Corrected ? "corrected" : "reference-quirk"},
-                                     {"sentences", events::to_string(o.words.sentences)},
-                                     {"text_case", events::to_string(o.words.text_case)},
-                                     {"max_context_len", o.words.max_context_len}});
+  const std::string key =
+      CacheKey("events")
+          .precision_independent()  // event tables, no arithmetic on features
+          .set("format", kPipelineFormat)
+          .set("media", media_desc)
+          .set("transcript_sha256", transcript_sha(transcript))
+          .set("language", o.language.name)
+          .set("placement", o.words.placement == events::WordPlacement::Corrected ? "corrected" : "reference-quirk")
+          .set("sentences", events::to_string(o.words.sentences))
+          .set("text_case", events::to_string(o.words.text_case))
+          .set("max_context_len", o.words.max_context_len)
+          .hex();
   std::string status = "cached";
   auto dir = cache.find("events", key);
   if (!dir) {

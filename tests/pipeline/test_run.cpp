@@ -28,7 +28,7 @@
 #include "tribev2/pipeline/run.hpp"
 #include "tribev2/pipeline/segment_features.hpp"
 #include "tribev2/pipeline/stages.hpp"
-#include "tribev2/pipeline/wav.hpp"
+#include "tribev2/media/audio.hpp"
 
 extern char** environ;
 
@@ -74,8 +74,6 @@ Prepared prepare(const fs::path& text_file, const fs::path& cache_dir) {
   return p;
 }
 
-bool text_extractor_available() { return static_cast<bool>(available_stages().text_word_features); }
-
 }  // namespace
 
 TEST(Run, InputChecksAsUpstream) {
@@ -111,15 +109,11 @@ TEST(Run, TextToBrainMapsEndToEndThenFromTheCache) {
   ASSERT_GT(p.n_words, 60u);
   // The tiny model's audio input is 2 x 12: no extractor gives that, so audio comes from a file.
   io::write_npy(tmp / "audio.npy", random_features(2, 12, p.n, 1));
-  io::write_npy(tmp / "text.npy", random_features(2, 64, p.n, 2));
-  std::vector<std::string> args = {"run", "--text", text.string(), "--model", model_dir.string(), "--out", out.string(),
-                                   "--audio-features", (tmp / "audio.npy").string()};
-  if (text_extractor_available()) {
-    // After merging the text layer: the tiny Llama of the fixtures computes the text features.
-    args.insert(args.end(), {"--llama", fixture("text_features/tiny-llama").string()});
-  } else {
-    args.insert(args.end(), {"--text-features", (tmp / "text.npy").string()});
-  }
+  // The tiny Llama of the fixtures computes the text features. (The numeric comparison of
+  // `run` with the stages one by one is in test_run_all_extractors.cpp, for each input kind.)
+  const std::vector<std::string> args = {"run", "--text", text.string(), "--model", model_dir.string(), "--out",
+                                         out.string(), "--audio-features", (tmp / "audio.npy").string(), "--llama",
+                                         fixture("text_features/tiny-llama").string()};
   const auto r = run_cli(args);
   ASSERT_EQ(r.code, 0) << r.output;
   for (const char* f : {"preds.npy", "segments.json", "events.tsv", "transcript.tsv", "speech.wav", "run.json"})
@@ -143,29 +137,12 @@ TEST(Run, TextToBrainMapsEndToEndThenFromTheCache) {
   EXPECT_EQ(status["audio features"], "from-file");
   EXPECT_EQ(status["video features"], "skipped");
   // The tiny model has 57 outputs, not fsaverage5's 20,484: no GIFTI or figures (said in run.json).
-  EXPECT_EQ(status["brain maps"], available_stages().brain_maps ? "skipped" : "unavailable");
+  EXPECT_EQ(status["brain maps"], "skipped");
   const std::string tsv = read_bytes(out / "events.tsv");
   std::size_t word_rows = 0;
   for (std::size_t pos = tsv.find("\nWord\t"); pos != std::string::npos; pos = tsv.find("\nWord\t", pos + 1)) ++word_rows;
   EXPECT_EQ(word_rows, p.n_words);
   EXPECT_NE(tsv.find("\nCategoricalEvent\t"), std::string::npos);
-
-  if (!text_extractor_available()) {
-    // The same prediction by hand: per-segment features from the two files, model::predict.
-    const auto loaded = model_io::load_brain_model(model_dir);
-    const auto segments = model::plan_segments(p.t_stop - p.t0, loaded.data, p.t0);
-    std::vector<model::FeatureSeries> series;
-    for (const char* m : {"text", "audio"}) {
-      const Tensor f = io::read_npy(tmp / (std::string(m) + ".npy"));
-      series.push_back({m, segment_event_arrays({EventArray{0.0, static_cast<double>(f.dim(-1)) / 2.0, 0.0, f}}, segments)});
-    }
-    model::PredictOptions po;
-    po.duration = p.t_stop - p.t0;
-    const auto expected = model::predict(Context(0), *loaded.model, loaded.data, series, po);
-    const double err = max_rel_diff(preds, expected.preds);
-    EXPECT_LE(err, 1e-6);
-    std::cout << "[measured] run vs direct predict: max rel diff " << err << "\n";
-  }
 
   // Second run of the same command: nothing is recomputed, and it says so.
   const std::string preds_bytes = read_bytes(out / "preds.npy");
@@ -204,23 +181,13 @@ TEST(Run, MissingStagesFailLoudly) {
     a.insert(a.end(), extra.begin(), extra.end());
     return run_cli(a);
   };
-  if (!available_stages().audio_chunk_features) {
-    const auto r = with({"--text-features", (tmp / "text.npy").string()});
+  {  // Every extractor is in the build: a missing model folder is named.
+    auto r = with({"--audio-features", (tmp / "audio.npy").string()});
     EXPECT_EQ(r.code, 1);
-    EXPECT_NE(r.output.find("audio features: the audio feature extractor (w2v-BERT 2.0) is not available in this build. "
-                            "Pass --audio-features F.npy"),
-              std::string::npos)
-        << r.output;
-  }
-  if (!text_extractor_available()) {
-    const auto r = with({"--audio-features", (tmp / "audio.npy").string()});
+    EXPECT_NE(r.output.find("text features: pass --llama DIR"), std::string::npos) << r.output;
+    r = with({"--text-features", (tmp / "text.npy").string()});
     EXPECT_EQ(r.code, 1);
-    EXPECT_NE(r.output.find("text features: the text feature extractor (Llama 3.2) is not available in this build"),
-              std::string::npos)
-        << r.output;
-  } else {
-    const auto r = with({"--audio-features", (tmp / "audio.npy").string()});
-    EXPECT_NE(r.output.find("pass --llama DIR"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("audio features: pass --audio-model DIR"), std::string::npos) << r.output;
   }
   // A text input has no video: a video features file is refused.
   auto r = with({"--text-features", (tmp / "text.npy").string(), "--audio-features", (tmp / "audio.npy").string(),
@@ -243,12 +210,13 @@ TEST(Run, MissingStagesFailLoudly) {
 }
 
 TEST(Run, AudioInputWithATranscript) {
-  // Needs the media layer to read the file's duration. Until it is merged the run stops with
-  // its "not implemented yet" message; afterwards it must go through.
+  // Features from files; the numeric check with the extractors is in test_run_all_extractors.cpp.
   TempDir tmp;
   std::vector<std::int16_t> pcm(16000 * 3);
   for (std::size_t i = 0; i < pcm.size(); ++i) pcm[i] = static_cast<std::int16_t>(3000 * std::sin(0.05 * static_cast<double>(i)));
-  write_wav_pcm16(tmp / "a.wav", pcm, 16000, 1);
+  media::AudioBuffer wav{16000, 1, {}};
+  for (auto v : pcm) wav.samples.push_back(static_cast<float>(v) / 32768.0f);
+  media::write_wav(tmp / "a.wav", wav);
   write_bytes(tmp / "t.json", R"({"segments": [{"text": " Hello there.", "words": [
     {"word": "Hello", "start": 0.2, "end": 0.6}, {"word": "there.", "start": 0.7, "end": 1.1}]}]})");
   io::write_npy(tmp / "audio.npy", random_features(2, 12, 6, 7));
@@ -256,10 +224,6 @@ TEST(Run, AudioInputWithATranscript) {
   const auto r = run_cli({"run", "--audio", (tmp / "a.wav").string(), "--transcript", (tmp / "t.json").string(), "--model",
                           fixture("brain_model/text64_pipeline").string(), "--out", (tmp / "out").string(),
                           "--audio-features", (tmp / "audio.npy").string(), "--text-features", (tmp / "text.npy").string()});
-  if (r.output.find("audio decoding is not implemented yet") != std::string::npos) {
-    EXPECT_EQ(r.code, 1);
-    GTEST_SKIP() << "media layer not merged yet: " << r.output;
-  }
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(io::read_npy(tmp / "out" / "preds.npy").dim(0), 3);
 }
@@ -346,12 +310,7 @@ TEST(Run, BrainMapsForFsaverage5Outputs) {
   const fs::path out = tmp / "out";
   // Audio (the speech of the text) is left out: this test is about the brain-map outputs.
   std::vector<std::string> a = {"run", "--text", text.string(), "--model", model_dir.string(), "--out", out.string(),
-                                "--ignore-modality", "audio"};
-  if (text_extractor_available()) {
-    a.insert(a.end(), {"--llama", fixture("text_features/tiny-llama").string()});
-  } else {
-    GTEST_SKIP() << "the text extractor is not in this build";
-  }
+                                "--ignore-modality", "audio", "--llama", fixture("text_features/tiny-llama").string()};
   const fs::path mesh = shared_data() / "fsaverage5";
   const bool have_mesh = fs::exists(mesh / "infl_left.gii.gz");
   if (have_mesh) a.insert(a.end(), {"--mesh-dir", mesh.string()});

@@ -1,16 +1,21 @@
 // `tribev2 run` with every extractor of this build on the tiny fixture models: a text (speech
-// from espeak-ng -> Llama + w2v-BERT) and a generated video with sound (V-JEPA2 + w2v-BERT +
-// Llama on a given transcript). Checks that each modality was computed, not read or missing.
+// from espeak-ng -> Llama + w2v-BERT), an audio file and a generated video with sound (V-JEPA2 +
+// w2v-BERT + Llama on a given transcript). Checks that each modality was computed, and that the
+// predictions equal the stages run one by one from files (text-features, audio-features,
+// video-features, then predict); and that --precision is part of every cache key.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support/test_support.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/io/safetensors.hpp"
 #include "tribev2/model/random_model.hpp"
 #include "tribev2/model_io/load.hpp"
+#include "tribev2/media/audio.hpp"
 
 using namespace tribev2;
 using namespace tribev2::test;
@@ -44,9 +49,98 @@ std::map<std::string, std::string> stage_status(const fs::path& run_json) {
   std::map<std::string, std::string> out;
   const json run = json::parse(read_bytes(run_json));  // (a temporary would dangle in the range-for)
   for (const auto& s : run["stages"]) out[s["name"]] = s["status"];
-  for (const char* name : {"text features", "audio features", "video features"})
+  for (const char* name : {"text features", "audio features", "video features", "predict", "speech"})
     if (!out.count(name)) out[name] = "absent from run.json";
   return out;
+}
+
+bool have_ffmpeg() { return std::system("ffmpeg -hide_banner -version > /dev/null 2>&1") == 0; }
+
+std::string llama() { return fixture("text_features/tiny-llama").string(); }
+std::string w2v() { return fixture("audio_features/tiny-w2v-bert").string(); }
+std::string vjepa() { return fixture("video_features/tiny-vjepa2").string(); }
+
+// The Word rows of a run's events.tsv as a words.json for `tribev2 text-features` (text,
+// timing, sentence and offset; the context is rebuilt by text-features as by run).
+void words_json_from_events(const fs::path& events_tsv, const fs::path& out) {
+  std::istringstream in(read_bytes(events_tsv));
+  std::string line;
+  std::getline(in, line);
+  auto split = [](const std::string& l) {
+    std::vector<std::string> f;
+    std::size_t p = 0;
+    for (;;) {
+      const auto t = l.find('\t', p);
+      f.push_back(l.substr(p, t == std::string::npos ? std::string::npos : t - p));
+      if (t == std::string::npos) return f;
+      p = t + 1;
+    }
+  };
+  const auto header = split(line);
+  auto col = [&](const std::string& n) {
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (header[i] == n) return i;
+    ADD_FAILURE() << "events.tsv has no column " << n;
+    return std::size_t{0};
+  };
+  json words = json::array();
+  while (std::getline(in, line)) {
+    const auto f = split(line);
+    if (f.size() != header.size() || f[col("type")] != "Word") continue;
+    ASSERT_EQ(f[col("sentence")].find('"'), std::string::npos) << "quoted fields are not expected here";
+    words.push_back({{"text", f[col("text")]},
+                     {"start", std::stod(f[col("start")])},
+                     {"duration", std::stod(f[col("duration")])},
+                     {"sentence", f[col("sentence")]},
+                     {"sentence_char", std::stoll(f[col("sentence_char")])}});
+  }
+  write_bytes(out, json{{"words", words}}.dump());
+}
+
+// The run's prediction against the stages one by one from files. `audio` is what the
+// audio-features stage reads (the speech.wav of a text, the audio file, the video), `video`
+// the video file (empty: none). Returns max |run - stages|.
+double run_vs_stages(const TempDir& tmp, const fs::path& model, const fs::path& out, const std::string& audio,
+                     const std::string& video) {
+  const json run = json::parse(read_bytes(out / "run.json"));
+  const double t0 = run["events"]["t0"].get<double>(), t_stop = run["events"]["t_stop"].get<double>();
+  // predict plans from t = 0; the run from the earliest event, which is the media at 0 here.
+  EXPECT_EQ(t0, 0.0) << "this comparison needs a timeline from 0";
+  const fs::path st = tmp / ("stages-" + out.filename().string());
+  fs::create_directories(st);
+  words_json_from_events(out / "events.tsv", st / "words.json");
+  char dur[64];
+  std::snprintf(dur, sizeof dur, "%.17g", t_stop);
+  auto ok = [](const CliResult& r, const char* what) {
+    EXPECT_EQ(r.code, 0) << what << ": " << r.output;
+    return r.code == 0;
+  };
+  if (!ok(run_cli({"-q", "text-features", "--llama", llama(), "--words", (st / "words.json").string(), "--output",
+                   (st / "text.npy").string(), "--start", "0", "--duration", dur, "--no-cache"}),
+          "text-features"))
+    return INFINITY;
+  if (!ok(run_cli({"-q", "audio-features", "--model", w2v(), "--audio", audio, "--output", (st / "audio.npy").string(),
+                   "--no-cache"}),
+          "audio-features"))
+    return INFINITY;
+  std::vector<std::string> predict = {"-q", "predict", "--model", model.string(), "--features",
+                                      "text=" + (st / "text.npy").string(), "--features",
+                                      "audio=" + (st / "audio.npy").string(), "--output", (st / "p.npy").string(),
+                                      "--duration", dur};
+  if (!video.empty()) {
+    if (!ok(run_cli({"-q", "video-features", "--model", vjepa(), "--video", video, "--output",
+                     (st / "video.npy").string(), "--no-cache"}),
+            "video-features"))
+      return INFINITY;
+    predict.insert(predict.end(), {"--features", "video=" + (st / "video.npy").string()});
+  }
+  if (!ok(run_cli(predict), "predict")) return INFINITY;
+  const Tensor a = io::read_npy(out / "preds.npy"), b = io::read_npy(st / "p.npy");
+  const double d = max_abs_diff(a, b);
+  std::cout << "[measured] run vs stages from files (" << out.filename().string() << "): max |diff| " << d
+            << " over " << shape_str(a.shape()) << ", max |pred| " << max_abs_diff(b, Tensor::zeros(DType::F32, b.shape()))
+            << "\n";
+  return d;
 }
 
 }  // namespace
@@ -66,10 +160,77 @@ TEST(RunAllExtractors, TextInput) {
   const Tensor p = io::read_npy(tmp / "out" / "preds.npy");
   EXPECT_EQ(p.dim(1), 57);
   EXPECT_GE(p.dim(0), 3);
+  // Numerically the stages one by one: float32 throughout, the same kernels; only the order
+  // of work differs (per segment vs whole timeline), so the tolerance is float32 rounding.
+  EXPECT_LE(run_vs_stages(tmp, model, tmp / "out", (tmp / "out" / "speech.wav").string(), ""), 1e-5);
+}
+
+TEST(RunAllExtractors, AudioInputWithTranscript) {
+  TempDir tmp;
+  const fs::path model = make_model(tmp / "model");
+  std::vector<std::int16_t> pcm(16000 * 4);
+  for (std::size_t i = 0; i < pcm.size(); ++i)
+    pcm[i] = static_cast<std::int16_t>(3000 * std::sin(0.05 * static_cast<double>(i)) + 1500 * std::sin(0.0031 * static_cast<double>(i)));
+  media::AudioBuffer wav{16000, 1, {}};
+  for (auto v : pcm) wav.samples.push_back(static_cast<float>(v) / 32768.0f);
+  media::write_wav(tmp / "a.wav", wav);
+  write_bytes(tmp / "t.json", R"({"segments": [{"text": " Hello there.", "words": [
+    {"word": "Hello", "start": 0.2, "end": 0.6}, {"word": "there.", "start": 0.7, "end": 1.1}]},
+    {"text": " A test.", "words": [{"word": "A", "start": 2.1, "end": 2.2}, {"word": "test.", "start": 2.3, "end": 2.9}]}]})");
+  const auto r = run_cli({"-q", "run", "--audio", (tmp / "a.wav").string(), "--transcript", (tmp / "t.json").string(),
+                          "--model", model.string(), "--out", (tmp / "out").string(), "--llama", llama(),
+                          "--audio-model", w2v()});
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto st = stage_status(tmp / "out" / "run.json");
+  EXPECT_EQ(st["text features"], "computed");
+  EXPECT_EQ(st["audio features"], "computed");
+  EXPECT_EQ(io::read_npy(tmp / "out" / "preds.npy").dim(0), 4);
+  EXPECT_LE(run_vs_stages(tmp, model, tmp / "out", (tmp / "a.wav").string(), ""), 1e-5);
+}
+
+// --precision is in every cache key: a bf16 run, then the same run in f32 on the same cache
+// recomputes every stage that computes, and gives exactly the f32 results of a fresh cache.
+TEST(RunAllExtractors, Bf16ThenF32RecomputesEveryComputingStage) {
+  TempDir tmp;
+  const fs::path model = make_model(tmp / "model");
+  write_bytes(tmp / "t.txt", "A short story about a cat. The cat sleeps all day long.");
+  auto args = [&](const fs::path& out) {
+    return std::vector<std::string>{"run", "--text", (tmp / "t.txt").string(), "--model", model.string(), "--out",
+                                    out.string(), "--llama", llama(), "--audio-model", w2v()};
+  };
+  std::vector<std::string> bf16 = {"--precision", "bf16"};
+  const auto a0 = args(tmp / "out");
+  bf16.insert(bf16.end(), a0.begin(), a0.end());
+  const auto r1 = run_cli(bf16);
+  ASSERT_EQ(r1.code, 0) << r1.output;
+  EXPECT_EQ(json::parse(read_bytes(tmp / "out" / "run.json"))["precision"], "bf16");
+  const Tensor p_bf16 = io::read_npy(tmp / "out" / "preds.npy");
+
+  const auto r2 = run_cli(args(tmp / "out"));
+  ASSERT_EQ(r2.code, 0) << r2.output;
+  EXPECT_EQ(r2.output.find("nothing was recomputed"), std::string::npos) << r2.output;
+  const json run = json::parse(read_bytes(tmp / "out" / "run.json"));
+  EXPECT_EQ(run["precision"], "f32");
+  EXPECT_FALSE(run["nothing_recomputed"].get<bool>());
+  auto st = stage_status(tmp / "out" / "run.json");
+  EXPECT_EQ(st["text features"], "computed");
+  EXPECT_EQ(st["audio features"], "computed");
+  EXPECT_EQ(st["predict"], "computed");
+  EXPECT_EQ(st["speech"], "cached") << "speech synthesis does not depend on the precision";
+  const Tensor p_f32 = io::read_npy(tmp / "out" / "preds.npy");
+
+  const auto r3 = run_cli(args(tmp / "fresh"));
+  ASSERT_EQ(r3.code, 0) << r3.output;
+  const Tensor p_fresh = io::read_npy(tmp / "fresh" / "preds.npy");
+  EXPECT_EQ(max_abs_diff(p_f32, p_fresh), 0.0) << "the f32 run after a bf16 run gives the f32 results";
+  const double d = max_abs_diff(p_bf16, p_fresh);
+  std::cout << "[measured] bf16 vs f32 run: max |diff| " << d << "\n";
+  EXPECT_GT(d, 0.0) << "bf16 changes the results (else this test proves nothing)";
+  EXPECT_TRUE(std::isfinite(d));
 }
 
 TEST(RunAllExtractors, VideoInputWithTranscript) {
-  if (std::system("ffmpeg -hide_banner -version > /dev/null 2>&1") != 0) GTEST_SKIP() << "ffmpeg CLI not installed";
+  if (!have_ffmpeg()) GTEST_SKIP() << "ffmpeg CLI not installed";
   TempDir tmp;
   const fs::path model = make_model(tmp / "model");
   const fs::path clip = tmp / "clip.mp4";
@@ -98,4 +259,5 @@ TEST(RunAllExtractors, VideoInputWithTranscript) {
                            fixture("video_features/tiny-vjepa2").string()});
   ASSERT_EQ(r2.code, 0) << r2.output;
   EXPECT_NE(r2.output.find("nothing was recomputed"), std::string::npos) << r2.output;
+  EXPECT_LE(run_vs_stages(tmp, model, tmp / "out", clip.string(), clip.string()), 1e-5);
 }

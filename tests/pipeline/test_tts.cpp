@@ -6,7 +6,7 @@
 
 #include "support/test_support.hpp"
 #include "tribev2/pipeline/tts.hpp"
-#include "tribev2/pipeline/wav.hpp"
+#include "tribev2/media/audio.hpp"
 
 using namespace tribev2;
 using namespace tribev2::pipeline;
@@ -117,21 +117,29 @@ TEST(Tts, TimingRules) {
   EXPECT_EQ(spans[1], (std::pair<std::int64_t, std::int64_t>{600, 650}));
 }
 
+// The speech and audio-track WAVs are written by media::write_wav (the one WAV writer).
 TEST(Wav, Pcm16Header) {
+  TempDir tmp;
   const std::vector<std::int16_t> s = {0, 1, -1, 32767, -32768, 2};
-  const auto b = encode_wav_pcm16(s, 22050, 2);
+  media::AudioBuffer buf{22050, 2, {}};
+  for (auto v : s) buf.samples.push_back(static_cast<float>(v) / 32768.0f);
+  media::write_wav(tmp / "w.wav", buf);
+  const std::string b = read_bytes(tmp / "w.wav");
   ASSERT_EQ(b.size(), 44u + 12u);
   auto u32 = [&](std::size_t o) {
-    return std::to_integer<std::uint32_t>(b[o]) | std::to_integer<std::uint32_t>(b[o + 1]) << 8 |
-           std::to_integer<std::uint32_t>(b[o + 2]) << 16 | std::to_integer<std::uint32_t>(b[o + 3]) << 24;
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(b[o])) | static_cast<std::uint32_t>(static_cast<unsigned char>(b[o + 1])) << 8 |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(b[o + 2])) << 16 | static_cast<std::uint32_t>(static_cast<unsigned char>(b[o + 3])) << 24;
   };
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(b.data()), 4), "RIFF");
+  EXPECT_EQ(b.substr(0, 4), "RIFF");
   EXPECT_EQ(u32(4), 36u + 12u);
   EXPECT_EQ(u32(24), 22050u);
   EXPECT_EQ(u32(28), 22050u * 4);
   EXPECT_EQ(u32(40), 12u);
-  EXPECT_EQ(std::to_integer<int>(b[44 + 8]), 0x00);
-  EXPECT_EQ(std::to_integer<int>(b[44 + 9]), 0x80);  // -32768 little endian
-  EXPECT_THROW_MSG(encode_wav_pcm16(s, 22050, 4), "do not make whole frames");
-  EXPECT_THROW_MSG(encode_wav_pcm16(s, 0, 1), "bad sample rate");
+  EXPECT_EQ(static_cast<unsigned char>(b[44 + 8]), 0x00);
+  EXPECT_EQ(static_cast<unsigned char>(b[44 + 9]), 0x80);  // -32768 little endian
+  buf.channels = 4;
+  EXPECT_THROW_MSG(media::write_wav(tmp / "x.wav", buf), "not a multiple of the channel count");
+  buf.channels = 1;
+  buf.sample_rate = 0;
+  EXPECT_THROW_MSG(media::write_wav(tmp / "x.wav", buf), "cannot write a WAV");
 }
