@@ -39,8 +39,8 @@ std::vector<std::string> asr_command(const AsrTool& tool, const fs::path& audio,
   return cmd;
 }
 
-nlohmann::json asr_key(const std::string& audio_sha256, const AsrTool& tool, const Language& language,
-                       const AsrOptions& options) {
+io::CacheKey asr_key(const std::string& audio_sha256, const AsrTool& tool, const Language& language,
+                     const AsrOptions& options) {
   // An external tool: our --precision does not reach it (its own precision is compute_type).
   io::CacheKey k("transcript");
   k.precision_independent()

@@ -43,7 +43,7 @@ std::vector<std::string> asr_command(const AsrTool& tool, const std::filesystem:
 
 // The cache key description of a transcription (audio content hash + tool + settings).
 io::CacheKey asr_key(const std::string& audio_sha256, const AsrTool& tool, const Language& language,
-                       const AsrOptions& options);
+                     const AsrOptions& options);
 
 struct AsrResult {
   events::Transcript transcript;
