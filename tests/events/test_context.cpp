@@ -59,7 +59,7 @@ TEST(Words, TsvSharesTheTranscriptReader) {
   EXPECT_EQ(w[0].sequence_id, 3);
   const std::string head = "text\tstart\tduration\tsequence_id\tsentence\n";
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {head + "a\t0\t1\t1e300\ts\n", "sequence_id must be an integer within +-9e15, got '1e300'"},
+      {head + "a\t0\t1\t1e300\ts\n", "sequence_id must be an integer within +-9e15, got 1e300"},
       {head + "a\t0\t1\t-1e300\ts\n", "sequence_id must be an integer within +-9e15"},
       {head + "a\t0\t1\t1.5\ts\n", "sequence_id must be an integer"},
       {head + "a\t0\t1\tnan\ts\n", "sequence_id must be a finite number"},

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <iostream>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>

@@ -10,6 +10,7 @@
 
 using namespace tribev2;
 using namespace tribev2::pipeline;
+using namespace tribev2::test;
 
 namespace {
 
