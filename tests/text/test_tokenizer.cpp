@@ -185,8 +185,8 @@ TEST(Tokenizer, UnicodeCategoriesFromOurTables) {
   // An unassigned code point (U+0378) is neither a letter nor a number.
   EXPECT_EQ(re.find_all("a\xcd\xb8").size(), 2u);
   // Negations and long names are rewritten too; scripts stay with PCRE2.
-  EXPECT_EQ(SplitRegex("\\P{N}+", "t").find_all("ab\xf0\x91\xbd\x90c").size(), 2u);
-  EXPECT_EQ(SplitRegex("\\p{^Number}+", "t").find_all("ab\xf0\x91\xbd\x90c").size(), 2u);
+  EXPECT_EQ(SplitRegex("\\P{N}+", "t").find_all("ab\xf0\x91\xbd\x90" "c").size(), 2u);
+  EXPECT_EQ(SplitRegex("\\p{^Number}+", "t").find_all("ab\xf0\x91\xbd\x90" "c").size(), 2u);
   EXPECT_EQ(SplitRegex("[\\p{Decimal_Number}]+", "t").find_all("1\xf0\x91\xbd\x90").size(), 1u);
   EXPECT_EQ(rewrite_unicode_classes("\\p{Han}"), "\\p{Han}");
   EXPECT_EQ(rewrite_unicode_classes("\\pN").substr(0, 14), "[\\x{30}-\\x{39}");
