@@ -25,6 +25,8 @@ TEST_PKGS=(
   clang-14 libclang-rt-14-dev  # libFuzzer targets and sanitizer runtime
   python3-numpy python3-nibabel  # cross-checks of our files with numpy / nibabel
   ffmpeg espeak-ng           # generating test media
+  connectome-workbench       # wb_command: how Workbench reads our GIFTI time step (test skips without it)
+  python3-yaml               # bench/overlap.sh (../shared/bench/make_full_model.py)
 )
 
 want=("${BUILD_PKGS[@]}")

@@ -1,7 +1,10 @@
 /* tribev2 C API: load the TRIBE v2 brain model and predict brain maps from 2 Hz feature time
- * series, from any language with a C FFI. Every function returns 0 on success and a non-zero
- * code on failure, with a one-line message written into `err` (when err_len > 0). Buffers the
- * library returns are freed with tribev2_free_floats. */
+ * series, from any language with a C FFI. Every function that can fail returns 0 on success and
+ * a non-zero code on failure, with a one-line message written into `err` (when err_len > 0).
+ *
+ * A model handle owns its execution context: the thread pool is created once, when the model is
+ * opened, and reused by every prediction. Predictions on one handle are serialised (a handle may
+ * be shared between threads; open one handle per thread for parallel work). */
 #ifndef TRIBEV2_H
 #define TRIBEV2_H
 
@@ -12,9 +15,26 @@
 extern "C" {
 #endif
 
+/* The library version ("MAJOR.MINOR.PATCH"); a static string. */
+const char* tribev2_version(void);
+
 typedef struct tribev2_model tribev2_model;
 
-/* path: a model folder, model.safetensors or best.ckpt (config.yaml beside it). */
+/* How the model is opened. Zero-initialise (or use tribev2_open_options_default) and set what
+ * differs. */
+typedef struct {
+  int n_threads;          /* threads of the model's pool; <= 0: all cores */
+  const char* precision;  /* "f32" (default when NULL) or "bf16" */
+  const char* subject_mode; /* "auto" (default when NULL), "config" or "average" (see docs/models) */
+} tribev2_open_options;
+
+tribev2_open_options tribev2_open_options_default(void);
+
+/* path: a model folder, model.safetensors or best.ckpt (config.yaml beside it). options may be
+ * NULL (defaults). */
+int tribev2_model_open(const char* path, const tribev2_open_options* options, tribev2_model** out, char* err,
+                       size_t err_len);
+/* tribev2_model_open with default options (all cores, f32, auto subject mode). */
 int tribev2_model_load(const char* path, tribev2_model** out, char* err, size_t err_len);
 void tribev2_model_free(tribev2_model* model);
 
@@ -22,6 +42,20 @@ void tribev2_model_free(tribev2_model* model);
 int64_t tribev2_model_n_outputs(const tribev2_model* model);
 int tribev2_model_n_modalities(const tribev2_model* model);
 const char* tribev2_model_modality(const tribev2_model* model, int i); /* NULL if out of range */
+/* Rows of the subject-layer weights (per-subject models: one per subject, the valid range of
+ * tribev2_predict_options.subject; average-subject models: the rows stored, averaged or the
+ * average row), whether a subject must be chosen, and the resulting mode: "average" (one map for
+ * the average subject) or "per-subject". */
+int64_t tribev2_model_n_subjects(const tribev2_model* model);
+int tribev2_model_needs_subject(const tribev2_model* model);
+const char* tribev2_model_subject_mode(const tribev2_model* model);
+/* "f32" or "bf16"; threads of the model's pool. */
+const char* tribev2_model_precision(const tribev2_model* model);
+int tribev2_model_n_threads(const tribev2_model* model);
+/* Segment length in TRs (the model's pooled output timesteps); overlap_trs must be below it.
+ * TR in seconds. */
+int64_t tribev2_model_segment_trs(const tribev2_model* model);
+double tribev2_model_tr_seconds(const tribev2_model* model);
 
 /* One modality's features: float32 [n_layers, dim, n_steps] in C order at 2 Hz. */
 typedef struct {
@@ -32,8 +66,34 @@ typedef struct {
   int64_t n_steps;
 } tribev2_features;
 
-/* TribeModel.predict: *out_preds receives float32 [*out_rows, n_outputs] (free with
- * tribev2_free_floats). duration_s <= 0 means n_steps / 2. n_threads <= 0 uses all cores. */
+typedef struct {
+  double duration_s;   /* stimulus length; <= 0 means n_steps / 2 */
+  int64_t overlap_trs; /* overlapping segments (predict --overlap-trs); 0 = back to back */
+  int64_t subject;     /* subject row for per-subject models; < 0 = none */
+  int batch_size;      /* segments per forward pass; <= 0 means 8 */
+  int pad;             /* non-zero: zero-pad modalities shorter than the longest */
+} tribev2_predict_options;
+
+tribev2_predict_options tribev2_predict_options_default(void);
+
+/* The result of one prediction: rows [n_rows, n_outputs] and each row's time window. */
+typedef struct tribev2_prediction tribev2_prediction;
+
+/* TribeModel.predict. options may be NULL (defaults). Free *out with tribev2_prediction_free. */
+int tribev2_predict_ex(const tribev2_model* model, const tribev2_features* features, int n_features,
+                       const tribev2_predict_options* options, tribev2_prediction** out, char* err, size_t err_len);
+int64_t tribev2_prediction_n_rows(const tribev2_prediction* p);
+int64_t tribev2_prediction_n_outputs(const tribev2_prediction* p);
+int64_t tribev2_prediction_n_segments(const tribev2_prediction* p);
+const float* tribev2_prediction_data(const tribev2_prediction* p); /* row-major [n_rows, n_outputs] */
+/* Start and end (seconds) of row i's 1-TR window; NaN when i is out of range. */
+double tribev2_prediction_row_start(const tribev2_prediction* p, int64_t i);
+double tribev2_prediction_row_end(const tribev2_prediction* p, int64_t i);
+void tribev2_prediction_free(tribev2_prediction* p);
+
+/* Shorthand: *out_preds receives float32 [*out_rows, n_outputs] (free with tribev2_free_floats).
+ * duration_s <= 0 means n_steps / 2. n_threads is ignored: the model's pool (opened with
+ * tribev2_model_open's n_threads) is used; it is kept for source compatibility. */
 int tribev2_predict(const tribev2_model* model, const tribev2_features* features, int n_features,
                     double duration_s, int n_threads, float** out_preds, int64_t* out_rows,
                     char* err, size_t err_len);

@@ -1,17 +1,30 @@
 // The C API: a thin shell over model_io + model::predict that turns exceptions into codes.
+// Each model handle owns its Context, so the thread pool is built once per model, not per call.
 #include "tribev2/tribev2.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
+#include <mutex>
 #include <new>
+#include <string>
 
+#include "tribev2/core/context.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/model/predict.hpp"
 #include "tribev2/model_io/load.hpp"
 
 struct tribev2_model {
   tribev2::model_io::LoadedModel loaded;
+  std::unique_ptr<tribev2::Context> ctx;
+  // One prediction at a time per handle: the pool and the model's lazily packed weights are shared.
+  mutable std::mutex busy;
+};
+
+struct tribev2_prediction {
+  tribev2::model::Prediction p;
 };
 
 namespace {
@@ -37,18 +50,59 @@ int guarded(char* err, std::size_t len, Fn fn) {
     return report(err, len, "unknown error");
   }
 }
+
+tribev2::model::Prediction run_predict(const tribev2_model& m, const tribev2_features* features, int n_features,
+                                       const tribev2_predict_options& po) {
+  std::vector<tribev2::model::FeatureSeries> series;
+  for (int i = 0; i < n_features; ++i) {
+    const auto& f = features[i];
+    TRIBEV2_CHECK(f.modality && f.data && f.n_layers > 0 && f.dim > 0 && f.n_steps > 0, "tribev2_predict: features[", i,
+                  "] is incomplete (modality, data and positive n_layers, dim, n_steps are required)");
+    series.push_back({f.modality, tribev2::Tensor::view(tribev2::DType::F32, {f.n_layers, f.dim, f.n_steps}, f.data, nullptr)});
+  }
+  tribev2::model::PredictOptions o;
+  if (po.duration_s > 0) o.duration = po.duration_s;
+  o.overlap_trs = po.overlap_trs;
+  if (po.subject >= 0) o.subject = po.subject;
+  o.batch_size = po.batch_size > 0 ? po.batch_size : 8;
+  o.pad = po.pad != 0;
+  o.release_consumed_inputs = false;  // the caller's memory, not a file mapping
+  std::lock_guard lock(m.busy);
+  return tribev2::model::predict(*m.ctx, *m.loaded.model, m.loaded.data, series, o);
+}
 }  // namespace
 
 extern "C" {
 
-int tribev2_model_load(const char* path, tribev2_model** out, char* err, size_t err_len) {
-  if (!path || !out) return report(err, err_len, "tribev2_model_load: null argument");
+const char* tribev2_version(void) { return TRIBEV2_C_VERSION; }
+
+tribev2_open_options tribev2_open_options_default(void) { return {0, "f32", "auto"}; }
+
+int tribev2_model_open(const char* path, const tribev2_open_options* options, tribev2_model** out, char* err,
+                       size_t err_len) {
+  if (!path || !out) return report(err, err_len, "tribev2_model_open: null argument");
   *out = nullptr;
+  const tribev2_open_options o = options ? *options : tribev2_open_options_default();
   return guarded(err, err_len, [&] {
+    const std::string precision = o.precision ? o.precision : "f32";
+    const std::string mode = o.subject_mode ? o.subject_mode : "auto";
+    tribev2::Precision p = tribev2::Precision::F32;
+    if (precision == "bf16") p = tribev2::Precision::BF16;
+    else if (precision != "f32") tribev2::fail("tribev2_model_open: precision must be \"f32\" or \"bf16\", got '", precision, "'");
+    tribev2::model_io::LoadOptions lo;
+    if (mode == "config") lo.subject_mode = tribev2::model_io::SubjectMode::Config;
+    else if (mode == "average") lo.subject_mode = tribev2::model_io::SubjectMode::Average;
+    else if (mode != "auto")
+      tribev2::fail("tribev2_model_open: subject_mode must be \"auto\", \"config\" or \"average\", got '", mode, "'");
     auto m = std::make_unique<tribev2_model>();
-    m->loaded = tribev2::model_io::load_brain_model(path);
+    m->loaded = tribev2::model_io::load_brain_model(path, lo);
+    m->ctx = std::make_unique<tribev2::Context>(o.n_threads, p);
     *out = m.release();
   });
+}
+
+int tribev2_model_load(const char* path, tribev2_model** out, char* err, size_t err_len) {
+  return tribev2_model_open(path, nullptr, out, err, err_len);
 }
 
 void tribev2_model_free(tribev2_model* model) { std::unique_ptr<tribev2_model> owned(model); }
@@ -64,24 +118,71 @@ const char* tribev2_model_modality(const tribev2_model* model, int i) {
   return model->loaded.model->build_args().feature_dims[static_cast<std::size_t>(i)].modality.c_str();
 }
 
+int64_t tribev2_model_n_subjects(const tribev2_model* model) { return model ? model->loaded.model->n_subject_rows() : 0; }
+
+int tribev2_model_needs_subject(const tribev2_model* model) { return model && model->loaded.model->needs_subject_ids() ? 1 : 0; }
+
+const char* tribev2_model_subject_mode(const tribev2_model* model) {
+  if (!model) return nullptr;
+  return model->loaded.model->needs_subject_ids() ? "per-subject" : "average";
+}
+
+const char* tribev2_model_precision(const tribev2_model* model) {
+  if (!model) return nullptr;
+  return model->ctx->precision() == tribev2::Precision::BF16 ? "bf16" : "f32";
+}
+
+int tribev2_model_n_threads(const tribev2_model* model) { return model ? model->ctx->threads() : 0; }
+
+int64_t tribev2_model_segment_trs(const tribev2_model* model) { return model ? model->loaded.data.duration_trs : 0; }
+
+double tribev2_model_tr_seconds(const tribev2_model* model) { return model ? model->loaded.data.tr() : 0.0; }
+
+tribev2_predict_options tribev2_predict_options_default(void) { return {0.0, 0, -1, 8, 0}; }
+
+int tribev2_predict_ex(const tribev2_model* model, const tribev2_features* features, int n_features,
+                       const tribev2_predict_options* options, tribev2_prediction** out, char* err, size_t err_len) {
+  if (!model || !features || n_features <= 0 || !out)
+    return report(err, err_len, "tribev2_predict_ex: null argument or no features");
+  *out = nullptr;
+  const tribev2_predict_options po = options ? *options : tribev2_predict_options_default();
+  return guarded(err, err_len, [&] {
+    auto r = std::make_unique<tribev2_prediction>();
+    r->p = run_predict(*model, features, n_features, po);
+    *out = r.release();
+  });
+}
+
+int64_t tribev2_prediction_n_rows(const tribev2_prediction* p) { return p ? p->p.preds.dim(0) : 0; }
+int64_t tribev2_prediction_n_outputs(const tribev2_prediction* p) { return p ? p->p.preds.dim(1) : 0; }
+int64_t tribev2_prediction_n_segments(const tribev2_prediction* p) {
+  return p ? static_cast<int64_t>(p->p.segments.size()) : 0;
+}
+const float* tribev2_prediction_data(const tribev2_prediction* p) { return p ? p->p.preds.data<float>() : nullptr; }
+
+double tribev2_prediction_row_start(const tribev2_prediction* p, int64_t i) {
+  if (!p || i < 0 || i >= static_cast<int64_t>(p->p.rows.size())) return std::numeric_limits<double>::quiet_NaN();
+  return p->p.rows[static_cast<std::size_t>(i)].start;
+}
+
+double tribev2_prediction_row_end(const tribev2_prediction* p, int64_t i) {
+  if (!p || i < 0 || i >= static_cast<int64_t>(p->p.rows.size())) return std::numeric_limits<double>::quiet_NaN();
+  return p->p.rows[static_cast<std::size_t>(i)].end;
+}
+
+void tribev2_prediction_free(tribev2_prediction* p) { std::unique_ptr<tribev2_prediction> owned(p); }
+
 int tribev2_predict(const tribev2_model* model, const tribev2_features* features, int n_features, double duration_s,
                     int n_threads, float** out_preds, int64_t* out_rows, char* err, size_t err_len) {
+  (void)n_threads;  // the model's pool is used (see tribev2.h)
   if (!model || !features || n_features <= 0 || !out_preds || !out_rows)
     return report(err, err_len, "tribev2_predict: null argument or no features");
   *out_preds = nullptr;
   *out_rows = 0;
   return guarded(err, err_len, [&] {
-    std::vector<tribev2::model::FeatureSeries> series;
-    for (int i = 0; i < n_features; ++i) {
-      const auto& f = features[i];
-      TRIBEV2_CHECK(f.modality && f.data && f.n_layers > 0 && f.dim > 0 && f.n_steps > 0, "tribev2_predict: features[", i,
-                    "] is incomplete");
-      series.push_back({f.modality, tribev2::Tensor::view(tribev2::DType::F32, {f.n_layers, f.dim, f.n_steps}, f.data, nullptr)});
-    }
-    tribev2::model::PredictOptions o;
-    if (duration_s > 0) o.duration = duration_s;
-    const tribev2::Context ctx(n_threads);
-    const auto p = tribev2::model::predict(ctx, *model->loaded.model, model->loaded.data, series, o);
+    tribev2_predict_options po = tribev2_predict_options_default();
+    po.duration_s = duration_s;
+    const auto p = run_predict(*model, features, n_features, po);
     auto* buf = static_cast<float*>(std::malloc(p.preds.nbytes() ? p.preds.nbytes() : 1));
     if (!buf) throw std::bad_alloc();
     std::memcpy(buf, p.preds.raw(), p.preds.nbytes());

@@ -22,6 +22,7 @@ struct PredictArgs {
   std::optional<double> duration;
   bool pad = false;
   int batch_size = 8;
+  std::int64_t overlap_trs = 0;
   std::optional<std::int64_t> subject;
   std::string latents;
   bool emit_latents = false;
@@ -37,13 +38,17 @@ void register_predict(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--features", a->features, "MODALITY=FILE (.npy [L, D, N], .npz, or .bin with --shape); repeatable")->required();
   cmd->add_option("--shape", a->shapes, "Shape of raw .bin features: L,D,N or MODALITY=L,D,N");
   cmd->add_option("--output", a->output, "Predictions .npy: float32 [n_rows, n_outputs]")->capture_default_str();
-  cmd->add_option("--segments", a->segments, "segments.json path (default: next to --output)");
+  cmd->add_option("--segments", a->segments, "Row/segment times .json (default: <output stem>_segments.json next to --output)");
   cmd->add_option("--duration", a->duration, "Stimulus length in seconds (default: N / feature frequency)");
   cmd->add_flag("--pad", a->pad, "Zero-pad modalities that are shorter than the longest");
   cmd->add_option("--batch-size", a->batch_size, "Segments per forward pass")->capture_default_str();
+  cmd->add_option("--overlap-trs", a->overlap_trs,
+                  "Overlapping segments: one every (segment TRs - K) TRs; later segments give only their rows after "
+                  "the first K (upstream's overlap_trs rule; 0 = back to back)")
+      ->capture_default_str();
   cmd->add_option("--subject", a->subject, "Subject row for per-subject models");
   cmd->add_flag("--emit-latents", a->emit_latents, "Also write the encoder output [n_steps, hidden] at 2 Hz");
-  cmd->add_option("--latents", a->latents, "Where to write the latents (default: latents.npy next to --output)");
+  cmd->add_option("--latents", a->latents, "Where to write the latents (default: <output stem>_latents.npy next to --output)");
   cmd->add_flag("--allow-nonfinite", a->allow_nonfinite, "Do not reject NaN/Inf features");
   cmd->add_option("--plot", a->plot, "Also write the default figures + GIFTI time series into this folder (needs `tribev2 fetch-mesh`)");
   cmd->callback([a, &g] {
@@ -85,12 +90,20 @@ void register_predict(CLI::App& app, GlobalOptions& g) {
     o.duration = a->duration;
     o.pad = a->pad;
     o.batch_size = a->batch_size;
+    o.overlap_trs = a->overlap_trs;
     o.subject = a->subject;
     o.emit_latents = a->emit_latents || !a->latents.empty();
     o.check_finite = !a->allow_nonfinite;
     Progress bar(g, "predict");
     o.progress = [&](std::int64_t d, std::int64_t t) { bar.update(d, t); };
     const std::filesystem::path out(a->output);
+    // Side files are named after the predictions (x.npy -> x_segments.json, x_latents.npy), so
+    // two predictions in one folder never overwrite each other's.
+    const auto beside = [&](const char* suffix) { return out.parent_path() / (out.stem().string() + suffix); };
+    const auto seg_path = a->segments.empty() ? beside("_segments.json") : std::filesystem::path(a->segments);
+    const auto lat_path = a->latents.empty() ? beside("_latents.npy") : std::filesystem::path(a->latents);
+    TRIBEV2_CHECK(seg_path != out && (!o.emit_latents || (lat_path != out && lat_path != seg_path)),
+                  "--output, --segments and --latents must be different files");
     // Without --plot the rows go to the .npy as they are computed: a long stimulus never holds
     // all of its predictions in memory (the figures need them all, so --plot keeps them).
     std::optional<io::NpyRowWriter> stream;
@@ -103,12 +116,10 @@ void register_predict(CLI::App& app, GlobalOptions& g) {
     if (stream) stream->commit();
     else io::write_npy(out, p.preds);
     const std::int64_t n_written = stream ? stream->rows() : p.preds.dim(0);
-    const auto seg_path = a->segments.empty() ? out.parent_path() / "segments.json" : std::filesystem::path(a->segments);
-    write_segments_json(seg_path, p, loaded.data);
+    write_segments_json(seg_path, p, loaded.data, o.overlap_trs);
     if (o.emit_latents) {
-      const auto lp = a->latents.empty() ? out.parent_path() / "latents.npy" : std::filesystem::path(a->latents);
-      io::write_npy(lp, p.latents);
-      log(g, "wrote " + lp.string() + " " + shape_str(p.latents.shape()));
+      io::write_npy(lat_path, p.latents);
+      log(g, "wrote " + lat_path.string() + " " + shape_str(p.latents.shape()));
     }
     log(g, "wrote " + out.string() + " " + shape_str(Shape{n_written, loaded.model->n_outputs()}) + " (" + std::to_string(p.rows.size()) +
                " rows of 1 TR from " + std::to_string(p.segments.size()) + " segment(s)) and " + seg_path.string());

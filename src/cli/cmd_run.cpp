@@ -121,6 +121,7 @@ struct RunArgs {
   std::vector<std::string> ignore;
   bool no_brain_maps = false;
   int batch_size = 8;
+  std::int64_t overlap_trs = 0;
   std::optional<std::int64_t> subject;
 };
 
@@ -143,6 +144,9 @@ void register_run_command(CLI::App& app, GlobalOptions& g) {
                   "Not what upstream does: recorded in run.json");
   cmd->add_flag("--no-brain-maps", a->no_brain_maps, "Do not write GIFTI files and figures");
   cmd->add_option("--batch-size", a->batch_size, "Segments per forward pass")->capture_default_str();
+  cmd->add_option("--overlap-trs", a->overlap_trs,
+                  "Overlapping segments as `predict --overlap-trs` (later segments give their rows after the first K)")
+      ->capture_default_str();
   cmd->add_option("--subject", a->subject, "Subject row for per-subject models");
   cmd->callback([a, &g, cmd] {
     const pipeline::Stimulus stimulus = pipeline::check_stimulus(a->ev.text, a->ev.audio, a->ev.video);
@@ -166,6 +170,7 @@ void register_run_command(CLI::App& app, GlobalOptions& g) {
     o.ignore_modalities = a->ignore;
     o.brain_maps = !a->no_brain_maps;
     o.batch_size = a->batch_size;
+    o.overlap_trs = a->overlap_trs;
     o.subject = a->subject;
     o.load = g.load_options();
     o.command_line = command_line("tribev2 run", cmd->config_to_str(false, false));

@@ -145,15 +145,18 @@ Tensor load_rows(const std::string& path) {
   return viz::as_prediction_rows(io::read_npy(path), path);
 }
 
-// Row times from --segments, or from a segments.json next to the predictions when it matches.
+// Row times from --segments, or from the segments file next to the predictions when it matches:
+// <stem>_segments.json (what `predict --output <stem>.npy` writes), else segments.json (a `run`
+// or `demo` folder, and predictions written before the stem naming).
 std::vector<double> row_times_for(const GlobalOptions& g, const std::string& input, const std::string& segments, std::int64_t n) {
   if (!segments.empty()) return viz::read_row_times(segments, n);
-  const fs::path guess = fs::path(input).parent_path() / "segments.json";
-  if (fs::exists(guess)) {
+  const fs::path in(input);
+  for (const fs::path& guess : {in.parent_path() / (in.stem().string() + "_segments.json"), in.parent_path() / "segments.json"}) {
+    if (!fs::exists(guess)) continue;
     try {
       return viz::read_row_times(guess, n);
     } catch (const Error& e) {
-      log(g, std::string("note: ignoring ") + guess.string() + " (" + e.what() + "); rows are labelled 0, 1, 2, ... s");
+      log(g, std::string("note: ignoring ") + guess.string() + " (" + e.what() + "); rows are labelled 0, 1, 2, ... s unless another file matches");
     }
   }
   return viz::read_row_times({}, n);

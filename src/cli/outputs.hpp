@@ -1,4 +1,5 @@
-// Writing prediction results: preds.npy and segments.json.
+// Writing prediction results: the row and segment times (<stem>_segments.json for predict,
+// segments.json in a demo/run folder).
 #pragma once
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 
 namespace tribev2::cli {
 
-void write_segments_json(const std::filesystem::path& path, const model::Prediction& p, const model::DataConfig& data);
+void write_segments_json(const std::filesystem::path& path, const model::Prediction& p, const model::DataConfig& data,
+                         std::int64_t overlap_trs = 0);
 
 }  // namespace tribev2::cli

@@ -296,6 +296,7 @@ void Runner::predict(const std::vector<ModalityFeatures>& feats) {
                               .set("subject_mode", static_cast<int>(o_.load.subject_mode))
                               .set("subject", o_.subject ? *o_.subject : -1)
                               .set("batch_size", o_.batch_size)
+                              .set("overlap_trs", o_.overlap_trs)
                               .set("t0", t0_)
                               .set("duration", duration)
                               .set("data", {d.frequency, d.duration_trs, d.neuro_frequency})
@@ -310,6 +311,8 @@ void Runner::predict(const std::vector<ModalityFeatures>& feats) {
     model::PredictOptions po;
     po.duration = duration;
     po.batch_size = o_.batch_size;
+    po.overlap_trs = o_.overlap_trs;
+    po.segment_major_input = true;  // the features were built per segment window
     po.subject = o_.subject;
     po.progress = obs_.bar("predict");
     const model::Prediction p = model::predict(ctx_, *model_.model, d, series, po);
@@ -322,8 +325,11 @@ void Runner::predict(const std::vector<ModalityFeatures>& feats) {
     meta["t0"] = t0_;
     meta["t_stop"] = t_stop_;
     meta["duration"] = duration;
+    meta["overlap_trs"] = o_.overlap_trs;
     auto& segs = meta["segments"] = json::array();
-    for (const auto& s : segments_) segs.push_back({{"start", s.start}, {"duration", s.duration}, {"first_step", s.step0}, {"steps", s.steps}});
+    for (const auto& s : segments_)
+      segs.push_back({{"start", s.start}, {"duration", s.duration}, {"first_step", s.step0}, {"steps", s.steps},
+                      {"first_row_used", s.skip_trs}});
     auto& rj = meta["rows"] = json::array();
     for (std::size_t i = 0; i < rows.size(); ++i) rj.push_back({{"row", i}, {"start", rows[i].start}, {"end", rows[i].end}});
     meta["shape"] = p.preds.shape();
@@ -345,6 +351,7 @@ void Runner::write_outputs() {
   seg["t0_s"] = prediction_meta_["t0"];
   seg["tr_s"] = d.tr();
   seg["feature_frequency_hz"] = d.frequency;
+  seg["overlap_trs"] = o_.overlap_trs;
   seg["n_rows"] = prediction_meta_["rows"].size();
   seg["note"] = "Row i is the prediction for the window [start, end) seconds of the stimulus timeline; it estimates the "
                 "BOLD response measured about " + std::to_string(static_cast<int>(d.neuro_offset)) +
@@ -427,6 +434,8 @@ void Runner::write_outputs() {
 RunResult Runner::run() {
   const double start = now_s();
   load_model();
+  // A bad --overlap-trs fails here, before any event or feature stage runs.
+  (void)model::plan_segments(1.0, model_.data, 0.0, o_.overlap_trs);
   built_ = build_events(stimulus_, o_.events, cache_, cleanup_, obs_);
   if (stimulus_.kind != StimulusKind::Text) file_sha_[fs::absolute(stimulus_.path)] = built_.stimulus_sha256;
   for (auto& s : built_.stages) result_.stages.push_back(s);
@@ -434,7 +443,7 @@ RunResult Runner::run() {
   t0_ = ev.start();
   t_stop_ = ev.stop();
   TRIBEV2_CHECK(t_stop_ > t0_, "the stimulus timeline is empty ([", t0_, ", ", t_stop_, ") s)");
-  segments_ = model::plan_segments(t_stop_ - t0_, model_.data, t0_);
+  segments_ = model::plan_segments(t_stop_ - t0_, model_.data, t0_, o_.overlap_trs);
   const auto feats = modality_features();
   predict(feats);
   write_outputs();
@@ -472,6 +481,7 @@ RunResult Runner::run() {
                     {"text_case", events::to_string(o_.events.words.text_case)},
                     {"language", o_.events.language.code},
                     {"batch_size", o_.batch_size},
+                    {"overlap_trs", o_.overlap_trs},
                     {"ignore_modalities", o_.ignore_modalities},
                     {"asr", {{"tool", o_.events.asr.tool}, {"model", o_.events.asr.model},
                              {"compute_type", o_.events.asr.compute_type}, {"batch_size", o_.events.asr.batch_size}}}};

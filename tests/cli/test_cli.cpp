@@ -76,9 +76,9 @@ TEST(Cli, PredictWritesRowsAndSegments) {
   const Tensor p = io::read_npy(tmp / "preds.npy");
   EXPECT_EQ(p.dim(0), 4);
   EXPECT_EQ(p.dim(1), 57);
-  const auto j = nlohmann::json::parse(read_bytes(tmp / "segments.json"));
+  const auto j = nlohmann::json::parse(read_bytes(tmp / "preds_segments.json"));
   EXPECT_EQ(j["n_rows"].get<int>(), p.dim(0));
-  EXPECT_TRUE(fs::exists(tmp / "latents.npy"));
+  EXPECT_TRUE(fs::exists(tmp / "preds_latents.npy"));
 }
 
 TEST(Cli, PredictReadsNpzAndRawBinFeatures) {

@@ -172,3 +172,173 @@ TEST(Predict, DurationOptionAndPadding) {
   q.pad = true;
   EXPECT_EQ(predict(ctx, m, data, {{"text", random_series(2, 8, 100, 4)}, {"audio", random_series(2, 4, 90, 5)}}, q).preds.dim(0), 50);
 }
+
+namespace {
+
+// forward() on one segment window of the series: steps [step0, step0 + 200), zeros past the
+// end (what TribeModel.predict feeds the model), rows [100, n_outputs] as y[v * 100 + r].
+Tensor forward_window(const Context& ctx, const BrainModel& m, const std::vector<std::pair<std::string, const Tensor*>>& series,
+                      std::int64_t step0) {
+  Batch b;
+  for (const auto& [name, src] : series) {
+    const std::int64_t L = src->dim(0), D = src->dim(1), N = src->dim(2);
+    Tensor x = Tensor::zeros(DType::F32, {1, L, D, 200});
+    for (std::int64_t c = 0; c < L * D; ++c)
+      for (std::int64_t t = 0; t < 200; ++t)
+        if (step0 + t < N) x.data<float>()[c * 200 + t] = src->data<float>()[c * N + step0 + t];
+    b.inputs.emplace_back(name, x);
+  }
+  return m.forward(ctx, b, true);  // [1, n_outputs, 100]
+}
+
+// Largest |preds[row] - y[:, r]| (NaN counts as a mismatch).
+double row_diff(const Tensor& preds, std::int64_t row, const Tensor& y, std::int64_t r) {
+  const std::int64_t V = preds.dim(1);
+  double d = 0;
+  for (std::int64_t v = 0; v < V; ++v) {
+    const double e = std::abs(static_cast<double>(preds.data<float>()[row * V + v]) - y.data<float>()[v * 100 + r]);
+    d = std::isnan(e) ? INFINITY : std::max(d, e);
+  }
+  return d;
+}
+
+}  // namespace
+
+// Issue 11 point 2: the segmentation of predict() on a long input against the upstream
+// TribeModel.predict rules of docs/reference-semantics.md section 5, derived here from those
+// rules (not from plan_segments): list_segments n = ceil(span / stride - 1e-9) windows of 100 TRs
+// from t0 = 0; each cut into np.arange(0, 100 - 1e-2, 1) one-TR sub-windows, flattened
+// "(b t)"; rows kept when the window overlaps [0, duration) strictly; the last segment
+// zero-padded past the end of the features.
+TEST(PredictGolden, LongInputSegmentationFollowsUpstreamRules) {
+  const BrainModel m = small_model();
+  const DataConfig data;  // 2 Hz, TR 1 s, 100 TRs per segment
+  const std::int64_t N = 501;  // 250.5 s: three segments, the last one partial
+  const Tensor text = random_series(2, 8, N, 21), audio = random_series(2, 4, N, 22);
+  Context ctx(2);
+  const auto p = predict(ctx, m, data, {{"text", text}, {"audio", audio}}, PredictOptions{});
+
+  const double span = static_cast<double>(N) / 2.0, stride = 100.0;
+  const auto n_seg = static_cast<std::int64_t>(std::ceil(span / stride - 1e-9));
+  ASSERT_EQ(n_seg, 3);
+  struct Expected { std::int64_t seg, sub; double start; };
+  std::vector<Expected> expected;
+  for (std::int64_t b = 0; b < n_seg; ++b)
+    for (double t = 0; t < 100.0 - 1e-2; t += 1.0) {
+      const double a = static_cast<double>(b) * stride + t;
+      if (a < span && a + 1.0 > 0.0) expected.push_back({b, static_cast<std::int64_t>(t), a});
+    }
+  ASSERT_EQ(expected.size(), 251u);  // 100 + 100 + 51 (the window [250, 251) overlaps [0, 250.5))
+  ASSERT_EQ(p.segments.size(), 3u);
+  ASSERT_EQ(p.rows.size(), expected.size());
+  ASSERT_EQ(p.preds.dim(0), static_cast<std::int64_t>(expected.size()));
+  std::vector<Tensor> ys;
+  for (std::int64_t b = 0; b < n_seg; ++b)
+    ys.push_back(forward_window(ctx, m, {{"text", &text}, {"audio", &audio}}, b * 200));
+  double worst = 0;
+  for (std::size_t r = 0; r < expected.size(); ++r) {
+    EXPECT_DOUBLE_EQ(p.rows[r].start, expected[r].start);
+    EXPECT_DOUBLE_EQ(p.rows[r].end, expected[r].start + 1.0);
+    EXPECT_EQ(p.rows[r].index, expected[r].seg * 100 + expected[r].sub);
+    worst = std::max(worst, row_diff(p.preds, static_cast<std::int64_t>(r), ys[static_cast<std::size_t>(expected[r].seg)], expected[r].sub));
+  }
+  // Same kernels, same batch layout per segment: predict() is forward() on each window, exactly.
+  EXPECT_EQ(worst, 0.0);
+  // Empty-row removal: duration 250 s exactly drops the window [250, 251).
+  PredictOptions o;
+  o.duration = 250.0;
+  EXPECT_EQ(predict(ctx, m, data, {{"text", text}, {"audio", audio}}, o).preds.dim(0), 250);
+}
+
+// Issue 13: overlapping segments. Segments every 100 - K TRs; the first gives all its rows,
+// later ones the rows after their first K; each row equals forward() on its shifted window.
+TEST(PredictOverlap, RowsComeFromShiftedWindowsAfterTheOverlap) {
+  const BrainModel m = small_model();
+  const DataConfig data;
+  const std::int64_t N = 500;  // 250 s
+  const Tensor text = random_series(2, 8, N, 31), audio = random_series(2, 4, N, 32);
+  Context ctx(2);
+  const auto plain = predict(ctx, m, data, {{"text", text}, {"audio", audio}}, PredictOptions{});
+  for (const std::int64_t K : {20, 50, 99}) {
+    for (const int batch : {8, 1}) {
+      PredictOptions o;
+      o.overlap_trs = K;
+      o.batch_size = batch;
+      o.emit_latents = true;
+      const auto p = predict(ctx, m, data, {{"text", text}, {"audio", audio}}, o);
+      const std::int64_t stride = 100 - K;
+      const auto n_seg = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((250.0 - K) / static_cast<double>(stride))));
+      ASSERT_EQ(static_cast<std::int64_t>(p.segments.size()), n_seg) << K;
+      // Row count and times unchanged.
+      ASSERT_EQ(p.preds.dim(0), plain.preds.dim(0)) << K;
+      ASSERT_EQ(p.rows.size(), plain.rows.size());
+      for (std::size_t r = 0; r < p.rows.size(); ++r) {
+        EXPECT_DOUBLE_EQ(p.rows[r].start, plain.rows[r].start);
+        EXPECT_DOUBLE_EQ(p.rows[r].end, plain.rows[r].end);
+      }
+      EXPECT_EQ(shape_str(p.latents.shape()), "[500, 64]");
+      // First segment: the plain prediction's rows.
+      const Tensor y0 = forward_window(ctx, m, {{"text", &text}, {"audio", &audio}}, 0);
+      for (std::int64_t r = 0; r < 100; ++r) EXPECT_EQ(row_diff(p.preds, r, y0, r), 0.0) << r;
+      for (std::int64_t r = 0; r < 100; ++r) EXPECT_EQ(row_diff(p.preds, r, y0, r), row_diff(plain.preds, r, y0, r));
+      // Later rows: row t (t >= 100) comes from the segment k >= 1 with
+      // k * stride + K <= t < k * stride + 100, its sub-row t - k * stride (>= K).
+      double worst = 0;
+      for (std::int64_t k = 1; k < n_seg; ++k) {
+        const Tensor y = forward_window(ctx, m, {{"text", &text}, {"audio", &audio}}, k * stride * 2);
+        for (std::int64_t t = k * stride + K; t < std::min<std::int64_t>(k * stride + 100, 250); ++t) {
+          worst = std::max(worst, row_diff(p.preds, t, y, t - k * stride));
+          EXPECT_GE(t - k * stride, K) << "every later row has at least K TRs of left context";
+        }
+      }
+      EXPECT_EQ(worst, 0.0) << "K=" << K << " batch " << batch;
+    }
+  }
+}
+
+TEST(PredictOverlap, ZeroIsTodayShortInputsUnaffectedAndBadValuesFail) {
+  const BrainModel m = small_model();
+  const DataConfig data;
+  Context ctx(2);
+  const Tensor text = random_series(2, 8, 1000, 41);
+  PredictOptions a, b;
+  b.overlap_trs = 0;
+  EXPECT_EQ(max_abs_diff(predict(ctx, m, data, {{"text", text}}, a).preds, predict(ctx, m, data, {{"text", text}}, b).preds), 0.0);
+  // Shorter than one segment: one segment, whatever K.
+  const Tensor shortx = random_series(2, 8, 150, 42);
+  PredictOptions k30;
+  k30.overlap_trs = 30;
+  const auto s0 = predict(ctx, m, data, {{"text", shortx}}, a), s30 = predict(ctx, m, data, {{"text", shortx}}, k30);
+  EXPECT_EQ(s30.segments.size(), 1u);
+  EXPECT_EQ(max_abs_diff(s0.preds, s30.preds), 0.0);
+  // Exactly one segment plus less than the overlap: still one segment (its rows cover it).
+  EXPECT_EQ(plan_segments(100.0, data, 0.0, 30).size(), 1u);
+  EXPECT_EQ(plan_segments(100.5, data, 0.0, 30).size(), 2u);
+  PredictOptions bad;
+  bad.overlap_trs = 100;
+  EXPECT_THROW_MSG(predict(ctx, m, data, {{"text", text}}, bad), "--overlap-trs must be in [0, 100)");
+  bad.overlap_trs = -1;
+  EXPECT_THROW_MSG(predict(ctx, m, data, {{"text", text}}, bad), "--overlap-trs must be in [0, 100)");
+}
+
+// The pipeline's layout: each segment's own T steps back to back.
+TEST(PredictOverlap, SegmentMajorInputReadsEachSegmentsOwnSteps) {
+  const BrainModel m = small_model();
+  const DataConfig data;
+  Context ctx(2);
+  const Tensor text = random_series(2, 8, 500, 51);
+  PredictOptions o;
+  o.overlap_trs = 20;
+  const auto cont = predict(ctx, m, data, {{"text", text}}, o);
+  const auto segs = plan_segments(250.0, data, 0.0, 20);
+  Tensor sm = Tensor::zeros(DType::F32, {2, 8, static_cast<std::int64_t>(segs.size()) * 200});
+  const std::int64_t W = sm.dim(2);
+  for (std::size_t k = 0; k < segs.size(); ++k)
+    for (std::int64_t c = 0; c < 16; ++c)
+      for (std::int64_t t = 0; t < 200; ++t)
+        if (segs[k].step0 + t < 500)
+          sm.data<float>()[c * W + static_cast<std::int64_t>(k) * 200 + t] = text.data<float>()[c * 500 + segs[k].step0 + t];
+  o.segment_major_input = true;
+  o.duration = 250.0;
+  EXPECT_EQ(max_abs_diff(predict(ctx, m, data, {{"text", sm}}, o).preds, cont.preds), 0.0);
+}

@@ -2,6 +2,12 @@
 // series are cut into segments of duration_trs TRs (100 s = 200 steps) from the timeline
 // start, the last one zero-padded, run through forward() in batches, pooled to one row per
 // TR, and rows whose 1 s window overlaps the stimulus [0, duration) are kept.
+//
+// Overlap (PredictOptions::overlap_trs = K, default 0): segments start every duration_trs - K
+// TRs (upstream Data.get_loaders: stride = (duration_trs - overlap_trs) x TR); the first
+// segment gives all its rows, every later one only its rows after the first K (upstream's
+// validation rule, pl_module: y_pred[:, :, overlap_trs_val:]). Each TR thus comes from exactly
+// one segment, the one where it has at least K TRs of left context; nothing is blended.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +42,7 @@ struct SegmentPlan {
   double duration = 0.0;        // seconds
   std::int64_t step0 = 0;       // first feature step
   std::int64_t steps = 0;       // feature steps per segment (T)
+  std::int64_t skip_trs = 0;    // leading rows left to the previous segment (overlap; 0 for the first)
 };
 
 struct PredictOptions {
@@ -45,6 +52,12 @@ struct PredictOptions {
   std::optional<std::int64_t> subject;  // for per-subject models
   bool emit_latents = false;
   bool check_finite = true;
+  // Overlapping segments (see the top of this file): 0 <= overlap_trs < duration_trs.
+  std::int64_t overlap_trs = 0;
+  // The series hold each planned segment's `steps` steps back to back (features built per
+  // segment window, as `tribev2 run` does) instead of one continuous timeline. Identical
+  // when overlap_trs = 0.
+  bool segment_major_input = false;
   // Feature series served from a read-only file mapping (an .npy read by io::read_npy) give
   // their pages back as segments are consumed, so a long stimulus's inputs are never all
   // resident at once (the pages stay in the page cache). Heap-backed series are untouched.
@@ -71,9 +84,12 @@ struct Prediction {
   double duration = 0.0;
 };
 
-// Segments of `segment_seconds` from t0 covering [t0, t0 + duration) (at least one).
-std::vector<SegmentPlan> plan_segments(double duration, const DataConfig& data, double t0 = 0.0);
-// Rows kept from those segments: 1-TR windows [a, a + TR) with a < t0 + duration.
+// Segments of `segment_seconds` from t0, one every (duration_trs - overlap_trs) TRs, as many as
+// needed for the rows they contribute to cover [t0, t0 + duration) (at least one).
+std::vector<SegmentPlan> plan_segments(double duration, const DataConfig& data, double t0 = 0.0,
+                                       std::int64_t overlap_trs = 0);
+// Rows kept from those segments: each segment's 1-TR windows [a, a + TR) from its skip_trs-th
+// on, with a < t0 + duration.
 std::vector<RowInfo> plan_rows(const std::vector<SegmentPlan>& segments, double duration,
                                const DataConfig& data, double t0 = 0.0);
 

@@ -25,6 +25,7 @@ struct RunOptions {
   std::vector<std::string> ignore_modalities;        // treated as absent (a deviation; recorded)
   bool brain_maps = true;                            // GIFTI + figures when the build has them
   int batch_size = 8;
+  std::int64_t overlap_trs = 0;                      // predict's overlapping segments (0 = back to back)
   std::optional<std::int64_t> subject;
   model_io::LoadOptions load;
   std::string command_line;                          // for run.json
