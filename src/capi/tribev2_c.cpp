@@ -8,6 +8,8 @@
 
 #include "tribev2/core/error.hpp"
 #include "tribev2/model/predict.hpp"
+#include "tribev2/hub/hub.hpp"
+#include "tribev2/hub/model_files.hpp"
 #include "tribev2/model_io/load.hpp"
 
 struct tribev2_model {
@@ -46,7 +48,7 @@ int tribev2_model_load(const char* path, tribev2_model** out, char* err, size_t 
   *out = nullptr;
   return guarded(err, err_len, [&] {
     auto m = std::make_unique<tribev2_model>();
-    m->loaded = tribev2::model_io::load_brain_model(path);
+    m->loaded = tribev2::model_io::load_brain_model(tribev2::hub::resolve_model(path, {.include = tribev2::hub::brain_model_files()}));
     *out = m.release();
   });
 }

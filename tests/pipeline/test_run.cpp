@@ -219,8 +219,12 @@ TEST(Run, MissingStagesFailLoudly) {
               std::string::npos)
         << r.output;
   } else {
+    // No --llama: upstream's id, resolved through an empty cache with HF_HUB_OFFLINE=1 (ctest's).
+    ::setenv("HF_HUB_OFFLINE", "1", 1);
+    ::setenv("HF_HUB_CACHE", (tmp / "empty_hf_cache").c_str(), 1);
     const auto r = with({"--audio-features", (tmp / "audio.npy").string()});
-    EXPECT_NE(r.output.find("pass --llama DIR"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("text features: --llama meta-llama/Llama-3.2-3B: HF_HUB_OFFLINE=1 is set"), std::string::npos)
+        << r.output;
   }
   // A text input has no video: a video features file is refused.
   auto r = with({"--text-features", (tmp / "text.npy").string(), "--audio-features", (tmp / "audio.npy").string(),
