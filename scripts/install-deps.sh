@@ -18,13 +18,14 @@ BUILD_PKGS=(
   libespeak-ng-dev           # offline text-to-speech with word timings
   libtinyxml2-dev            # GIFTI XML
   libcairo2-dev fonts-dejavu-core  # figures (PNG/SVG/PDF) and their text
-  libcurl4-openssl-dev       # fetch-mesh downloads
+  libcurl4-openssl-dev       # fetch-mesh downloads, the Hugging Face Hub client (src/hub)
 )
 TEST_PKGS=(
   libgtest-dev libgmock-dev  # unit tests
   clang-14 libclang-rt-14-dev  # libFuzzer targets and sanitizer runtime
   python3-numpy python3-nibabel  # cross-checks of our files with numpy / nibabel
   ffmpeg espeak-ng           # generating test media
+  python3                    # tests/hub/hub_server.py: the local Hub + CDN of the hub tests
 )
 
 want=("${BUILD_PKGS[@]}")

@@ -121,7 +121,7 @@ void register_download(CLI::App& app, GlobalOptions& g) {
       o.revision = ref.revision;
     }
     std::filesystem::path out = hub::snapshot_download(ref.repo_id, o);
-    if (!a->local_dir.empty()) out = hub::export_snapshot(out, a->local_dir);
+    if (!a->local_dir.empty()) out = hub::export_snapshot(out, a->local_dir, o.include, o.exclude);
     std::cout << out.string() << "\n";
   });
 }

@@ -109,62 +109,64 @@ std::string repo_folder_name(const std::string& repo_id) {
 }
 
 namespace {
-// fnmatch.translate semantics, matched directly (no regex building from user text).
-bool match_at(const std::string& p, std::size_t pi, const std::string& s, std::size_t si) {
-  while (pi < p.size()) {
-    const char c = p[pi];
-    if (c == '*') {
-      while (pi < p.size() && p[pi] == '*') ++pi;
-      if (pi == p.size()) return true;
-      for (std::size_t k = si; k <= s.size(); ++k)
-        if (match_at(p, pi, s, k)) return true;
+// One pattern element at p[pi] against character c: '?', a complete [set] ([!set], ranges,
+// a leading ']' literal) or a literal (an unclosed '[' is literal). Sets the element's length.
+bool element_matches(const std::string& p, std::size_t pi, char c, std::size_t& len) {
+  len = 1;
+  if (p[pi] == '?') return true;
+  if (p[pi] == '[') {
+    std::size_t j = pi + 1;
+    if (j < p.size() && p[j] == '!') ++j;
+    if (j < p.size() && p[j] == ']') ++j;
+    while (j < p.size() && p[j] != ']') ++j;
+    if (j < p.size()) {
+      const bool negate = p[pi + 1] == '!';
+      std::size_t k = pi + 1 + (negate ? 1 : 0);
+      bool found = false;
+      for (bool first = true; k < j || (first && p[k] == ']'); first = false) {
+        if (k + 2 < j && p[k + 1] == '-') {
+          found = found || (c >= p[k] && c <= p[k + 2]);
+          k += 3;
+        } else {
+          found = found || c == p[k];
+          ++k;
+        }
+      }
+      len = j + 1 - pi;
+      return found != negate;
+    }
+  }
+  return p[pi] == c;
+}
+
+// fnmatch semantics ('*' matches any run, '/' included) in O(|p| * |s|): on a mismatch only the
+// most recent '*' is extended, which is enough for patterns whose only wildcard run is '*'.
+bool wildcard_match(const std::string& p, const std::string& s) {
+  std::size_t pi = 0, si = 0, star = std::string::npos, star_si = 0;
+  while (si < s.size()) {
+    std::size_t len = 1;
+    if (pi < p.size() && p[pi] == '*') {
+      star = ++pi;
+      star_si = si;
+    } else if (pi < p.size() && element_matches(p, pi, s[si], len)) {
+      pi += len;
+      ++si;
+    } else if (star != std::string::npos) {
+      pi = star;
+      si = ++star_si;
+    } else {
       return false;
     }
-    if (si >= s.size()) return false;
-    if (c == '?') {
-      ++pi;
-      ++si;
-      continue;
-    }
-    if (c == '[') {
-      std::size_t j = pi + 1;
-      if (j < p.size() && p[j] == '!') ++j;
-      if (j < p.size() && p[j] == ']') ++j;
-      while (j < p.size() && p[j] != ']') ++j;
-      if (j < p.size()) {  // a complete set
-        bool negate = p[pi + 1] == '!';
-        std::size_t k = pi + 1 + (negate ? 1 : 0);
-        bool found = false;
-        bool first = true;
-        while (k < j || (first && p[k] == ']')) {
-          first = false;
-          if (k + 2 < j && p[k + 1] == '-') {
-            if (s[si] >= p[k] && s[si] <= p[k + 2]) found = true;
-            k += 3;
-          } else {
-            if (s[si] == p[k]) found = true;
-            ++k;
-          }
-        }
-        if (found == negate) return false;
-        pi = j + 1;
-        ++si;
-        continue;
-      }
-      // an unclosed '[' is a literal
-    }
-    if (c != s[si]) return false;
-    ++pi;
-    ++si;
   }
-  return si == s.size();
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
 }
 }  // namespace
 
 bool glob_match(const std::string& pattern, const std::string& path) {
   std::string p = pattern;
   if (!p.empty() && p.back() == '/') p += '*';  // _add_wildcard_to_directories
-  return match_at(p, 0, path, 0);
+  return wildcard_match(p, path);
 }
 
 }  // namespace tribev2::hub

@@ -29,13 +29,18 @@ fs::path resolve_model(const std::string& path_or_repo_id, const ResolveOptions&
   return snapshot_download(ref.repo_id, so);
 }
 
-fs::path export_snapshot(const fs::path& snapshot, const fs::path& dir) {
+fs::path export_snapshot(const fs::path& snapshot, const fs::path& dir, const std::vector<std::string>& include,
+                         const std::vector<std::string>& exclude) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) fail(dir.string(), ": cannot create: ", ec.message());
   for (auto it = fs::recursive_directory_iterator(snapshot); it != fs::recursive_directory_iterator(); ++it) {
     if (it->is_directory()) continue;
     const fs::path rel = it->path().lexically_relative(snapshot);
+    bool wanted = include.empty();
+    for (const auto& p : include) wanted = wanted || glob_match(p, rel.generic_string());
+    for (const auto& p : exclude) wanted = wanted && !glob_match(p, rel.generic_string());
+    if (!wanted) continue;
     const fs::path dst = dir / rel;
     const fs::path blob = fs::canonical(it->path());
     fs::create_directories(dst.parent_path());

@@ -252,6 +252,8 @@ def main():
     state = State(json.load(open(args.config)), args.log)
     HubHandler.state = state
     CdnHandler.state = state
+    # A connection the tests drop on purpose is not an error worth a traceback.
+    ThreadingHTTPServer.handle_error = lambda self, request, client_address: None
     hub = ThreadingHTTPServer(("127.0.0.1", args.port), HubHandler)
     cdn = ThreadingHTTPServer(("127.0.0.1", 0), CdnHandler)
     state.cdn = (args.cdn_host, cdn.server_address[1])

@@ -76,9 +76,11 @@ std::filesystem::path snapshot_download(const std::string& repo_id, const Snapsh
 std::filesystem::path file_download(const std::string& repo_id, const std::string& filename,
                                     const SnapshotOptions& options);
 
-// Copies (hard links when possible) the files of a snapshot folder into DIR, keeping their
-// relative paths; returns DIR.
-std::filesystem::path export_snapshot(const std::filesystem::path& snapshot, const std::filesystem::path& dir);
+// Copies (hard links when possible) the files of a snapshot folder that match the globs into
+// DIR, keeping their relative paths; returns DIR.
+std::filesystem::path export_snapshot(const std::filesystem::path& snapshot, const std::filesystem::path& dir,
+                                      const std::vector<std::string>& include = {},
+                                      const std::vector<std::string>& exclude = {});
 
 // The one resolver every model loader uses: an existing local path is returned unchanged; an
 // `org/name[@revision]` id is resolved through the cache, downloading only the files that match
