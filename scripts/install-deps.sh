@@ -18,7 +18,7 @@ BUILD_PKGS=(
   libespeak-ng-dev           # offline text-to-speech with word timings
   libtinyxml2-dev            # GIFTI XML
   libcairo2-dev fonts-dejavu-core  # figures (PNG/SVG/PDF) and their text
-  libcurl4-openssl-dev       # fetch-mesh downloads
+  libcurl4-openssl-dev       # fetch-mesh downloads, the Hugging Face Hub client (src/hub)
 )
 TEST_PKGS=(
   libgtest-dev libgmock-dev  # unit tests
@@ -27,6 +27,7 @@ TEST_PKGS=(
   ffmpeg espeak-ng           # generating test media
   connectome-workbench       # wb_command: how Workbench reads our GIFTI time step (test skips without it)
   python3-yaml               # bench/overlap.sh (../shared/bench/make_full_model.py)
+  python3                    # tests/hub/hub_server.py: the local Hub + CDN of the hub tests
 )
 
 want=("${BUILD_PKGS[@]}")

@@ -14,6 +14,8 @@
 #include "tribev2/core/context.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/model/predict.hpp"
+#include "tribev2/hub/hub.hpp"
+#include "tribev2/hub/model_files.hpp"
 #include "tribev2/model_io/load.hpp"
 
 struct tribev2_model {
@@ -95,7 +97,8 @@ int tribev2_model_open(const char* path, const tribev2_open_options* options, tr
     else if (mode != "auto")
       tribev2::fail("tribev2_model_open: subject_mode must be \"auto\", \"config\" or \"average\", got '", mode, "'");
     auto m = std::make_unique<tribev2_model>();
-    m->loaded = tribev2::model_io::load_brain_model(path, lo);
+    m->loaded = tribev2::model_io::load_brain_model(
+        tribev2::hub::resolve_model(path, {.include = tribev2::hub::brain_model_files()}), lo);
     m->ctx = std::make_unique<tribev2::Context>(o.n_threads, p);
     *out = m.release();
   });

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common.hpp"
+#include "tribev2/hub/model_files.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/features/audio/extractor.hpp"
 #include "tribev2/io/npy.hpp"
@@ -55,7 +56,7 @@ std::vector<double> parse_fractions(const std::string& text) {
 void register_audio_features(CLI::App& app, GlobalOptions& g) {
   auto a = std::make_shared<AudioFeaturesArgs>();
   auto* cmd = app.add_subcommand("audio-features", "Wav2Vec-BERT 2.0 audio features on the 2 Hz grid ([2, hidden, N])");
-  cmd->add_option("--model", a->model, "w2v-BERT 2.0 folder (config.json, preprocessor_config.json, model.safetensors)")
+  cmd->add_option("--model", a->model, "w2v-BERT 2.0 folder (config.json, preprocessor_config.json, model.safetensors) or Hub repo id (facebook/w2v-bert-2.0)")
       ->required();
   cmd->add_option("--audio", a->audio, "Audio file (wav, mp3, flac, ogg, ...) or video file (mp4, mkv, mov, webm, avi)")
       ->required();
@@ -90,7 +91,7 @@ void register_audio_features(CLI::App& app, GlobalOptions& g) {
     if (!a->no_cache) o.cache_dir = a->cache_dir.empty() ? default_cache_dir() : std::filesystem::path(a->cache_dir);
 
     const Context ctx = g.make_context();
-    const auto model = fa::W2vBertModel::load(a->model);
+    const auto model = fa::W2vBertModel::load(resolve_model_arg(g, a->model, hub::audio_model_files()));
     const auto info = media::probe_audio(a->audio);
     fa::TimelineWindow w;
     w.event_start = a->event_start;

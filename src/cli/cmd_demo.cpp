@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "tribev2/hub/model_files.hpp"
 #include "outputs.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/npy.hpp"
@@ -47,7 +48,7 @@ void register_demo(CLI::App& app, GlobalOptions& g) {
   auto out = std::make_shared<std::string>("demo-output");
   auto seconds = std::make_shared<double>(130.0);
   auto* cmd = app.add_subcommand("demo", "Predict brain maps for a synthetic stimulus (offline; random weights unless real ones are found)");
-  cmd->add_option("--model", *model_path, "Real weights (folder with config.yaml + best.ckpt or model.safetensors)");
+  cmd->add_option("--model", *model_path, "Real weights (folder with config.yaml + best.ckpt or model.safetensors, or a Hub repo id)");
   cmd->add_option("--out", *out, "Output folder")->capture_default_str();
   cmd->add_option("--seconds", *seconds, "Length of the synthetic stimulus")->capture_default_str();
   cmd->callback([=, &g] {
@@ -69,7 +70,7 @@ void register_demo(CLI::App& app, GlobalOptions& g) {
       const auto args = model::published_build_args();
       owned = std::make_unique<model::BrainModel>(cfg, args, model::random_weights(cfg, args, 2026));
     } else {
-      loaded = model_io::load_brain_model(path, g.load_options());
+      loaded = model_io::load_brain_model(resolve_model_arg(g, path, hub::brain_model_files()), g.load_options());
       data = loaded.data;
       log(g, "demo: using real weights from " + loaded.files.weights.string());
     }

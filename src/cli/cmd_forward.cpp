@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "tribev2/hub/model_files.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/npy.hpp"
 
@@ -38,7 +39,7 @@ Tensor as_batch(const Tensor& t, const model::BrainModel& m, const std::string& 
 void register_forward(CLI::App& app, GlobalOptions& g) {
   auto a = std::make_shared<ForwardArgs>();
   auto* cmd = app.add_subcommand("forward", "Run forward(batch, pool_outputs) on feature tensors (parity interface)");
-  cmd->add_option("--model", a->model, "Model folder or weights file")->required();
+  cmd->add_option("--model", a->model, "Model folder, weights file or Hub repo id (org/name[@rev])")->required();
   cmd->add_option("--input", a->inputs, "MODALITY=FILE.npy, [B, L, D, T] float32/float16 (repeatable; batch order)")->required();
   cmd->add_option("--subjects", a->subjects, "int .npy of subject ids [B] (per-subject models)");
   cmd->add_option("--output", a->output, "Output .npy: float32 [B, n_outputs, T_out]")->required();
@@ -47,7 +48,7 @@ void register_forward(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--latents", a->latents, "Also write the encoder output [B, T, hidden] to this .npy");
   cmd->callback([a, &g] {
     const Context ctx = g.make_context();
-    const auto loaded = model_io::load_brain_model(a->model, g.load_options());
+    const auto loaded = model_io::load_brain_model(resolve_model_arg(g, a->model, hub::brain_model_files()), g.load_options());
     const auto& m = *loaded.model;
     model::Batch batch;
     batch.check_finite = !a->allow_nonfinite;

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "tribev2/hub/model_files.hpp"
 #include "tribev2/core/error.hpp"
 
 namespace tribev2::cli {
@@ -8,9 +9,9 @@ namespace tribev2::cli {
 void register_inspect(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("inspect", "Print a model's architecture, tensors, parameter count and config");
   auto path = std::make_shared<std::string>();
-  cmd->add_option("model", *path, "Model folder, model.safetensors or best.ckpt")->required();
+  cmd->add_option("model", *path, "Model folder, model.safetensors, best.ckpt or Hub repo id (org/name[@rev])")->required();
   cmd->callback([path, &g] {
-    const auto loaded = model_io::load_brain_model(*path, g.load_options());
+    const auto loaded = model_io::load_brain_model(resolve_model_arg(g, *path, hub::brain_model_files()), g.load_options());
     const auto& m = *loaded.model;
     std::cout << "weights: " << loaded.files.weights.string() << (loaded.files.is_checkpoint ? " (PyTorch checkpoint)" : " (safetensors)") << "\n";
     std::cout << "config:  " << loaded.files.config.string() << "\n";

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "common.hpp"
+#include "tribev2/hub/model_files.hpp"
 #include "outputs.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/feature_file.hpp"
@@ -34,7 +35,7 @@ struct PredictArgs {
 void register_predict(CLI::App& app, GlobalOptions& g) {
   auto a = std::make_shared<PredictArgs>();
   auto* cmd = app.add_subcommand("predict", "Predict per-TR brain maps from 2 Hz feature time series (TribeModel.predict)");
-  cmd->add_option("--model", a->model, "Model folder or weights file")->required();
+  cmd->add_option("--model", a->model, "Model folder, weights file or Hub repo id (org/name[@rev])")->required();
   cmd->add_option("--features", a->features, "MODALITY=FILE (.npy [L, D, N], .npz, or .bin with --shape); repeatable")->required();
   cmd->add_option("--shape", a->shapes, "Shape of raw .bin features: L,D,N or MODALITY=L,D,N");
   cmd->add_option("--output", a->output, "Predictions .npy: float32 [n_rows, n_outputs]")->capture_default_str();
@@ -54,7 +55,7 @@ void register_predict(CLI::App& app, GlobalOptions& g) {
   cmd->callback([a, &g] {
     const Context ctx = g.make_context();
     if (!a->plot.empty()) viz::check_default_figures();  // fail before a long prediction
-    const auto loaded = model_io::load_brain_model(a->model, g.load_options());
+    const auto loaded = model_io::load_brain_model(resolve_model_arg(g, a->model, hub::brain_model_files()), g.load_options());
     std::optional<Shape> all_shape;
     std::map<std::string, Shape> mod_shape;
     for (const auto& s : a->shapes) {

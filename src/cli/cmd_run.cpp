@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "common.hpp"
+#include "tribev2/hub/model_files.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
 #include "tribev2/pipeline/asr.hpp"
@@ -115,7 +116,9 @@ pipeline::Observer make_observer(const GlobalOptions& g) {
 
 struct RunArgs {
   EventArgs ev;
-  std::string model, llama, audio_model, video_model, mesh_dir;
+  // Upstream's models by default; each is resolved (and downloaded) only when the run needs it.
+  std::string model = hub::kDefaultBrainModel, llama = hub::kDefaultLlama, audio_model = hub::kDefaultAudioModel,
+              video_model = hub::kDefaultVideoModel, mesh_dir;
   std::string text_features, audio_features, video_features;
   std::string out;
   std::vector<std::string> ignore;
@@ -130,11 +133,12 @@ void register_run_command(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("run", "From a video, an audio file or a text to brain maps: events -> features -> "
                                         "segmented prediction -> preds.npy, segments.json, events.tsv, run.json");
   add_event_options(cmd, a->ev);
-  cmd->add_option("--model", a->model, "TRIBE v2 model folder (config.yaml + best.ckpt or model.safetensors)")->required();
+  cmd->add_option("--model", a->model, "TRIBE v2 model folder (config.yaml + best.ckpt or model.safetensors) or Hub repo id")
+      ->capture_default_str();
   cmd->add_option("--out", a->out, "Output folder")->required();
-  cmd->add_option("--llama", a->llama, "Llama-3.2-3B folder (text features)");
-  cmd->add_option("--audio-model", a->audio_model, "w2v-bert-2.0 folder (audio features)");
-  cmd->add_option("--video-model", a->video_model, "V-JEPA2 folder (video features)");
+  cmd->add_option("--llama", a->llama, "Llama-3.2-3B folder or Hub repo id (text features)")->capture_default_str();
+  cmd->add_option("--audio-model", a->audio_model, "w2v-bert-2.0 folder or Hub repo id (audio features)")->capture_default_str();
+  cmd->add_option("--video-model", a->video_model, "V-JEPA2 folder or Hub repo id (video features)")->capture_default_str();
   cmd->add_option("--mesh-dir", a->mesh_dir, "fsaverage5 meshes for the figures");
   cmd->add_option("--text-features", a->text_features, "Precomputed text features: 2 Hz [L, D, N] .npy from t = 0");
   cmd->add_option("--audio-features", a->audio_features, "Precomputed audio features: 2 Hz [L, D, N] .npy from t = 0");
@@ -156,6 +160,12 @@ void register_run_command(CLI::App& app, GlobalOptions& g) {
     o.audio_model = a->audio_model;
     o.video_model = a->video_model;
     o.mesh_dir = a->mesh_dir;
+    o.resolve_model = [&g](const fs::path& p, const std::string& role) {
+      return resolve_model_arg(g, p.string(), role == "brain"   ? hub::brain_model_files()
+                                              : role == "text"  ? hub::llama_files()
+                                              : role == "audio" ? hub::audio_model_files()
+                                                                : hub::video_model_files());
+    };
     o.text_features = a->text_features;
     o.audio_features = a->audio_features;
     o.video_features = a->video_features;

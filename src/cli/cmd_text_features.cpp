@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common.hpp"
+#include "tribev2/hub/model_files.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/events/event_table.hpp"
 #include "tribev2/events/sentences.hpp"
@@ -40,7 +41,7 @@ struct TextFeaturesArgs {
 void register_text_features(CLI::App& app, GlobalOptions& g) {
   auto a = std::make_shared<TextFeaturesArgs>();
   auto* cmd = app.add_subcommand("text-features", "Llama 3 word features on the 2 Hz grid of a segment (upstream HuggingFaceText)");
-  cmd->add_option("--llama", a->llama, "Llama checkpoint folder (config.json, tokenizer.json, *.safetensors) or a .gguf file")->required();
+  cmd->add_option("--llama", a->llama, "Llama checkpoint folder (config.json, tokenizer.json, *.safetensors), a .gguf file, or a Hub repo id (meta-llama/Llama-3.2-3B)")->required();
   cmd->add_option("--words", a->words, "Word events: words.json ({\"words\": [{text, start, duration, sentence, sentence_char}]}) or words.tsv")->required();
   cmd->add_option("--output", a->output, "Output .npy: float32 [2, hidden, round(2*D)] (the text input of `tribev2 predict`)")->required();
   cmd->add_option("--start", a->start, "Segment start S in seconds (default 0)");
@@ -108,7 +109,7 @@ void register_text_features(CLI::App& app, GlobalOptions& g) {
       fail(s.str());
     }
 
-    const text::LlamaModel model = text::LlamaModel::load(a->llama, lo);
+    const text::LlamaModel model = text::LlamaModel::load(resolve_model_arg(g, a->llama, hub::llama_files()), lo);
     log(g, "text-features: " + model.weights().description + ", " + std::to_string(model.n_states()) + " hidden states, " +
                (model.compute() == text::LlamaCompute::BF16 ? "bf16" : "float32") + " compute");
     std::optional<text::FeatureCache> cache;

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "tribev2/hub/model_files.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/features/video/extractor.hpp"
 #include "tribev2/io/npy.hpp"
@@ -45,7 +46,7 @@ fs::path default_cache_dir() {
 void register_video_features(CLI::App& app, GlobalOptions& g) {
   auto a = std::make_shared<VideoFeaturesArgs>();
   auto* cmd = app.add_subcommand("video-features", "V-JEPA2 video features on the 2 Hz grid ([2, hidden, N] .npy)");
-  cmd->add_option("--model", a->model, "V-JEPA2 folder (config.json, video_preprocessor_config.json, model.safetensors)")
+  cmd->add_option("--model", a->model, "V-JEPA2 folder (config.json, video_preprocessor_config.json, model.safetensors) or Hub repo id (facebook/vjepa2-vitg-fpc64-256)")
       ->required();
   cmd->add_option("--video", a->video, "Video file (anything FFmpeg decodes)")->required();
   cmd->add_option("--output", a->output, "Output .npy: float32 [2, hidden, round(2 * duration)]")->capture_default_str();
@@ -83,7 +84,7 @@ void register_video_features(CLI::App& app, GlobalOptions& g) {
     log(g, "video: " + a->video + ": " + std::to_string(info.width) + "x" + std::to_string(info.height) + ", " +
                num(info.fps) + " fps, " + std::to_string(info.n_frames) + " frames, " + num(info.duration) + " s" + (info.variable_frame_rate ? " (variable frame rate)" : "") +
                (info.rotation ? ", rotated " + std::to_string(info.rotation) + " degrees" : ""));
-    const auto model = fv::VJEPA2Model::load(a->model, {precision});
+    const auto model = fv::VJEPA2Model::load(resolve_model_arg(g, a->model, hub::video_model_files()), {precision});
     const auto& c = model.config();
     log(g, "model: V-JEPA2 hidden " + std::to_string(c.hidden_size) + ", " + std::to_string(c.num_hidden_layers) +
                " layers, " + std::to_string(c.num_attention_heads) + " heads, crop " +

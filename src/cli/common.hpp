@@ -12,6 +12,7 @@
 
 #include "tribev2/core/context.hpp"
 #include "tribev2/core/tensor.hpp"
+#include "tribev2/hub/hub.hpp"
 #include "tribev2/model_io/load.hpp"
 
 namespace tribev2::cli {
@@ -61,5 +62,12 @@ void register_audio_features(CLI::App& app, GlobalOptions& g);
 void register_video_features(CLI::App& app, GlobalOptions& g);
 void register_viz(CLI::App& app, GlobalOptions& g);  // plot, movie, fetch-mesh
 void register_run(CLI::App& app, GlobalOptions& g);
+void register_download(CLI::App& app, GlobalOptions& g);
+
+// Model options take a local path or a Hub repo id (org/name[@rev]); ids are resolved through
+// the shared HF cache, downloading only `include` (the files that loader reads). cmd_download.cpp.
+std::filesystem::path resolve_model_arg(const GlobalOptions& g, const std::string& path_or_repo_id,
+                                        std::vector<std::string> include);
+hub::ProgressFn download_progress(const GlobalOptions& g);
 
 }  // namespace tribev2::cli

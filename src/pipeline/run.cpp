@@ -77,7 +77,7 @@ class Runner {
 
   const Context& ctx_;
   const Stimulus& stimulus_;
-  const RunOptions& o_;
+  RunOptions o_;  // a copy: model ids are replaced by the folders they resolve to
   const Stages& stages_;
   Cleanup& cleanup_;
   const Observer& obs_;
@@ -98,6 +98,7 @@ class Runner {
 
 void Runner::load_model() {
   const double t = now_s();
+  if (o_.resolve_model) o_.model = o_.resolve_model(o_.model, "brain");
   model_ = model_io::load_brain_model(o_.model, o_.load);
   Sha256 h;
   for (const auto& p : {model_.files.weights, model_.files.config, model_.files.build_args})
@@ -272,6 +273,15 @@ std::vector<ModalityFeatures> Runner::modality_features() {
       if (dir.empty())
         fail(m, " features: pass ", m == "text" ? "--llama DIR" : m == "audio" ? "--audio-model DIR" : "--video-model DIR",
              " (the model folder) or ", flag_of(m), " F.npy");
+      if (o_.resolve_model) {
+        fs::path& slot = m == "text" ? o_.llama : m == "audio" ? o_.audio_model : o_.video_model;
+        try {
+          slot = o_.resolve_model(slot, m);
+        } catch (const Error& e) {
+          fail(m, " features: ", m == "text" ? "--llama " : m == "audio" ? "--audio-model " : "--video-model ",
+               slot.string(), ": ", e.what(), " (or pass ", flag_of(m), " F.npy)");
+        }
+      }
       mf = m == "text" ? text_from_extractor() : media_from_extractor(m);
       check_dims(m, mf.data, ld, m + " extractor");
     }

@@ -181,13 +181,19 @@ TEST(Run, MissingStagesFailLoudly) {
     a.insert(a.end(), extra.begin(), extra.end());
     return run_cli(a);
   };
-  {  // Every extractor is in the build: a missing model folder is named.
+  {  // Every extractor is in the build: a missing model is named. Without a model option
+     // upstream's id is resolved through an empty cache with HF_HUB_OFFLINE=1 (as ctest sets it).
+    ::setenv("HF_HUB_OFFLINE", "1", 1);
+    ::setenv("HF_HUB_CACHE", (tmp / "empty_hf_cache").c_str(), 1);
     auto r = with({"--audio-features", (tmp / "audio.npy").string()});
     EXPECT_EQ(r.code, 1);
-    EXPECT_NE(r.output.find("text features: pass --llama DIR"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("text features: --llama meta-llama/Llama-3.2-3B: HF_HUB_OFFLINE=1 is set"), std::string::npos)
+        << r.output;
     r = with({"--text-features", (tmp / "text.npy").string()});
     EXPECT_EQ(r.code, 1);
-    EXPECT_NE(r.output.find("audio features: pass --audio-model DIR"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("audio features: --audio-model facebook/w2v-bert-2.0: HF_HUB_OFFLINE=1 is set"),
+              std::string::npos)
+        << r.output;
   }
   // A text input has no video: a video features file is refused.
   auto r = with({"--text-features", (tmp / "text.npy").string(), "--audio-features", (tmp / "audio.npy").string(),

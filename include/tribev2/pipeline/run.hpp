@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,10 @@ struct RunOptions {
   std::optional<std::int64_t> subject;
   model_io::LoadOptions load;
   std::string command_line;                          // for run.json
+  // Turns a model option (a local path or a Hub repo id) into a folder, downloading what that
+  // loader reads; role: "brain", "text", "audio" or "video". Called only for the models the
+  // run uses. Unset: the paths are used as given.
+  std::function<std::filesystem::path(const std::filesystem::path&, const std::string& role)> resolve_model;
 };
 
 struct RunResult {
