@@ -142,7 +142,7 @@ def torch_zip(obj_fn, arrays, prefix="archive"):
 
 def checkpoint_seeds():
     # Matches fuzz_checkpoint_model.cpp's config: hidden 6, heads 3, depth 2, ff_mult 4,
-    # low_rank_head 4, max_seq_len 8, average subjects, cat/cat over text/audio/video.
+    # low_rank_head 4, max_seq_len 8, no rotary embedding, average subjects, cat/cat over text/audio/video.
     H, F, R, O = 6, 24, 4, 5
     dims = {"text": (2, 3), "audio": (2, 2), "video": (2, 1)}
     w = {}
@@ -162,7 +162,6 @@ def checkpoint_seeds():
             w[f"encoder.layers.{i}.1.ff.2.bias"] = rng.standard_normal(H) * 0.1
         w[f"encoder.layers.{i}.2.residual_scale"] = np.ones(H)
     w["encoder.final_norm.g"] = np.ones(1)
-    w["encoder.rotary_pos_emb.inv_freq"] = 1.0 / (10000 ** (np.arange(0, 32, 2) / 32))
     w["low_rank_head.weight"] = rng.standard_normal((R, H))
     w["predictor.weights"] = rng.standard_normal((1, R, O))
     w["predictor.bias"] = rng.standard_normal((1, O))
