@@ -1,6 +1,7 @@
 // GGUF reader on an in-memory image, then the Llama interpretation of it (config, tensors,
-// llama-bpe vocabulary). Every tensor the reader returns must be readable. Seed: a file from
-// text::write_llama_gguf on tests/fixtures/text_features/tiny-llama (Q8_0 keeps it small).
+// llama-bpe vocabulary). Every tensor the reader returns must be readable. Seed:
+// fuzz/corpus/fuzz_gguf/gen-tiny-llama.gguf, a complete miniature Llama 3 (1 block, byte-level
+// BPE vocabulary with merges, F16 embeddings) written by fuzz/make_seeds.py.
 #include <cstddef>
 #include <cstdint>
 #include <memory>

@@ -1,6 +1,7 @@
 // tokenizer.json parser and the tokenizer it builds. Input: a tokenizer.json, optionally
-// followed by a NUL byte and a text to encode (seed: tests/fixtures/text_features/tiny-llama/
-// tokenizer.json with "\0What brings you?" appended). Only tribev2::Error may escape.
+// followed by a NUL byte and a text to encode (seed: fuzz/corpus/fuzz_tokenizer_json/
+// gen-tiny-llama.json, the tiny-llama fixture's tokenizer.json + "\0What brings you ...",
+// written by fuzz/make_seeds.py). Only tribev2::Error may escape.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

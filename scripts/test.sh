@@ -20,9 +20,9 @@ cmake --build build-asan --parallel "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure --parallel "$jobs"
 
-echo "== fuzzers (libFuzzer, ${TRIBEV2_FUZZ_SECONDS:-20} s each)"
+echo "== fuzzers (libFuzzer, ${TRIBEV2_FUZZ_SECONDS:-60} s each)"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTRIBEV2_BUILD_TESTS=OFF -DTRIBEV2_FUZZ=ON
 cmake --build build-fuzz --parallel "$jobs"
-./fuzz/run_fuzzers.sh build-fuzz "${TRIBEV2_FUZZ_SECONDS:-20}"
+./fuzz/run_fuzzers.sh build-fuzz "${TRIBEV2_FUZZ_SECONDS:-60}"
 echo "== all tests passed"

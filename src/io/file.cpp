@@ -1,14 +1,17 @@
 #include "tribev2/io/file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <string>
 
 #include "tribev2/core/error.hpp"
 
@@ -67,12 +70,31 @@ std::string read_text_file(const fs::path& path) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
+namespace {
+// Removes ".tmp-<name>-<pid>-<n>" files beside `path` left by processes that no longer exist
+// (killed with SIGKILL or by a power loss before their commit or destructor ran).
+void remove_stale_temporaries(const fs::path& dir, const std::string& name) {
+  const std::string prefix = ".tmp-" + name + "-";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string f = e.path().filename().string();
+    if (f.size() <= prefix.size() || f.compare(0, prefix.size(), prefix) != 0) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(f.c_str() + prefix.size(), &end, 10);
+    if (pid <= 0 || *end != '-' || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+  }
+}
+}  // namespace
+
 AtomicFileWriter::AtomicFileWriter(fs::path path) : path_(std::move(path)) {
   const fs::path dir = path_.has_parent_path() ? path_.parent_path() : fs::path(".");
   std::error_code ec;
   fs::create_directories(dir, ec);
+  if (ec) fail(path_.string(), ": cannot create the folder ", dir.string(), ": ", ec.message());
+  remove_stale_temporaries(dir, path_.filename().string());
   std::random_device rd;
-  tmp_ = dir / (".tmp-" + path_.filename().string() + "-" + std::to_string(rd()));
+  tmp_ = dir / (".tmp-" + path_.filename().string() + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
   f_ = std::fopen(tmp_.c_str(), "wb");
   if (!f_) fail(path_.string(), ": cannot create ", tmp_.string(), ": ", std::strerror(errno));
 }
@@ -103,12 +125,14 @@ void AtomicFileWriter::overwrite(std::size_t offset, std::span<const std::byte> 
 void AtomicFileWriter::commit() {
   TRIBEV2_CHECK(f_, path_.string(), ": committed twice");
   const bool ok = std::fflush(f_) == 0;
+  const int flush_errno = errno;
   const bool closed = std::fclose(f_) == 0;
+  const int close_errno = errno;
   f_ = nullptr;
   std::error_code ec;
   if (!ok || !closed) {
     fs::remove(tmp_, ec);
-    fail(path_.string(), ": write failed (disk full?)");
+    fail(path_.string(), ": write failed (disk full?): ", std::strerror(!ok ? flush_errno : close_errno));
   }
   fs::rename(tmp_, path_, ec);
   if (ec) {

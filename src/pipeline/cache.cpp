@@ -21,11 +21,53 @@ StageCache::StageCache(fs::path root, Cleanup& cleanup, bool recompute)
   if (ec) fail(root_.string(), ": cannot create the cache folder: ", ec.message());
 }
 
+namespace {
+
+// Entry integrity: entry.json lists the SHA-256 of every file of the entry ("content_sha256",
+// relative name -> hash) and the SHA-256 of its own canonical dump without "entry_sha256".
+// A lookup re-hashes everything, so a flipped byte, a truncated file, a missing or an extra
+// file, or a hand-edited entry.json makes the entry invisible: it is recomputed and replaced,
+// never used.
+constexpr const char* kContentField = "content_sha256";
+constexpr const char* kEntryField = "entry_sha256";
+
+nlohmann::json hash_entry_files(const fs::path& dir) {
+  nlohmann::json files = nlohmann::json::object();
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    const std::string rel = e.path().lexically_relative(dir).generic_string();
+    if (rel == "entry.json") continue;
+    files[rel] = sha256_file(e.path());
+  }
+  return files;
+}
+
+std::string entry_self_hash(nlohmann::json entry) {
+  entry.erase(kEntryField);
+  return sha256_hex(entry.dump());
+}
+
+}  // namespace
+
+bool verify_cache_entry(const fs::path& dir) {
+  try {
+    std::error_code ec;
+    if (!fs::is_regular_file(dir / "entry.json", ec)) return false;
+    const nlohmann::json entry = nlohmann::json::parse(io::read_text_file(dir / "entry.json"));
+    if (!entry.is_object() || !entry.contains(kEntryField) || !entry[kEntryField].is_string() ||
+        !entry.contains(kContentField) || !entry[kContentField].is_object())
+      return false;
+    if (entry[kEntryField].get<std::string>() != entry_self_hash(entry)) return false;
+    return hash_entry_files(dir) == entry[kContentField];
+  } catch (const std::exception&) {  // unreadable, not JSON, vanished meanwhile: not an entry
+    return false;
+  }
+}
+
 std::optional<fs::path> StageCache::find(const std::string& stage, const std::string& key) const {
   if (recompute_) return std::nullopt;
   const fs::path dir = root_ / stage / key;
-  std::error_code ec;
-  if (fs::is_regular_file(dir / "entry.json", ec)) return dir;
+  if (verify_cache_entry(dir)) return dir;
   return std::nullopt;
 }
 
@@ -65,14 +107,27 @@ fs::path StageCache::store(const std::string& stage, const std::string& key, con
     nlohmann::json entry = meta;
     entry["key"] = key;
     entry["stage"] = stage;
+    entry[kContentField] = hash_entry_files(tmp);
+    entry[kEntryField] = entry_self_hash(entry);
     io::write_text_file_atomic(tmp / "entry.json", entry.dump(1) + "\n");
-    if (fs::exists(final_dir / "entry.json") && !recompute_) {
+    if (!recompute_ && verify_cache_entry(final_dir)) {
       // Another process stored the same entry meanwhile: keep theirs (it may be in use).
       fs::remove_all(tmp, ec);
       return final_dir;
     }
-    if (fs::exists(final_dir)) fs::remove_all(final_dir);  // --recompute, or a folder without entry.json
-    fs::rename(tmp, final_dir);
+    // --recompute, a folder without a valid entry.json (corrupt, killed before the rename).
+    if (fs::exists(final_dir)) fs::remove_all(final_dir, ec);
+    fs::rename(tmp, final_dir, ec);
+    if (ec) {
+      // Another process renamed its (identical) entry into place between our check and our
+      // rename (the commit mutex is per process): keep theirs if it is valid.
+      const std::error_code rename_error = ec;
+      if (verify_cache_entry(final_dir)) {
+        fs::remove_all(tmp, ec);
+        return final_dir;
+      }
+      fail(final_dir.string(), ": cannot move the new cache entry into place: ", rename_error.message());
+    }
   } catch (...) {
     fs::remove_all(tmp, ec);
     throw;

@@ -4,6 +4,11 @@
 
 #include <unistd.h>
 
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "support/test_support.hpp"
 #include "tribev2/io/file.hpp"
 #include "tribev2/pipeline/cache.hpp"
@@ -103,4 +108,65 @@ TEST(StageCache, StaleTemporaryFoldersOfDeadProcessesAreRemoved) {
   EXPECT_TRUE(fs::is_directory(w));
   EXPECT_EQ(cleanup.run_now(), 1u);
   EXPECT_FALSE(fs::exists(w));
+}
+
+TEST(StageCache, CorruptedEntriesAreDetectedAndRecomputed) {
+  TempDir tmp;
+  Cleanup cleanup;
+  StageCache cache(tmp / "c", cleanup);
+  const std::string key = cache_key({{"k", 1}});
+  const auto store = [&](const std::string& payload) {
+    return cache.store("s", key, {{"n", 3}, {"x", 0.1}}, [&](const fs::path& d) {
+      write_bytes(d / "a.npy", payload);
+      fs::create_directories(d / "sub");
+      write_bytes(d / "sub" / "b.txt", "bbb");
+    });
+  };
+  const fs::path dir = store("payload");
+  ASSERT_TRUE(cache.find("s", key));
+  EXPECT_TRUE(verify_cache_entry(dir));
+  // Each corruption hides the entry; storing again replaces it with a valid one.
+  const std::vector<std::pair<std::string, std::function<void()>>> corruptions = {
+      {"flipped byte", [&] { write_bytes(dir / "a.npy", "paylOad"); }},
+      {"truncated file", [&] { write_bytes(dir / "a.npy", "pay"); }},
+      {"file in a subfolder", [&] { write_bytes(dir / "sub" / "b.txt", "bbc"); }},
+      {"missing file", [&] { fs::remove(dir / "sub" / "b.txt"); }},
+      {"extra file", [&] { write_bytes(dir / "extra", "x"); }},
+      {"edited entry.json", [&] {
+         std::string e = read_bytes(dir / "entry.json");
+         e.replace(e.find("\"n\": 3"), 6, "\"n\": 4");
+         write_bytes(dir / "entry.json", e);
+       }},
+      {"truncated entry.json", [&] { write_bytes(dir / "entry.json", read_bytes(dir / "entry.json").substr(0, 20)); }},
+      {"entry.json without hashes", [&] { write_bytes(dir / "entry.json", "{\"n\": 3, \"key\": \"" + key + "\"}"); }},
+  };
+  for (const auto& [what, corrupt] : corruptions) {
+    corrupt();
+    EXPECT_FALSE(verify_cache_entry(dir)) << what;
+    EXPECT_FALSE(cache.find("s", key)) << what;
+    EXPECT_EQ(store("payload"), dir) << what;
+    ASSERT_TRUE(cache.find("s", key)) << what;
+    EXPECT_EQ(read_bytes(dir / "a.npy"), "payload") << what;
+    EXPECT_FALSE(fs::exists(dir / "extra")) << what;
+  }
+  // A valid entry stored by someone else is kept, not replaced.
+  store("other");
+  EXPECT_EQ(read_bytes(dir / "a.npy"), "payload");
+}
+
+TEST(AtomicFile, TemporariesOfDeadProcessesAreRemovedAndFolderErrorsAreClear) {
+  TempDir tmp;
+  // pid 0x7ffffff0 does not exist; the live pid's file (ours) and other names are kept.
+  const fs::path stale = tmp / ".tmp-out.npy-2147483632-12345";
+  const fs::path ours = tmp / (".tmp-out.npy-" + std::to_string(::getpid()) + "-1");
+  const fs::path other = tmp / ".tmp-other.npy-2147483632-1";
+  for (const auto& p : {stale, ours, other}) write_bytes(p, "half");
+  io::write_text_file_atomic(tmp / "out.npy", "whole");
+  EXPECT_EQ(read_bytes(tmp / "out.npy"), "whole");
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(ours));
+  EXPECT_TRUE(fs::exists(other));
+  // A folder that cannot be created (a file is in the way) is named in the error.
+  write_bytes(tmp / "file", "x");
+  EXPECT_THROW_MSG(io::write_text_file_atomic(tmp / "file" / "sub" / "out.txt", "x"), "cannot create the folder");
 }

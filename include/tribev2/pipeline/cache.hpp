@@ -7,7 +7,8 @@
 // ROOT/<stage>/.tmp-<key>-<pid>-<n> and renamed into place under the commit mutex, so an
 // entry is either complete or absent, also after Ctrl-C; lookups ignore folders without
 // entry.json. Temporary folders left by a killed process (SIGKILL, power loss) are removed by
-// the next store into the same stage.
+// the next store into the same stage. entry.json records the SHA-256 of every file of the
+// entry and of itself; find() re-checks them, so a corrupted entry is recomputed, never used.
 #pragma once
 
 #include <filesystem>
@@ -25,6 +26,10 @@ namespace tribev2::pipeline {
 // Keys are built with io::CacheKey (the one key builder: canonical JSON, SHA-256, the compute
 // precision stated in every key).
 using io::CacheKey;
+
+// True when `dir` holds a complete, unaltered entry: entry.json parses, its own hash matches,
+// and the SHA-256 of every file (and the set of files) matches what it lists.
+bool verify_cache_entry(const std::filesystem::path& dir);
 
 class StageCache {
  public:
