@@ -61,5 +61,6 @@ void register_audio_features(CLI::App& app, GlobalOptions& g);
 void register_video_features(CLI::App& app, GlobalOptions& g);
 void register_viz(CLI::App& app, GlobalOptions& g);  // plot, movie, fetch-mesh
 void register_run(CLI::App& app, GlobalOptions& g);
+void register_roi(CLI::App& app, GlobalOptions& g);  // roi, fetch-atlas
 
 }  // namespace tribev2::cli

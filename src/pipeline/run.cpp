@@ -381,7 +381,8 @@ void Runner::write_outputs() {
                                      {"tribev2", tribev2_version()},
                                      {"viz", stages_.viz_id},
                                      {"predictions", preds_entry_.filename().string()},
-                                     {"mesh_dir", o_.mesh_dir.empty() ? std::string() : fs::absolute(o_.mesh_dir, ec).string()}});
+                                     {"mesh_dir", o_.mesh_dir.empty() ? std::string() : fs::absolute(o_.mesh_dir, ec).string()},
+                                     {"inputs", stages_.brain_maps_inputs ? stages_.brain_maps_inputs(o_.mesh_dir) : std::string()}});
   std::string status = "cached";
   auto dir = cache_.find("brain-maps", key);
   if (!dir) {
