@@ -7,6 +7,7 @@
 #include "common.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/npy.hpp"
+#include "tribev2/roi/overlay.hpp"
 #include "tribev2/viz/fetch.hpp"
 #include "tribev2/viz/figure.hpp"
 #include "tribev2/viz/movie.hpp"
@@ -174,7 +175,18 @@ struct PlotArgs {
   double rgb_percentile = 95;
   std::string rgb_norm = "hemisphere";
   FigureArgs fig;
+  // Region outlines and names (roi layer).
+  std::string roi_outline, roi_atlas = "hcp-mmp1";
+  std::vector<std::string> annotate_rois;
 };
+
+// --roi-outline ATLAS / --annotate-rois V1,MT: the overlay drawn on every map (none when unset).
+std::shared_ptr<const viz::RoiOverlay> roi_overlay_for(const PlotArgs& a) {
+  if (a.roi_outline.empty() && a.annotate_rois.empty()) return nullptr;
+  const std::string spec = a.roi_outline.empty() ? a.roi_atlas : a.roi_outline;
+  const roi::Atlas atlas = roi::load_atlas(spec, viz::resolve_mesh_dir(a.fig.mesh_dir));
+  return std::make_shared<const viz::RoiOverlay>(roi::make_overlay(atlas, a.annotate_rois, !a.roi_outline.empty()));
+}
 
 void run_plot(const GlobalOptions& g, const PlotArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -188,6 +200,7 @@ void run_plot(const GlobalOptions& g, const PlotArgs& a) {
   }
   TRIBEV2_CHECK(!a.out.empty(), "plot: --out FILE (.png, .svg or .pdf) is required");
   viz::FigureOptions o = figure_options(a.fig);
+  o.roi_overlay = roi_overlay_for(a);
   if (!a.rgb.empty()) {
     TRIBEV2_CHECK(a.rgb.size() == 3, "--rgb expects three files (red, green, blue), got ", a.rgb.size());
     TRIBEV2_CHECK(a.rgb_labels.size() == 3, "--rgb-labels expects three names, got ", a.rgb_labels.size());
@@ -286,6 +299,9 @@ void register_viz(CLI::App& app, GlobalOptions& g) {
     cmd->add_option("--rgb", a->rgb, "Three maps (.npy [20484] or [n, 20484], averaged) shown as red, green, blue")->delimiter(',')->expected(3);
     cmd->add_option("--rgb-labels", a->rgb_labels, "Names of the three RGB channels")->delimiter(',')->capture_default_str();
     cmd->add_option("--rgb-percentile", a->rgb_percentile, "Upper normalisation percentile of the RGB map (upstream: 95)")->capture_default_str();
+    cmd->add_option("--roi-outline", a->roi_outline, "Outline every region of an atlas (hcp-mmp1, desikan, ... or LH.annot,RH.annot)");
+    cmd->add_option("--annotate-rois", a->annotate_rois, "Outline and name these ROIs, e.g. V1,MT,A1 (wildcards V1* / *_v)")->delimiter(',');
+    cmd->add_option("--roi-atlas", a->roi_atlas, "Atlas of --annotate-rois when --roi-outline is not given")->capture_default_str();
     cmd->add_option("--rgb-norm", a->rgb_norm, "Normalise the RGB map per drawn hemisphere (upstream) or over both")->capture_default_str();
     add_figure_options(cmd, a->fig);
     cmd->callback([a, &g] {

@@ -69,5 +69,6 @@ void register_download(CLI::App& app, GlobalOptions& g);
 std::filesystem::path resolve_model_arg(const GlobalOptions& g, const std::string& path_or_repo_id,
                                         std::vector<std::string> include);
 hub::ProgressFn download_progress(const GlobalOptions& g);
+void register_roi(CLI::App& app, GlobalOptions& g);  // roi, fetch-atlas
 
 }  // namespace tribev2::cli

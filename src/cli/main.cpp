@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   register_viz(app, g);
   register_run(app, g);
   register_download(app, g);
+  register_roi(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

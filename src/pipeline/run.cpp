@@ -413,6 +413,7 @@ void Runner::write_outputs() {
           .set("viz", stages_.viz_id)
           .set("predictions", preds_entry_.filename().string())
           .set("mesh_dir", o_.mesh_dir.empty() ? std::string() : fs::absolute(o_.mesh_dir, ec).string())
+          .set("inputs", stages_.brain_maps_inputs ? stages_.brain_maps_inputs(o_.mesh_dir) : std::string())
           .hex();
   std::string status = "cached";
   auto dir = cache_.find("brain-maps", key);

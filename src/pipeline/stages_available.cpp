@@ -9,9 +9,34 @@
 #include "tribev2/media/audio.hpp"
 #include "tribev2/features/video/extractor.hpp"
 #include "tribev2/pipeline/stages.hpp"
+#include "tribev2/roi/tables.hpp"
+#include "tribev2/viz/fsaverage.hpp"
 #include "tribev2/viz/outputs.hpp"
 
 namespace tribev2::pipeline {
+
+namespace {
+// roi.tsv (mean per ROI, one line per TR and one for the mean map) and roi_top10.tsv (the ten
+// ROIs with the largest mean per TR and for the mean map) when an atlas is installed next to the
+// meshes (`tribev2 fetch-atlas`); hcp-mmp1 first, as upstream.
+void add_roi_tables(const Tensor& preds, const std::vector<double>& starts, const std::filesystem::path& out,
+                    const std::filesystem::path& mesh_dir, std::vector<std::filesystem::path>& files, std::string& note) {
+  const auto dir = viz::resolve_mesh_dir(mesh_dir.string());
+  const auto kind = roi::installed_atlas(dir);
+  if (!kind) return;
+  try {
+    const auto atlas = roi::load_atlas(roi::atlas_kind_name(*kind), dir);
+    roi::RoiTableOptions o;
+    o.top_k = 10;
+    o.row_times = starts;
+    const auto top = roi::write_roi_tables(atlas, preds.to_f32(), o, out / "roi.tsv");
+    files.push_back(out / "roi.tsv");
+    files.push_back(top);
+  } catch (const Error& e) {
+    note += std::string(note.empty() ? "" : "; ") + "roi.tsv skipped (" + e.what() + ")";
+  }
+}
+}  // namespace
 
 Stages available_stages() {
   Stages s;
@@ -75,11 +100,19 @@ Stages available_stages() {
       note = std::string("figures skipped (") + e.what() + "); run `tribev2 fetch-mesh` or pass --mesh-dir";
       viz::TimeSeriesOptions ts;
       ts.row_times = starts;
-      return viz::write_time_series_gifti(preds, out, "preds", ts);
+      auto files = viz::write_time_series_gifti(preds, out, "preds", ts);
+      add_roi_tables(preds, starts, out, mesh_dir, files, note);
+      return files;
     }
-    return viz::write_default_figures(ctx, preds, starts, out, mesh_dir.string());
+    auto files = viz::write_default_figures(ctx, preds, starts, out, mesh_dir.string());
+    add_roi_tables(preds, starts, out, mesh_dir, files, note);
+    return files;
   };
-  s.viz_id = "viz-default-figures/1";
+  s.brain_maps_inputs = [](const std::filesystem::path& mesh_dir) {
+    const auto kind = roi::installed_atlas(viz::resolve_mesh_dir(mesh_dir.string()));
+    return kind ? std::string("atlas:") + roi::atlas_kind_name(*kind) : std::string();
+  };
+  s.viz_id = "viz-default-figures/2";  // /2: + roi.tsv when an atlas is installed
   return s;
 }
 

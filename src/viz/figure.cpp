@@ -14,6 +14,7 @@
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
 #include "tribev2/viz/surface_colors.hpp"
+#include "roi_overlay.hpp"
 
 namespace tribev2::viz {
 
@@ -183,6 +184,7 @@ struct BrainFigure::Impl {
   float scale = 1;           // common pixels per millimetre of all panels
   mutable RenderScratch scratch;  // sample buffers reused by every panel and frame
   std::optional<ColorLimits> limits;
+  detail::HemiEdges roi_edges;  // outline vertices of o.roi_overlay
 
   Impl(const Context& c, const BrainSurface& s, FigureOptions opt, int blocks, bool with_labels, bool rgb)
       : ctx(c), surf(s), o(std::move(opt)), n_blocks(blocks), labels(with_labels), rgb_mode(rgb),
@@ -241,6 +243,7 @@ struct BrainFigure::Impl {
       // One normalisation over both hemispheres so their greys match.
       background_colors(surf.hemi[h].background, lo, hi, o.bg_darkness, background[h]);
     }
+    if (o.roi_overlay) roi_edges = detail::overlay_edges(*o.roi_overlay, surf);
     scale = INFINITY;
     for (const auto& p : grid.panels) {
       const auto items = items_for(p.hemi, background);
@@ -310,10 +313,21 @@ struct BrainFigure::Impl {
     ro.scale = scale;
     for (std::size_t i = 0; i < grid.panels.size(); ++i) {
       const auto& p = grid.panels[i];
-      const auto items = items_for(p.hemi, per_panel ? per_panel[i] : colors);
+      const HemiColors* use = per_panel ? &per_panel[i] : &colors;
+      HemiColors outlined;
+      if (o.roi_overlay) {
+        outlined = *use;
+        detail::apply_outline(roi_edges, o.roi_overlay->line, outlined);
+        use = &outlined;
+      }
+      const auto items = items_for(p.hemi, *use);
       const Image img = render(ctx, items, camera_for(p.view, p.hemi), ro, &scratch);
       const int pc = static_cast<int>(i) % grid.columns, pr = static_cast<int>(i) / grid.columns;
       draw_image(cr, img, r.x + pc * panel_w, r.y + pr * panel_h);
+      if (o.roi_overlay && !o.roi_overlay->names.empty()) {
+        const auto names = detail::overlay_names(*o.roi_overlay, surf, normals, winding, p.hemi, items, camera_for(p.view, p.hemi), ro);
+        detail::draw_names(cr, names, r.x + pc * panel_w, r.y + pr * panel_h, o.roi_overlay->name_pt * k, kFont);
+      }
     }
     if (labels && !label.empty()) {
       cairo_set_source_rgb(cr, 0, 0, 0);

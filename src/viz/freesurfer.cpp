@@ -1,5 +1,7 @@
 #include "tribev2/viz/freesurfer.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 
@@ -134,11 +136,15 @@ Annotation parse_freesurfer_annot(std::span<const std::byte> bytes, std::string_
     for (auto& v : c) v = r.i32();
     // In 64 bits: corrupt colour components must not overflow.
     const std::int64_t value = std::int64_t{c[0]} + std::int64_t{c[1]} * 256 + std::int64_t{c[2]} * 65536;
+    // nibabel maps a value to the first entry with that colour in sorted order; emplace keeps
+    // the first one in file order, which is the same for tables without duplicate colours.
     index_of_value.emplace(value, static_cast<std::int32_t>(a.names.size()));
+    a.ids.push_back(a.old_format ? value + std::int64_t{c[3]} * (std::int64_t{1} << 24) : value);
     a.names.push_back(std::move(entry_name));
     a.colors.push_back(c);
   };
   const std::int32_t n_entries = r.i32();
+  a.old_format = n_entries > 0;
   if (n_entries > 0) {
     if (n_entries > 1 << 20) fail(what, ": colour table claims ", n_entries, " entries");
     (void)read_string("colour table file name");
@@ -160,10 +166,80 @@ Annotation parse_freesurfer_annot(std::span<const std::byte> bytes, std::string_
   }
   a.labels.resize(static_cast<std::size_t>(nv));
   for (std::size_t v = 0; v < a.labels.size(); ++v) {
-    const auto it = seen[v] ? index_of_value.find(values[v]) : index_of_value.end();
+    // Value 0 means "no label" (nibabel sets those to -1 even when an entry is black).
+    const auto it = seen[v] && values[v] != 0 ? index_of_value.find(values[v]) : index_of_value.end();
     a.labels[v] = it == index_of_value.end() ? -1 : it->second;
   }
+  a.values = std::move(values);
   return a;
+}
+
+SurfaceLabel parse_freesurfer_label(std::string_view text, std::string_view name) {
+  const std::string what(name);
+  std::size_t pos = 0;
+  int line_no = 0;
+  auto next_line = [&](std::string_view& line) {
+    if (pos >= text.size()) return false;
+    const std::size_t end = std::min(text.find('\n', pos), text.size());
+    line = text.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = end + 1;
+    ++line_no;
+    return true;
+  };
+  auto fields = [](std::string_view line) {
+    std::vector<std::string_view> out;
+    std::size_t i = 0;
+    while (i < line.size()) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+      const std::size_t b = i;
+      while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+      if (i > b) out.push_back(line.substr(b, i - b));
+    }
+    return out;
+  };
+  auto to_int = [&](std::string_view f, std::string_view field) {
+    std::int64_t v = 0;
+    const auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+    if (ec != std::errc() || p != f.data() + f.size() || v < 0 || v > kMaxCount)
+      fail(what, ": line ", line_no, ": ", field, " '", f, "' is not a non-negative integer");
+    return static_cast<std::int32_t>(v);
+  };
+  auto to_float = [&](std::string_view f, std::string_view field) {
+    float v = 0;
+    const auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+    if (ec != std::errc() || p != f.data() + f.size())
+      fail(what, ": line ", line_no, ": ", field, " '", f, "' is not a number");
+    return v;
+  };
+  SurfaceLabel l;
+  std::string_view line;
+  if (!next_line(line) || line.empty() || line[0] != '#')
+    fail(what, ": not a FreeSurfer .label file (the first line must be a '#' comment)");
+  l.comment = std::string(line.substr(1));
+  if (!next_line(line)) fail(what, ": truncated: no vertex count line");
+  const auto head = fields(line);
+  if (head.size() != 1) fail(what, ": line 2: expected the vertex count alone, got ", head.size(), " fields");
+  const std::int32_t n = to_int(head[0], "vertex count");
+  l.vertices.reserve(static_cast<std::size_t>(std::min<std::int32_t>(n, 1 << 20)));
+  while (next_line(line)) {
+    const auto f = fields(line);
+    if (f.empty()) continue;
+    if (f.size() != 5) fail(what, ": line ", line_no, ": expected 5 fields (vno x y z value), got ", f.size());
+    if (static_cast<std::int64_t>(l.vertices.size()) >= n)
+      fail(what, ": line ", line_no, ": more vertex lines than the count ", n);
+    l.vertices.push_back(to_int(f[0], "vertex number"));
+    l.positions.push_back({to_float(f[1], "x"), to_float(f[2], "y"), to_float(f[3], "z")});
+    l.values.push_back(to_float(f[4], "value"));
+  }
+  if (static_cast<std::int64_t>(l.vertices.size()) != n)
+    fail(what, ": the header says ", n, " vertices, the file lists ", l.vertices.size());
+  return l;
+}
+
+SurfaceLabel read_freesurfer_label(const fs::path& path) {
+  const auto bytes = io::read_file(path);
+  return parse_freesurfer_label(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string());
 }
 
 Mesh read_freesurfer_surface(const fs::path& path) { return parse_freesurfer_surface(io::read_file(path), path.string()); }

@@ -67,6 +67,19 @@ struct Scene {
   std::vector<std::int32_t> tris;    // global vertex indices of the triangles to draw
 };
 
+}  // namespace
+
+std::array<float, 2> project_point(std::span<const RenderItem> items, const Camera& camera, const RenderOptions& o, const Vec3& p) {
+  const Frame fr = make_frame(camera);
+  const Extent e = projected_extent(items, fr);
+  const float scale = o.scale ? *o.scale : fit_scale(items, camera, o.width, o.height, o.margin);
+  const double cr = std::isfinite(e.r0) ? 0.5 * (e.r0 + e.r1) : 0.0, cu = std::isfinite(e.u0) ? 0.5 * (e.u0 + e.u1) : 0.0;
+  // The same mapping as build_scene's, at pixel rather than sample resolution.
+  return {static_cast<float>(0.5 * o.width + scale * (dot(p, fr.r) - cr)), static_cast<float>(0.5 * o.height - scale * (dot(p, fr.u) - cu))};
+}
+
+namespace {
+
 Scene build_scene(std::span<const RenderItem> items, const Camera& camera, const RenderOptions& o) {
   TRIBEV2_CHECK(o.width > 0 && o.height > 0 && o.width <= 16384 && o.height <= 16384, "render: image size ", o.width, "x",
                 o.height, " is out of range");

@@ -114,7 +114,7 @@ TEST(StageCache, CorruptedEntriesAreDetectedAndRecomputed) {
   TempDir tmp;
   Cleanup cleanup;
   StageCache cache(tmp / "c", cleanup);
-  const std::string key = cache_key({{"k", 1}});
+  const std::string key = CacheKey("s").precision_independent().set("k", 1).hex();
   const auto store = [&](const std::string& payload) {
     return cache.store("s", key, {{"n", 3}, {"x", 0.1}}, [&](const fs::path& d) {
       write_bytes(d / "a.npy", payload);

@@ -45,6 +45,9 @@ struct Stages {
                                                    const std::filesystem::path& mesh_dir, const ProgressFn& progress,
                                                    std::string& note)>
       brain_maps;
+  // What else the brain maps depend on for a `mesh_dir` (the atlas installed there, which adds
+  // roi.tsv), for the cache key; may be empty.
+  std::function<std::string(const std::filesystem::path& mesh_dir)> brain_maps_inputs;
 
   // Identities of the implementations (part of the cache keys: bump when results change).
   std::string text_id, audio_id, video_id, viz_id;

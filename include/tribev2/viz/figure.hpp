@@ -45,6 +45,16 @@ PanelGrid layout_panels(Layout layout, View view, HemiSet hemi);
 enum class OutputFormat { Png, Svg, Pdf };
 OutputFormat output_format_for(const std::filesystem::path& path);  // from the extension
 
+// Region outlines and names drawn over brain maps (`tribev2 plot --roi-outline / --annotate-rois`).
+// Built by the roi layer from an atlas; the figure only needs a region number per vertex.
+struct RoiOverlay {
+  std::vector<std::int32_t> region;  // per output vertex (20,484): region number, -1 for none
+  bool outline_all = false;          // outline every region; otherwise only the named ones
+  std::vector<std::pair<std::int32_t, std::string>> names;  // regions to outline and name
+  Rgb line{0.05f, 0.05f, 0.05f};     // outline colour
+  double name_pt = 6.5;              // text size of the names (points)
+};
+
 struct FigureOptions {
   Layout layout = Layout::FourPanel;
   View view = View::Lateral;      // for Layout::Single
@@ -66,6 +76,8 @@ struct FigureOptions {
   std::array<std::string, 3> rgb_labels{"Text", "Audio", "Video"};
   double rgb_percentile = 95.0;
   bool rgb_per_hemisphere = true;  // upstream normalises each drawn hemisphere set on its own
+  // Region outlines and names over the maps (none when empty).
+  std::shared_ptr<const RoiOverlay> roi_overlay;
 };
 
 // One block of panels: a map over both hemispheres ([20484], left then right) and its label

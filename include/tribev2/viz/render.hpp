@@ -78,6 +78,11 @@ struct RenderScratch {
 Image render(const Context& ctx, std::span<const RenderItem> items, const Camera& camera, const RenderOptions& options,
              RenderScratch* scratch = nullptr);
 
+// Where the point `p` lands (pixels, x right and y down from the top-left) in the image that
+// render() draws with the same items, camera and options; for labels placed over a render.
+std::array<float, 2> project_point(std::span<const RenderItem> items, const Camera& camera, const RenderOptions& options,
+                                   const Vec3& p);
+
 namespace reference {
 // The plain single-threaded twin of render() (same arithmetic, one band): used by tests.
 Image render(std::span<const RenderItem> items, const Camera& camera, const RenderOptions& options);
