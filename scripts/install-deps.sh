@@ -19,12 +19,15 @@ BUILD_PKGS=(
   libtinyxml2-dev            # GIFTI XML
   libcairo2-dev fonts-dejavu-core  # figures (PNG/SVG/PDF) and their text
   libcurl4-openssl-dev       # fetch-mesh downloads
+  python3-dev pybind11-dev   # the Python package tribev2 (src/python; off when absent)
+  python3-numpy python3-pandas python3-setuptools python3-wheel python3-pip python3-venv  # its runtime + pip install
 )
 TEST_PKGS=(
   libgtest-dev libgmock-dev  # unit tests
   clang-14 libclang-rt-14-dev  # libFuzzer targets and sanitizer runtime
   python3-numpy python3-nibabel  # cross-checks of our files with numpy / nibabel
   ffmpeg espeak-ng           # generating test media
+  python3-pytest python3-matplotlib  # the Python package's tests (tests/python) and its figures
 )
 
 want=("${BUILD_PKGS[@]}")
