@@ -1,5 +1,6 @@
 // tribev2._tribev2: the engine's Python bindings. The user-facing API (TribeModel, PlotBrain)
 // is the pure-Python part in python/tribev2/, built on these functions.
+#include <cctype>
 #include <filesystem>
 #include <system_error>
 
@@ -10,7 +11,11 @@
 namespace tribev2::python {
 namespace {
 
-bool mentions(const std::string& s, const char* what) { return s.find(what) != std::string::npos; }
+// Case-insensitive: the library writes "no such file", "does not exist", "cannot open", ...
+bool mentions(std::string s, const char* what) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s.find(what) != std::string::npos;
+}
 
 }  // namespace
 }  // namespace tribev2::python
@@ -27,8 +32,7 @@ PYBIND11_MODULE(_tribev2, m) {
       if (p) std::rethrow_exception(p);
     } catch (const tribev2::Error& e) {
       const std::string msg = e.what();
-      if (mentions(msg, "does not exist") || mentions(msg, "No such file") || mentions(msg, "cannot open") ||
-          mentions(msg, "not found"))
+      if (mentions(msg, "does not exist") || mentions(msg, "no such file") || mentions(msg, "cannot open"))
         PyErr_SetString(PyExc_FileNotFoundError, msg.c_str());
       else
         PyErr_SetString(PyExc_ValueError, msg.c_str());

@@ -30,7 +30,7 @@ def test_plot_surf_returns_a_figure(plotter):
 def test_plot_timesteps(plotter):
     import matplotlib.figure
 
-    fig = plotter.plot_timesteps(maps(3), cmap="hot", vmin=0.0)
+    fig = plotter.plot_timesteps(maps(3), cmap="hot", vmin=0.0, vmax=2.0)
     assert isinstance(fig, matplotlib.figure.Figure)
     one = plotter.render(maps(1), labels=["t=0s"], columns=1)
     three = plotter.render(maps(3), labels=["t=0s", "t=1s", "t=2s"], columns=3)
