@@ -23,7 +23,9 @@ class CMakeExtension(Extension):
 class CMakeBuild(build_ext):
     def build_extension(self, ext):
         target = Path(self.get_ext_fullpath(ext.name)).resolve()
-        build = Path(self.build_temp).resolve() / "cmake"
+        # <root>/build-python: kept between installs, and at the depth of build/ so that ccache
+        # (CCACHE_BASEDIR) reuses a developer build's objects.
+        build = Path(os.environ.get("TRIBEV2_PIP_BUILD_DIR", ROOT / "build-python")).resolve()
         build.mkdir(parents=True, exist_ok=True)
         args = [
             "cmake", "-S", str(ROOT), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
