@@ -19,6 +19,8 @@ BUILD_PKGS=(
   libtinyxml2-dev            # GIFTI XML
   libcairo2-dev fonts-dejavu-core  # figures (PNG/SVG/PDF) and their text
   libcurl4-openssl-dev       # fetch-mesh downloads, the Hugging Face Hub client (src/hub)
+  python3-dev pybind11-dev   # the Python package tribev2 (src/python; off when absent)
+  python3-numpy python3-pandas python3-setuptools python3-wheel python3-pip python3-venv  # its runtime + pip install
 )
 TEST_PKGS=(
   libgtest-dev libgmock-dev  # unit tests
@@ -28,6 +30,7 @@ TEST_PKGS=(
   connectome-workbench       # wb_command: how Workbench reads our GIFTI time step (test skips without it)
   python3-yaml               # bench/overlap.sh (../shared/bench/make_full_model.py)
   python3                    # tests/hub/hub_server.py: the local Hub + CDN of the hub tests
+  python3-pytest python3-matplotlib  # the Python package's tests (tests/python) and its figures
 )
 
 want=("${BUILD_PKGS[@]}")

@@ -1,0 +1,262 @@
+"""TribeModel: upstream's inference API (tribev2/demo_utils.py) on the native engine.
+
+``from_pretrained`` -> ``get_events_dataframe`` -> ``predict`` have upstream's names,
+arguments and return types. The work is done by the C++ pipeline (``tribev2 run``): events
+from the stimulus, the three feature extractors, segmentation and the brain model, every
+stage cached under ``cache_folder``. Differences from upstream are listed in docs/python.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from . import _tribev2
+from ._errors import NotSupportedYet
+
+VALID_SUFFIXES: dict[str, set[str]] = {
+    "text_path": {".txt"},
+    "audio_path": {".wav", ".mp3", ".flac", ".ogg"},
+    "video_path": {".mp4", ".avi", ".mkv", ".mov", ".webm"},
+}
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _pandas():
+    try:
+        import pandas as pd
+    except ImportError as e:  # pragma: no cover - Debian: python3-pandas
+        raise ImportError("tribev2's events API needs pandas (Debian: python3-pandas)") from e
+    return pd
+
+
+def _events_frame(tsv: str):
+    """An events.tsv text as the DataFrame upstream's get_events_dataframe returns (columns
+    type, start, duration, filepath, text, context, sentence, ... plus timeline/subject)."""
+    pd = _pandas()
+    df = pd.read_csv(io.StringIO(tsv), sep="\t")
+    for col in ("timeline", "subject"):
+        if col not in df.columns:
+            df[col] = "default"
+    return df
+
+
+@dataclasses.dataclass
+class Segment:
+    """One predicted row, as upstream's segments: the window ``[start + offset,
+    start + offset + duration)`` seconds, where ``start`` is the start of the model's
+    segment (``data.duration_trs`` TRs) and ``offset`` the row's position in it; ``events``
+    are the events overlapping the window."""
+
+    start: float
+    duration: float
+    offset: float
+    events: object = dataclasses.field(repr=False, default=None)
+
+    @property
+    def ns_events(self):
+        return self.events
+
+    @property
+    def stop(self) -> float:
+        return self.start + self.offset + self.duration
+
+
+def _resolve_checkpoint(checkpoint_dir, checkpoint_name: str) -> str:
+    """A local model folder or weights file; Hub ids are for the engine's Hub client."""
+    path = Path(checkpoint_dir)
+    if path.exists():
+        if path.is_dir():
+            named = path / checkpoint_name
+            if checkpoint_name != "best.ckpt":
+                if not named.is_file():
+                    raise FileNotFoundError(f"{named} does not exist")
+                return str(named)
+            return str(path)  # model.safetensors if present (same weights, mapped), else best.ckpt
+        return str(path)
+    if _REPO_ID.match(str(checkpoint_dir)) and not str(checkpoint_dir).startswith((".", "/")):
+        raise NotSupportedYet(
+            f"'{checkpoint_dir}' is not a local folder; Hub ids need the engine's Hub client "
+            "(tribev2::hub::resolve_model), which this build does not have yet. Download the model "
+            "(config.yaml + best.ckpt) and pass its folder.")
+    raise FileNotFoundError(f"checkpoint_dir does not exist: {checkpoint_dir}")
+
+
+class TribeModel:
+    """Brain-response prediction from a video, an audio file or a text (upstream TribeModel).
+
+    Typical usage::
+
+        model = TribeModel.from_pretrained("path/to/tribev2")
+        events = model.get_events_dataframe(video_path="clip.mp4")
+        preds, segments = model.predict(events)
+    """
+
+    cache_folder: str = "./cache"
+    remove_empty_segments: bool = True
+
+    def __init__(self, *, checkpoint: str, cache_folder, extractors: dict, precision: str, threads: int,
+                 progress: bool, subject_mode: str, batch_size: int, events_options: dict):
+        self.checkpoint = checkpoint
+        self.cache_folder = str(cache_folder)
+        self.extractors = dict(extractors)
+        self.precision = precision
+        self.threads = threads
+        self.progress = progress
+        self.subject_mode = subject_mode
+        self.batch_size = batch_size
+        self.events_options = dict(events_options)
+        self._model = _tribev2.BrainModel.load(checkpoint, subject_mode=subject_mode)
+
+    @property
+    def brain_model(self) -> _tribev2.BrainModel:
+        """The loaded brain model (lower-level forward / predict_features)."""
+        return self._model
+
+    @property
+    def data(self) -> dict:
+        return self._model.data
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        checkpoint_dir,
+        checkpoint_name: str = "best.ckpt",
+        cache_folder=None,
+        cluster=None,
+        device: str = "auto",
+        config_update: dict | None = None,
+        *,
+        text_model=None,
+        audio_model=None,
+        video_model=None,
+        precision: str = "f32",
+        threads: int = 0,
+        progress: bool = True,
+        subject_mode: str = "auto",
+        batch_size: int = 8,
+        **events_options,
+    ) -> "TribeModel":
+        """Loads a model folder (config.yaml + best.ckpt or model.safetensors) or weights file.
+
+        Upstream's arguments: ``checkpoint_dir`` (a local folder; Hub ids raise until the
+        engine's Hub client is in the build), ``checkpoint_name``, ``cache_folder`` (stage
+        cache, default ``./cache``), ``device`` (``"auto"``/``"cpu"``: the engine runs on the
+        CPU). ``cluster`` and ``config_update`` are not supported and raise when given.
+
+        Engine options: ``text_model`` / ``audio_model`` / ``video_model`` (folders of
+        Llama-3.2-3B, w2v-bert-2.0, V-JEPA2), ``precision`` (``"f32"`` or ``"bf16"``),
+        ``threads`` (0: all cores or ``TRIBEV2_NUM_THREADS``), ``progress``,
+        ``subject_mode``, ``batch_size``; any other keyword is an events option of
+        ``tribev2 events`` (``language``, ``voice``, ``speech_rate``, ``reference_quirks``,
+        ``sentences``, ``text_case``, ``asr``, ``asr_model``, ``compute_type``, ...).
+        """
+        if cluster is not None:
+            raise NotSupportedYet("cluster: the engine runs in this process; pass cluster=None")
+        if device not in ("auto", "cpu"):
+            raise ValueError(f"device must be 'auto' or 'cpu' (the engine runs on the CPU), got {device!r}")
+        if config_update:
+            raise NotSupportedYet("config_update: overriding config.yaml entries is not supported; edit config.yaml")
+        if precision not in ("f32", "bf16"):
+            raise ValueError(f"precision must be 'f32' or 'bf16', got {precision!r}")
+        checkpoint = _resolve_checkpoint(checkpoint_dir, checkpoint_name)
+        cache = Path(cache_folder) if cache_folder is not None else Path("./cache")
+        cache.mkdir(parents=True, exist_ok=True)
+        extractors = {k: str(v) for k, v in (("text", text_model), ("audio", audio_model), ("video", video_model))
+                      if v is not None}
+        return cls(checkpoint=checkpoint, cache_folder=cache, extractors=extractors, precision=precision,
+                   threads=threads, progress=progress, subject_mode=subject_mode, batch_size=batch_size,
+                   events_options=events_options)
+
+    def get_events_dataframe(self, text_path=None, audio_path=None, video_path=None, *, transcript_path=None):
+        """Events of exactly one stimulus, as upstream: a DataFrame with columns ``type``,
+        ``start``, ``duration``, ``filepath``, ``text``, ``context``, ``sentence``, ...
+
+        A text is spoken with espeak-ng (upstream: gTTS) and its words timed by the synthesiser;
+        audio and video are transcribed with whisperX, or read from ``transcript_path``.
+        """
+        provided = {n: v for n, v in (("text_path", text_path), ("audio_path", audio_path),
+                                      ("video_path", video_path)) if v is not None}
+        if len(provided) != 1:
+            raise ValueError("Exactly one of text_path, audio_path, video_path must be provided, "
+                             f"got: {list(provided.keys()) or 'none'}")
+        name, value = next(iter(provided.items()))
+        path = Path(value)
+        suffix = path.suffix.lower()
+        if suffix not in VALID_SUFFIXES[name]:
+            raise ValueError(f"{name} must end with one of {sorted(VALID_SUFFIXES[name])}, got '{suffix}'")
+        if not path.is_file():
+            raise FileNotFoundError(f"{name} does not exist: {path}")
+        if name == "text_path" and not path.read_text(encoding="utf-8").strip():
+            raise ValueError(f"Text file is empty: {path}")
+        options = dict(self.events_options)
+        if transcript_path is not None:
+            if not Path(transcript_path).is_file():
+                raise FileNotFoundError(f"transcript_path does not exist: {transcript_path}")
+            options["transcript"] = str(transcript_path)
+        built = _tribev2.build_events(cache_dir=self.cache_folder, options=options, progress=self.progress,
+                                      **{name: str(path)})
+        df = _events_frame(built["tsv"])
+        df.attrs["tribev2"] = {"stimulus": {name: built["path"]}, "options": options, "tsv": built["tsv"]}
+        return df
+
+    def predict(self, events, verbose: bool = True):
+        """Per-TR predictions for an events DataFrame from :meth:`get_events_dataframe`.
+
+        Returns ``(preds, segments)``: float32 ``[n_rows, n_vertices]`` and one
+        :class:`Segment` per row (``start``, ``duration`` = 1 TR, ``offset``, ``events``).
+        With ``remove_empty_segments`` (default, as upstream) rows without any event are
+        dropped.
+        """
+        pd = _pandas()
+        if not isinstance(events, pd.DataFrame):
+            raise TypeError(f"events must be a pandas DataFrame, got {type(events).__name__}")
+        meta = events.attrs.get("tribev2")
+        if meta is None:
+            raise NotSupportedYet(
+                "predict needs the DataFrame returned by get_events_dataframe: the engine computes the "
+                "features from the stimulus file the events were built from (events built by hand are not "
+                "supported yet)")
+        if not events.equals(_events_frame(meta["tsv"])):
+            raise NotSupportedYet(
+                "the events DataFrame was changed after get_events_dataframe; predicting from edited events "
+                "is not supported yet (call get_events_dataframe again)")
+        out = _tribev2.run(model=self.checkpoint, cache_dir=self.cache_folder, extractors=self.extractors,
+                           options=meta["options"], batch_size=self.batch_size, subject_mode=self.subject_mode,
+                           threads=self.threads, precision=self.precision, progress=self.progress and verbose,
+                           **meta["stimulus"])
+        if out["events.tsv"] != meta["tsv"]:
+            raise RuntimeError("the stimulus changed since get_events_dataframe (its events differ); "
+                               "call get_events_dataframe again")
+        preds = out["preds"]
+        info = json.loads(out["segments.json"])
+        segments = _segments(info, events)
+        if len(segments) != preds.shape[0]:
+            raise ValueError(f"Number of samples: {preds.shape[0]} != {len(segments)}")
+        if self.remove_empty_segments:
+            keep = np.array([len(s.events) > 0 for s in segments], dtype=bool)
+            preds = np.ascontiguousarray(preds[keep])
+            segments = [s for s, k in zip(segments, keep) if k]
+        return preds, segments
+
+
+def _segments(info: dict, events) -> list:
+    """One Segment per row of segments.json, with the events overlapping its window."""
+    segs = info["segments"]
+    starts = events["start"].to_numpy(dtype=float)
+    stops = starts + events["duration"].fillna(0).to_numpy(dtype=float)
+    out = []
+    for row in info["rows"]:
+        a, b = float(row["start"]), float(row["end"])
+        seg = next((s for s in segs if s["start"] <= a + 1e-9 < s["start"] + s["duration"]), segs[-1])
+        mask = (starts < b) & (stops > a)
+        out.append(Segment(start=float(seg["start"]), duration=b - a, offset=a - float(seg["start"]),
+                           events=events[mask].reset_index(drop=True)))
+    return out

@@ -1,0 +1,185 @@
+"""PlotBrain: upstream's brain figures (tribev2/plotting) drawn by the engine's renderer.
+
+The brains are rasterised by the C++ renderer (fsaverage5, nilearn's colormaps, colour bar);
+with matplotlib importable the image is embedded in a ``matplotlib.figure.Figure`` (or drawn
+into the ``axes`` given), else the RGBA ``np.ndarray`` is returned. Upstream options this
+version does not support raise :class:`NotImplementedError` instead of being ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import _tribev2
+from ._errors import NotSupportedYet
+
+# upstream views -> (layout, view, hemi) of the engine's figures
+_VIEWS = {
+    "left": ("single", "lateral", "left"),
+    "right": ("single", "lateral", "right"),
+    "medial_left": ("single", "medial", "left"),
+    "medial_right": ("single", "medial", "right"),
+    "dorsal": ("single", "dorsal", "both"),
+    "ventral": ("single", "ventral", "both"),
+    "anterior": ("single", "anterior", "both"),
+    "posterior": ("single", "posterior", "both"),
+    "lateral": ("lateral", None, None),
+    "4panel": ("4panel", None, None),
+    "6view": ("6view", None, None),
+}
+
+# Keyword arguments of plot_surf that other parts of the engine will provide; refused for now.
+_PENDING = {
+    "alpha_cmap": "alpha_cmap (transparency ramp) needs the engine's alpha colormaps",
+    "norm_percentile": "norm_percentile (robust normalisation) needs the engine's norm percentile",
+    "show_stimuli": "show_stimuli (stimulus strip) needs the engine's stimulus strip",
+    "trues": "trues (ground-truth rows) is not supported",
+    "atlas_name": "atlases are not supported",
+}
+
+
+def _check_pending(kwargs: dict) -> None:
+    for k, why in _PENDING.items():
+        v = kwargs.get(k)
+        if v is not None and v is not False:
+            raise NotSupportedYet(f"{k}: {why} (not in this version of tribev2)")
+
+
+def _have_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class PlotBrain:
+    """Brain maps on fsaverage5 (upstream ``PlotBrain(mesh="fsaverage5")``)."""
+
+    def __init__(self, mesh="fsaverage5", inflate="half", bg_map="sulcal", hemisphere_gap=0.0, atlas_name=None,
+                 atlas_dim=None, vol_to_surf_kwargs=None, *, mesh_dir=None, threads=0):
+        if mesh != "fsaverage5":
+            raise NotSupportedYet(f"mesh={mesh!r}: the engine draws fsaverage5 (20484 vertices) only")
+        if atlas_name is not None or atlas_dim is not None or vol_to_surf_kwargs is not None:
+            raise NotSupportedYet("atlas_name / atlas_dim / vol_to_surf_kwargs (volume atlases) are not supported")
+        surfaces = {"half": "half", True: "inflated", False: "pial"}
+        if inflate not in surfaces:
+            raise ValueError(f"inflate must be 'half', True or False, got {inflate!r}")
+        if bg_map == "thresholded":
+            raise NotSupportedYet("bg_map='thresholded' is not supported (use 'sulcal' or 'curvature')")
+        backgrounds = {"sulcal": "sulc", "curvature": "curv"}
+        if bg_map not in backgrounds:
+            raise ValueError(f"bg_map must be 'sulcal', 'curvature' or 'thresholded', got {bg_map!r}")
+        self.mesh = mesh
+        self.threads = threads
+        self._surface = _tribev2.Surface(mesh_dir=str(mesh_dir or ""), surface=surfaces[inflate],
+                                         background=backgrounds[bg_map], hemisphere_gap=float(hemisphere_gap))
+
+    # -- engine options --------------------------------------------------------------------
+    @staticmethod
+    def _options(views="left", cmap=None, vmin=None, vmax=None, threshold=None, colorbar=None, symmetric_cbar=None,
+                 title=None, dpi=None, **kwargs) -> dict:
+        _check_pending(kwargs)
+        engine = {"supersample", "panel_width", "bg_darkness", "bg_on_data", "colorbar_label", "percentile", "size",
+                  "columns"}
+        unknown = set(kwargs) - engine - set(_PENDING)
+        if unknown:
+            raise TypeError(f"unexpected keyword argument(s): {sorted(unknown)}")
+        if not isinstance(views, str):
+            raise NotSupportedYet("views: one view name per figure (a list of views per axes is not supported)")
+        if views not in _VIEWS:
+            raise ValueError(f"views must be one of {sorted(_VIEWS)}, got {views!r}")
+        layout, view, hemi = _VIEWS[views]
+        o = {"layout": layout}
+        if view is not None:
+            o["view"], o["hemi"] = view, hemi
+        if cmap is not None:
+            if not isinstance(cmap, str):
+                raise NotSupportedYet("cmap: a colormap name (matplotlib Colormap objects are not supported)")
+            o["cmap"] = cmap
+        for k, v in (("vmin", vmin), ("vmax", vmax), ("threshold", threshold), ("title", title), ("dpi", dpi),
+                     ("colorbar", colorbar)):
+            if v is not None:
+                o[k] = v
+        if symmetric_cbar is not None:
+            o["symmetric"] = "auto" if symmetric_cbar == "auto" else ("yes" if symmetric_cbar else "no")
+        for k in engine:
+            if kwargs.get(k) is not None:
+                o[k] = kwargs[k]
+        return o
+
+    def render(self, maps, labels=(), **kwargs) -> np.ndarray:
+        """RGBA uint8 ``[H, W, 4]`` image of one map ``[20484]`` or a row of maps ``[n, 20484]``."""
+        return _tribev2.render_maps(self._surface, maps, list(labels), self._options(**kwargs), self.threads)
+
+    @staticmethod
+    def _figure(image: np.ndarray, axes=None, dpi=150.0):
+        if not _have_matplotlib():
+            return image
+        if axes is not None:
+            ax = axes[0] if isinstance(axes, (list, tuple, np.ndarray)) else axes
+            ax.imshow(image)
+            ax.axis("off")
+            return ax.figure
+        from matplotlib.figure import Figure
+
+        h, w = image.shape[:2]
+        fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi)
+        ax = fig.add_axes([0, 0, 1, 1])
+        ax.imshow(image, interpolation="nearest")
+        ax.axis("off")
+        return fig
+
+    # -- upstream API ------------------------------------------------------------------------
+    def plot_surf(self, data, axes=None, views="left", **kwargs):
+        """One map ``[20484]``: a matplotlib Figure (the image drawn into ``axes`` when given),
+        or the RGBA array without matplotlib."""
+        data = np.asarray(data)
+        if data.ndim != 1:
+            raise ValueError(f"plot_surf expects one map [20484], got shape {data.shape}")
+        kwargs.setdefault("colorbar", True)
+        image = self.render(data, views=views, **kwargs)
+        return self._figure(image, axes, kwargs.get("dpi") or 150.0)
+
+    def plot_timesteps(self, neuro, segments=None, *, plot_every_k_timesteps=1, trues=None, norm_percentile=None,
+                       show_stimuli=False, views="left", timestamps=None, **kwargs):
+        """Rows ``[n, 20484]`` side by side with ``t=...s`` labels (upstream plot_timesteps)."""
+        _check_pending({"trues": trues, "norm_percentile": norm_percentile, "show_stimuli": show_stimuli})
+        if isinstance(neuro, dict):
+            if len(neuro) != 1:
+                raise NotSupportedYet("plot_timesteps: several named series in one figure are not supported")
+            neuro = next(iter(neuro.values()))
+        neuro = np.asarray(neuro)
+        if neuro.ndim != 2:
+            raise ValueError(f"Neuro must be a 2D array [n_timesteps, 20484], got shape {neuro.shape}")
+        n_total = neuro.shape[0]
+        if n_total % plot_every_k_timesteps != 0:
+            raise ValueError(f"Total number of timesteps {n_total} must be divisible by plot_every_k_timesteps "
+                             f"{plot_every_k_timesteps}")
+        neuro = neuro[::plot_every_k_timesteps]
+        n = neuro.shape[0]
+        if timestamps is None:
+            timestamps = list(range(0, n * plot_every_k_timesteps, plot_every_k_timesteps))
+        elif len(timestamps) != n:
+            raise ValueError(f"Number of timestamps {len(timestamps)} must match number of timesteps {n}")
+        kwargs.setdefault("columns", n)
+        image = self.render(neuro, labels=[f"t={t}s" for t in timestamps], views=views, **kwargs)
+        return self._figure(image, None, kwargs.get("dpi") or 150.0)
+
+    def plot_timesteps_mp4(self, neuro, filepath, *, segments=None, suptitle=None, interpolated_fps=None,
+                           norm_percentile=100, **plot_kwargs):
+        """An MP4 movie of rows ``[n, 20484]`` at 1 row per second (H.264, crf 18)."""
+        if norm_percentile not in (None, 100):
+            raise NotSupportedYet("norm_percentile needs the engine's norm percentile (not in this version)")
+        if interpolated_fps is not None:
+            raise NotSupportedYet("interpolated_fps (ffmpeg minterpolate) is not supported")
+        if segments is not None:
+            raise NotSupportedYet("segments (word captions) need the engine's movie captions")
+        views = plot_kwargs.pop("views", "left")
+        options = self._options(views=views, title=suptitle, **plot_kwargs)
+        neuro = np.asarray(neuro)
+        Path(filepath).parent.mkdir(parents=True, exist_ok=True)
+        return _tribev2.write_movie(self._surface, neuro, [float(i) for i in range(len(neuro))], str(filepath),
+                                    options, 1.0, 1, self.threads, False)

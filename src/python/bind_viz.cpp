@@ -1,0 +1,161 @@
+// Brain figures for Python: the engine's renderer and cairo layout draw the panels into an
+// RGBA array (PlotBrain embeds it in a matplotlib figure), and MP4 movies.
+#include <cstring>
+#include <memory>
+
+#include <pybind11/stl.h>
+
+#include "common.hpp"
+#include "tribev2/core/error.hpp"
+#include "tribev2/viz/colormap.hpp"
+#include "tribev2/viz/figure.hpp"
+#include "tribev2/viz/fsaverage.hpp"
+#include "tribev2/viz/movie.hpp"
+
+namespace tribev2::python {
+
+namespace {
+
+struct PySurface {
+  std::shared_ptr<const viz::BrainSurface> surface;
+  std::string mesh_dir;
+};
+
+template <class T>
+std::optional<T> get(const py::dict& d, const char* key) {
+  if (!d.contains(key) || d[key].is_none()) return std::nullopt;
+  return d[key].cast<T>();
+}
+
+// FigureOptions from keyword arguments named like the `tribev2 plot` options.
+viz::FigureOptions figure_options(const py::dict& d) {
+  static const char* known[] = {"layout", "view", "hemi", "cmap", "vmin", "vmax", "percentile", "symmetric",
+                                "threshold", "title", "colorbar_label", "colorbar", "dpi", "size", "panel_width",
+                                "columns", "bg_darkness", "bg_on_data", "supersample"};
+  for (auto [k, v] : d) {
+    const std::string key = k.cast<std::string>();
+    bool ok = false;
+    for (const char* n : known) ok = ok || key == n;
+    if (!ok) throw py::type_error("unknown figure option '" + key + "'");
+  }
+  viz::FigureOptions o;
+  const auto view = get<std::string>(d, "view");
+  const auto layout = get<std::string>(d, "layout");
+  o.layout = layout ? viz::parse_layout(*layout) : (view ? viz::Layout::Single : viz::Layout::FourPanel);
+  o.view = view ? viz::parse_view(*view) : viz::View::Lateral;
+  o.hemi = viz::parse_hemi_set(get<std::string>(d, "hemi").value_or("left"));
+  o.cmap = get<std::string>(d, "cmap").value_or("RdBu_r");
+  viz::Colormap::get(o.cmap);  // a clear error for an unknown name
+  o.limits.vmin = get<double>(d, "vmin");
+  o.limits.vmax = get<double>(d, "vmax");
+  o.limits.percentile = get<double>(d, "percentile");
+  o.limits.symmetric = viz::parse_symmetric(get<std::string>(d, "symmetric").value_or("auto"));
+  o.threshold = get<double>(d, "threshold");
+  o.title = get<std::string>(d, "title").value_or("");
+  o.colorbar_label = get<std::string>(d, "colorbar_label").value_or("");
+  o.colorbar = get<bool>(d, "colorbar").value_or(true);
+  o.dpi = get<double>(d, "dpi").value_or(150.0);
+  if (auto s = get<std::pair<double, double>>(d, "size")) o.size_in = *s;
+  o.panel_width_in = get<double>(d, "panel_width").value_or(2.4);
+  o.columns = get<int>(d, "columns").value_or(0);
+  o.bg_darkness = static_cast<float>(get<double>(d, "bg_darkness").value_or(0.7));
+  o.bg_on_data = get<bool>(d, "bg_on_data").value_or(false);
+  o.supersample = get<int>(d, "supersample").value_or(2);
+  viz::layout_panels(o.layout, o.view, o.hemi);  // validates view + hemisphere
+  return o;
+}
+
+// [n, 20484] (or [20484]) float32 maps, checked.
+InputArray maps_of(py::handle a, std::int64_t& n) {
+  InputArray in = input_f32(a, "maps");
+  const auto& s = in.tensor.shape();
+  if (s.size() == 1) n = 1;
+  else if (s.size() == 2) n = s[0];
+  else fail("maps: expected [20484] or [n, 20484] values, got shape ", shape_str(s));
+  TRIBEV2_CHECK(s.back() == viz::kFsaverage5Outputs, "maps: expected ", viz::kFsaverage5Outputs,
+                " values per map (fsaverage5, left then right), got ", s.back());
+  TRIBEV2_CHECK(n > 0, "maps: no map to draw");
+  return in;
+}
+
+}  // namespace
+
+void register_viz(py::module_& m) {
+  py::class_<PySurface>(m, "Surface", "fsaverage5 meshes ready to draw.")
+      .def(py::init([](const std::string& mesh_dir, const std::string& surface, const std::string& background,
+                       double hemisphere_gap) {
+             viz::SurfaceOptions so;
+             so.surface = viz::parse_surface(surface);
+             so.background = viz::parse_background(background);
+             so.hemisphere_gap = static_cast<float>(hemisphere_gap);
+             const auto dir = viz::resolve_mesh_dir(mesh_dir);
+             auto s = call_interruptible([&](const std::atomic<bool>&) {
+               return std::make_shared<const viz::BrainSurface>(viz::load_fsaverage5(dir, so));
+             });
+             return PySurface{std::move(s), dir.string()};
+           }),
+           py::arg("mesh_dir") = "", py::arg("surface") = "half", py::arg("background") = "sulc",
+           py::arg("hemisphere_gap") = 0.0)
+      .def_property_readonly("mesh_dir", [](const PySurface& s) { return s.mesh_dir; });
+
+  m.def(
+      "render_maps",
+      [](const PySurface& surface, py::handle maps, const std::vector<std::string>& labels, const py::dict& options,
+         int threads) {
+        std::int64_t n = 0;
+        const InputArray in = maps_of(maps, n);
+        TRIBEV2_CHECK(labels.empty() || static_cast<std::int64_t>(labels.size()) == n, "labels: ", labels.size(),
+                      " labels for ", n, " maps");
+        const viz::FigureOptions fo = figure_options(options);
+        auto [w, h, pixels] = call_interruptible([&](const std::atomic<bool>&) {
+          const Context ctx(threads > 0 ? threads : threads_from_env(0));
+          std::vector<viz::MapFrame> frames;
+          const float* p = in.tensor.data<float>();
+          for (std::int64_t i = 0; i < n; ++i)
+            frames.push_back({std::span<const float>(p + i * viz::kFsaverage5Outputs, viz::kFsaverage5Outputs),
+                              labels.empty() ? std::string() : labels[static_cast<std::size_t>(i)]});
+          viz::BrainFigure fig(ctx, *surface.surface, fo, static_cast<int>(n), !labels.empty());
+          const int fw = fig.pixel_width(), fh = fig.pixel_height();
+          std::vector<std::uint8_t> bgra(static_cast<std::size_t>(fw) * static_cast<std::size_t>(fh) * 4);
+          fig.raster_maps(frames, bgra, 4 * fw);
+          return std::make_tuple(fw, fh, std::move(bgra));
+        });
+        py::array_t<std::uint8_t> out({static_cast<py::ssize_t>(h), static_cast<py::ssize_t>(w), py::ssize_t{4}});
+        std::uint8_t* o = out.mutable_data();
+        for (std::size_t i = 0; i < pixels.size(); i += 4) {  // cairo RGB24 (B, G, R, x) -> RGBA
+          o[i] = pixels[i + 2];
+          o[i + 1] = pixels[i + 1];
+          o[i + 2] = pixels[i];
+          o[i + 3] = 255;
+        }
+        return out;
+      },
+      py::arg("surface"), py::arg("maps"), py::arg("labels") = std::vector<std::string>{},
+      py::arg("options") = py::dict(), py::arg("threads") = 0,
+      "Draws maps [n, 20484] as one figure (a block of panels per map, labels under them): uint8 RGBA [H, W, 4].");
+
+  m.def(
+      "write_movie",
+      [](const PySurface& surface, py::handle rows, std::vector<double> row_times, const std::string& out,
+         const py::dict& options, double fps, int frames_per_row, int threads, bool progress) {
+        std::int64_t n = 0;
+        const InputArray in = maps_of(rows, n);
+        TRIBEV2_CHECK(row_times.empty() || static_cast<std::int64_t>(row_times.size()) == n, "row_times: ",
+                      row_times.size(), " times for ", n, " rows");
+        TRIBEV2_CHECK(fps > 0, "fps must be positive, got ", fps);
+        viz::MovieOptions mo;
+        mo.figure = figure_options(options);
+        mo.fps = fps;
+        mo.frames_per_row = frames_per_row;
+        return call_interruptible([&](const std::atomic<bool>& cancel) {
+          const Context ctx(threads > 0 ? threads : threads_from_env(0));
+          mo.progress = progress_fn("movie", progress, cancel);
+          return viz::write_movie(ctx, *surface.surface, in.tensor.f32(), n, row_times, mo, out);
+        });
+      },
+      py::arg("surface"), py::arg("rows"), py::arg("row_times"), py::arg("out"), py::arg("options") = py::dict(),
+      py::arg("fps") = 1.0, py::arg("frames_per_row") = 1, py::arg("threads") = 0, py::arg("progress") = false,
+      "Writes an MP4 movie of rows [n, 20484]; returns the encoder used.");
+}
+
+}  // namespace tribev2::python
