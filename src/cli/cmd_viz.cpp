@@ -291,9 +291,9 @@ void run_plot(const GlobalOptions& g, const PlotArgs& a) {
       std::vector<double> block_times;
       for (auto r : drawn) block_times.push_back(times[static_cast<std::size_t>(r)]);
       // The span covers every selected row (upstream passes all segments, drawn or not).
-      const double t0 = times[static_cast<std::size_t>(sel.front())];
+      const double span0 = times[static_cast<std::size_t>(sel.front())];
       const double t1 = row_stop(times, static_cast<std::size_t>(sel.back()));
-      o.stimuli = std::make_shared<viz::StimulusStrip>(build_stimulus_strip(*source, block_times, t0, t1));
+      o.stimuli = std::make_shared<viz::StimulusStrip>(build_stimulus_strip(*source, block_times, span0, t1));
     }
     const auto surf = load_surface(a.fig);
     viz::plot_maps(ctx, surf, frames, o, a.out);
