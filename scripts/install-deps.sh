@@ -31,6 +31,7 @@ TEST_PKGS=(
   python3-yaml               # bench/overlap.sh (../shared/bench/make_full_model.py)
   python3                    # tests/hub/hub_server.py: the local Hub + CDN of the hub tests
   python3-pytest python3-matplotlib  # the Python package's tests (tests/python) and its figures
+  chromium python3-websocket python3-pil  # the viewer's browser test (headless Chromium over DevTools)
 )
 
 want=("${BUILD_PKGS[@]}")
@@ -40,13 +41,24 @@ missing=()
 for p in "${want[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi
 done
-if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install-deps: all ${#want[@]} packages present"
-  exit 0
-fi
-echo "install-deps: installing ${missing[*]}"
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# npm (for NiiVue below): Debian's where none is on PATH (a NodeSource nodejs brings its own).
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#want[@]} packages present"
+else
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# NiiVue for `tribev2 view`, pinned by viewer/package-lock.json: `npm ci` installs exactly the
+# locked versions and checks their integrity hashes. The viewer reads
+# viewer/node_modules/@niivue/niivue/dist/niivue.umd.js (or its installed copy).
+viewer_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../viewer" && pwd)"
+if [[ ! -f "$viewer_dir/node_modules/@niivue/niivue/dist/niivue.umd.js" ]]; then
+  echo "install-deps: npm ci in $viewer_dir (NiiVue for tribev2 view)"
+  (cd "$viewer_dir" && npm ci --ignore-scripts --no-audit --no-fund)
+fi

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "stimuli.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/roi/overlay.hpp"
@@ -23,7 +24,8 @@ namespace {
 struct FigureArgs {
   std::string layout;  // empty: 4panel, or single when --view is given
   std::string view, hemi = "left", surface = "half", cmap = "RdBu_r", background = "sulc", symmetric = "auto";
-  std::optional<double> vmin, vmax, percentile, threshold;
+  std::optional<double> vmin, vmax, percentile, threshold, norm_percentile;
+  std::vector<double> alpha_cmap;
   std::string title, colorbar_label, size, mesh_dir;
   bool no_colorbar = false, bg_on_data = false;
   double dpi = 150, panel_width = 2.4, bg_darkness = 0.7, gap = 0;
@@ -35,7 +37,18 @@ void add_figure_options(CLI::App* cmd, FigureArgs& f) {
   cmd->add_option("--view", f.view, "lateral | medial | dorsal | ventral | anterior | posterior (implies --layout single)");
   cmd->add_option("--hemi", f.hemi, "Hemisphere of a single view: left | right | both")->capture_default_str();
   cmd->add_option("--surface", f.surface, "pial | white | inflated | half (upstream TRIBE's half-inflated) | sphere")->capture_default_str();
-  cmd->add_option("--cmap", f.cmap, "RdBu_r | coolwarm | cold_hot | bwr | seismic | hot | viridis | plasma | inferno | gray (+ _r)")->capture_default_str();
+  cmd->add_option("--cmap", f.cmap,
+                  "matplotlib: RdBu_r coolwarm bwr seismic hot viridis plasma inferno gray; nilearn: cold_hot cold_white_hot "
+                  "black_red black_blue ...; fire (colorcet, upstream's demo); + _r reverses")
+      ->capture_default_str();
+  cmd->add_option("--alpha-cmap", f.alpha_cmap,
+                  "A0,A1: upstream's alpha_cmap: the colours fade in from transparent at A0 to opaque at A0+A1 of the "
+                  "colour range (the demo: 0,0.2); turns --bg-on-data off, as upstream")
+      ->delimiter(',')
+      ->expected(2);
+  cmd->add_option("--norm-percentile", f.norm_percentile,
+                  "upstream's norm_percentile: map the values drawn to [0, 1] between their (100-P)-th and P-th "
+                  "percentiles, clipped (robust_normalize; the demo: 99)");
   cmd->add_option("--vmin", f.vmin, "Lower colour limit");
   cmd->add_option("--vmax", f.vmax, "Upper colour limit");
   cmd->add_option("--symmetric", f.symmetric, "Symmetric limits +-vmax: auto (when the data has both signs) | yes | no")->capture_default_str();
@@ -76,6 +89,12 @@ viz::FigureOptions figure_options(const FigureArgs& f) {
   o.hemi = viz::parse_hemi_set(f.hemi);
   o.cmap = f.cmap;
   viz::Colormap::get(o.cmap);  // fail early on a bad name
+  if (!f.alpha_cmap.empty()) {
+    TRIBEV2_CHECK(f.alpha_cmap.size() == 2, "--alpha-cmap expects two numbers A0,A1, got ", f.alpha_cmap.size());
+    o.alpha_cmap = std::pair{f.alpha_cmap[0], f.alpha_cmap[1]};
+    viz::Colormap::get(o.cmap, f.alpha_cmap[0], f.alpha_cmap[1]);  // validates the pair
+    if (f.bg_on_data) fail("--bg-on-data and --alpha-cmap do not go together (upstream turns bg_on_data off with an alpha colormap)");
+  }
   o.limits.vmin = f.vmin;
   o.limits.vmax = f.vmax;
   o.limits.percentile = f.percentile;
@@ -141,6 +160,29 @@ std::vector<std::int64_t> parse_rows(const std::string& spec, std::int64_t n) {
   return rows;
 }
 
+// A `tribev2 run` output folder stands for its preds.npy.
+std::string preds_path(const std::string& input) {
+  return !input.empty() && fs::is_directory(input) ? (fs::path(input) / "preds.npy").string() : input;
+}
+
+// The time span [start, stop) of each row: the starts from row_times, the stop of a row the next
+// start (the last row: one TR after its start, the TR being the common step, else 1 s).
+double row_stop(std::span<const double> times, std::size_t r) {
+  if (r + 1 < times.size()) return times[r + 1];
+  return times[r] + (times.size() > 1 ? times[1] - times[0] : 1.0);
+}
+
+// Optional stimulus source: --stimuli RUN_DIR, or --events events.tsv, with --video / --audio.
+std::optional<StimulusSource> stimulus_source(const std::string& run_dir, const std::string& events, const std::string& video,
+                                              const std::string& audio) {
+  if (run_dir.empty() && events.empty() && video.empty() && audio.empty()) return std::nullopt;
+  StimulusSource s;
+  if (!run_dir.empty()) s = stimulus_from_run_dir(run_dir);
+  else if (!events.empty()) s = read_stimulus_events(events);
+  override_media(s, video, audio);
+  return s;
+}
+
 Tensor load_rows(const std::string& path) {
   TRIBEV2_CHECK(fs::path(path).extension() == ".npy", path, ": expected a .npy file of predictions [n_rows, 20484]");
   return viz::as_prediction_rows(io::read_npy(path), path);
@@ -170,6 +212,9 @@ std::span<const float> row_span(const Tensor& rows, std::int64_t r) {
 
 struct PlotArgs {
   std::string input, out, rows, segments, stat = "auto", default_set;
+  std::string stimuli, events, video, audio;  // upstream's show_stimuli
+  int every = 1;                              // plot_every_k_timesteps
+  std::vector<double> timestamps;
   std::vector<std::string> rgb;
   std::vector<std::string> rgb_labels{"Text", "Audio", "Video"};
   double rgb_percentile = 95;
@@ -216,26 +261,55 @@ void run_plot(const GlobalOptions& g, const PlotArgs& a) {
     const auto surf = load_surface(a.fig);
     viz::plot_rgb(ctx, surf, {maps[0], maps[1], maps[2], ""}, o, a.out);
   } else {
-    TRIBEV2_CHECK(!a.input.empty(), "plot: give a predictions .npy (or --rgb R,G,B)");
-    const Tensor rows = load_rows(a.input);
+    const std::string input = preds_path(!a.input.empty() ? a.input : a.stimuli);
+    TRIBEV2_CHECK(!input.empty(), "plot: give a predictions .npy or a run folder (or --rgb R,G,B)");
+    const Tensor rows = load_rows(input);
     const std::int64_t n = rows.dim(0);
-    std::vector<float> stat_map;
-    std::vector<viz::MapFrame> frames;
+    std::vector<float> values;  // the maps drawn, one after the other
+    std::vector<std::string> labels;
+    std::vector<std::int64_t> drawn;
     std::string stat = a.stat;
-    if (stat == "auto") stat = !a.rows.empty() || n == 1 ? "rows" : "mean";
+    const auto source = stimulus_source(a.stimuli, a.events, a.video, a.audio);
+    if (stat == "auto") stat = !a.rows.empty() || n == 1 || source ? "rows" : "mean";
+    TRIBEV2_CHECK(a.every >= 1, "--every must be >= 1, got ", a.every);
+    const auto times = row_times_for(g, input, a.segments, n);
+    std::vector<std::int64_t> sel;
     if (stat == "rows") {
-      const auto times = row_times_for(g, a.input, a.segments, n);
-      const auto sel = a.rows.empty() ? std::vector<std::int64_t>{0} : parse_rows(a.rows, n);
-      TRIBEV2_CHECK(sel.size() <= 200, "--rows selects ", sel.size(), " maps; a mosaic holds at most 200 (use `tribev2 movie`)");
-      for (auto r : sel)
-        frames.push_back({row_span(rows, r), sel.size() > 1 || n > 1 ? viz::time_label(times[static_cast<std::size_t>(r)]) : ""});
+      sel = a.rows.empty() ? (source ? parse_rows("0:" + std::to_string(std::min<std::int64_t>(n, 15)), n) : std::vector<std::int64_t>{0})
+                           : parse_rows(a.rows, n);
+      // upstream's plot_every_k_timesteps: every K-th of the selected rows is drawn.
+      for (std::size_t i = 0; i < sel.size(); i += static_cast<std::size_t>(a.every)) drawn.push_back(sel[i]);
+      TRIBEV2_CHECK(drawn.size() <= 200, "--rows selects ", drawn.size(), " maps; a mosaic holds at most 200 (use `tribev2 movie`)");
+      TRIBEV2_CHECK(a.timestamps.empty() || a.timestamps.size() == drawn.size(), "--timestamps gives ", a.timestamps.size(),
+                    " times for ", drawn.size(), " maps drawn");
+      for (std::size_t i = 0; i < drawn.size(); ++i) {
+        const auto r = static_cast<std::size_t>(drawn[i]);
+        const auto span = row_span(rows, drawn[i]);
+        values.insert(values.end(), span.begin(), span.end());
+        const double t = a.timestamps.empty() ? times[r] : a.timestamps[i];
+        labels.push_back(drawn.size() > 1 || n > 1 || !a.timestamps.empty() ? viz::time_label(t) : "");
+      }
     } else if (stat == "mean" || stat == "std") {
       TRIBEV2_CHECK(a.rows.empty(), "--rows and --stat ", stat, " do not go together");
-      stat_map = stat == "mean" ? viz::row_mean(rows) : viz::row_std(rows);
-      frames.push_back({stat_map, ""});
+      TRIBEV2_CHECK(!source, "the stimulus rows go with time steps (--stat rows), not a ", stat, " map");
+      values = stat == "mean" ? viz::row_mean(rows) : viz::row_std(rows);
+      labels.emplace_back();
       if (o.title.empty()) o.title = (stat == "mean" ? "Mean over " : "Standard deviation over ") + std::to_string(n) + " TRs";
     } else {
       fail("--stat must be auto, rows, mean or std, got '", stat, "'");
+    }
+    // upstream's plot_timesteps: robust_normalize over all the maps drawn at once.
+    if (a.fig.norm_percentile) viz::robust_normalize(values, *a.fig.norm_percentile);
+    std::vector<viz::MapFrame> frames;
+    const auto per = static_cast<std::size_t>(viz::kFsaverage5Outputs);
+    for (std::size_t i = 0; i < labels.size(); ++i) frames.push_back({std::span<const float>(values).subspan(i * per, per), labels[i]});
+    if (source) {
+      std::vector<double> block_times;
+      for (auto r : drawn) block_times.push_back(times[static_cast<std::size_t>(r)]);
+      // The span covers every selected row (upstream passes all segments, drawn or not).
+      const double span0 = times[static_cast<std::size_t>(sel.front())];
+      const double t1 = row_stop(times, static_cast<std::size_t>(sel.back()));
+      o.stimuli = std::make_shared<viz::StimulusStrip>(build_stimulus_strip(*source, block_times, span0, t1));
     }
     const auto surf = load_surface(a.fig);
     viz::plot_maps(ctx, surf, frames, o, a.out);
@@ -246,6 +320,8 @@ void run_plot(const GlobalOptions& g, const PlotArgs& a) {
 
 struct MovieArgs {
   std::string input, out = "brain.mp4", rows, segments, encoder = "auto", preset = "medium";
+  std::string stimuli, events;  // word captions
+  std::optional<double> interpolated_fps;
   double fps = 1;
   int frames_per_row = 1, crf = 18;
   FigureArgs fig;
@@ -257,13 +333,24 @@ void run_movie(const GlobalOptions& g, const MovieArgs& a) {
   mo.figure = figure_options(a.fig);
   mo.fps = a.fps;
   mo.frames_per_row = a.frames_per_row;
+  if (a.interpolated_fps) {
+    // upstream: ffmpeg's minterpolate from 1 frame per row to F fps; here F frames per row
+    // blended linearly between the rows (same frame count and timing).
+    TRIBEV2_CHECK(*a.interpolated_fps >= 1 && *a.interpolated_fps <= 120, "--interpolated-fps must be in [1, 120], got ",
+                  *a.interpolated_fps);
+    mo.frames_per_row = static_cast<int>(std::lround(*a.interpolated_fps));
+    mo.fps = mo.frames_per_row;
+  }
   mo.crf = a.crf;
   mo.encoder = a.encoder;
   mo.preset = a.preset;
   const Context ctx = g.make_context();
-  const Tensor all = load_rows(a.input);
+  const std::string input = preds_path(a.input);
+  const Tensor all = load_rows(input);
   const std::int64_t n = all.dim(0);
-  const auto times = row_times_for(g, a.input, a.segments, n);
+  const auto times = row_times_for(g, input, a.segments, n);
+  std::optional<StimulusSource> source = stimulus_source(a.stimuli, a.events, "", "");
+  if (!source && fs::is_directory(a.input) && fs::exists(fs::path(a.input) / "events.tsv")) source = stimulus_from_run_dir(a.input);
   std::vector<float> rows;
   std::vector<double> sel_times;
   const auto sel = a.rows.empty() ? parse_rows("0:", n) : parse_rows(a.rows, n);
@@ -272,7 +359,9 @@ void run_movie(const GlobalOptions& g, const MovieArgs& a) {
     const auto s = row_span(all, r);
     rows.insert(rows.end(), s.begin(), s.end());
     sel_times.push_back(times[static_cast<std::size_t>(r)]);
+    if (source) mo.captions.push_back(caption_for(*source, times[static_cast<std::size_t>(r)], row_stop(times, static_cast<std::size_t>(r))));
   }
+  if (a.fig.norm_percentile) viz::robust_normalize(rows, *a.fig.norm_percentile);
   const auto surf = load_surface(a.fig);
   Progress bar(g, "movie");
   mo.progress = [&](std::int64_t d, std::int64_t t) { bar.update(d, t); };
@@ -280,8 +369,8 @@ void run_movie(const GlobalOptions& g, const MovieArgs& a) {
   const std::string enc = viz::write_movie(ctx, surf, rows, static_cast<std::int64_t>(sel.size()), sel_times, mo, a.out);
   bar.finish();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  log(g, "wrote " + a.out + " (" + enc + ", " + std::to_string((static_cast<std::int64_t>(sel.size()) - 1) * a.frames_per_row + 1) +
-             " frames at " + std::to_string(a.fps) + " fps, " + std::to_string(s).substr(0, 5) + " s)");
+  log(g, "wrote " + a.out + " (" + enc + ", " + std::to_string((static_cast<std::int64_t>(sel.size()) - 1) * mo.frames_per_row + 1) +
+             " frames at " + std::to_string(mo.fps) + " fps, " + std::to_string(s).substr(0, 5) + " s)");
 }
 
 }  // namespace
@@ -290,12 +379,21 @@ void register_viz(CLI::App& app, GlobalOptions& g) {
   {
     auto a = std::make_shared<PlotArgs>();
     auto* cmd = app.add_subcommand("plot", "Render brain maps on fsaverage5 (PNG, SVG or PDF)");
-    cmd->add_option("input", a->input, "Predictions .npy [n_rows, 20484] (left then right hemisphere)");
+    cmd->add_option("input", a->input, "Predictions .npy [n_rows, 20484] (left then right hemisphere), or a run output folder");
     cmd->add_option("--out,-o", a->out, "Output figure: .png, .svg or .pdf");
     cmd->add_option("--default-set", a->default_set, "Instead: write the default figure set (as `predict --plot`) into this folder");
     cmd->add_option("--rows", a->rows, "Rows to draw as a mosaic with time labels: 0,10,20 or 0:100:10 (end exclusive)");
     cmd->add_option("--stat", a->stat, "auto (rows when --rows is given or there is one row, else mean) | rows | mean | std")->capture_default_str();
     cmd->add_option("--segments", a->segments, "segments.json for the time labels (default: the one next to the input)");
+    cmd->add_option("--stimuli", a->stimuli,
+                    "upstream's show_stimuli from a `tribev2 run` output folder: video frames, audio waveform and words above "
+                    "the maps (its preds.npy is the input when none is given; default rows: the first 15)");
+    cmd->add_option("--events", a->events, "Instead of --stimuli: the words (and media paths) from this events.tsv");
+    cmd->add_option("--video", a->video, "The stimulus video for the stimulus rows (overrides the events' path)");
+    cmd->add_option("--audio", a->audio, "The stimulus audio for the waveform row (overrides the events' path)");
+    cmd->add_option("--every", a->every, "Draw every K-th selected row (upstream's plot_every_k_timesteps)")->capture_default_str();
+    cmd->add_option("--timestamps", a->timestamps, "Times (s) written under the maps drawn, instead of the rows' times")
+        ->delimiter(',');
     cmd->add_option("--rgb", a->rgb, "Three maps (.npy [20484] or [n, 20484], averaged) shown as red, green, blue")->delimiter(',')->expected(3);
     cmd->add_option("--rgb-labels", a->rgb_labels, "Names of the three RGB channels")->delimiter(',')->capture_default_str();
     cmd->add_option("--rgb-percentile", a->rgb_percentile, "Upper normalisation percentile of the RGB map (upstream: 95)")->capture_default_str();
@@ -313,9 +411,13 @@ void register_viz(CLI::App& app, GlobalOptions& g) {
     a->fig.dpi = 100;
     a->fig.panel_width = 3.2;
     auto* cmd = app.add_subcommand("movie", "Render the prediction time series as an MP4 movie (H.264)");
-    cmd->add_option("input", a->input, "Predictions .npy [n_rows, 20484]")->required();
+    cmd->add_option("input", a->input, "Predictions .npy [n_rows, 20484] or a `tribev2 run` output folder")->required();
     cmd->add_option("--out,-o", a->out, "Output .mp4")->capture_default_str();
     cmd->add_option("--fps", a->fps, "Video frames per second (1 = real time at one frame per TR)")->capture_default_str();
+    cmd->add_option("--interpolated-fps", a->interpolated_fps,
+                    "upstream's interpolated_fps: F frames per row at F fps, blended linearly between rows");
+    cmd->add_option("--stimuli", a->stimuli, "Word captions (last 8 words of each row) from this run folder (default: the input's, when it is one)");
+    cmd->add_option("--events", a->events, "Word captions from this events.tsv");
     cmd->add_option("--frames-per-row", a->frames_per_row, "Frames per row; > 1 interpolates linearly between rows")->capture_default_str();
     cmd->add_option("--rows", a->rows, "Rows to include (default: all), e.g. 0:60")->capture_default_str();
     cmd->add_option("--segments", a->segments, "segments.json for the time labels (default: the one next to the input)");

@@ -61,6 +61,7 @@ void register_text_features(CLI::App& app, GlobalOptions& g);
 void register_audio_features(CLI::App& app, GlobalOptions& g);
 void register_video_features(CLI::App& app, GlobalOptions& g);
 void register_viz(CLI::App& app, GlobalOptions& g);  // plot, movie, fetch-mesh
+void register_view(CLI::App& app, GlobalOptions& g);  // the browser viewer
 void register_run(CLI::App& app, GlobalOptions& g);
 void register_download(CLI::App& app, GlobalOptions& g);
 

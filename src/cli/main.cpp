@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   register_audio_features(app, g);
   register_video_features(app, g);
   register_viz(app, g);
+  register_view(app, g);
   register_run(app, g);
   register_download(app, g);
   register_roi(app, g);

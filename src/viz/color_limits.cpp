@@ -132,4 +132,16 @@ std::vector<double> colorbar_ticks(const ColorLimits& limits, std::optional<doub
   return t;
 }
 
+std::pair<double, double> robust_normalize(std::span<float> values, double pct) {
+  TRIBEV2_CHECK(std::isfinite(pct) && pct >= 0 && pct <= 100, "norm percentile must be in [0, 100], got ", pct);
+  const double hi = percentile(values, pct), lo = percentile(values, 100.0 - pct);
+  const double span = hi - lo;
+  for (float& v : values) {
+    if (!std::isfinite(v)) continue;
+    const double x = span != 0 ? (static_cast<double>(v) - lo) / span : 0.0;
+    v = static_cast<float>(std::clamp(x, 0.0, 1.0));
+  }
+  return {lo, hi};
+}
+
 }  // namespace tribev2::viz

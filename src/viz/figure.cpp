@@ -27,6 +27,10 @@ constexpr const char* kFont = "DejaVu Sans";
 // Text and spacing sizes in points (1/72 inch), converted to pixels with the DPI.
 constexpr double kPadPt = 8, kTitlePt = 12, kTitleBandPt = 22, kLabelPt = 9, kLabelBandPt = 14, kTickPt = 8,
                  kCbarLabelPt = 9, kCbarBandPt = 62, kBarWidthPt = 9, kLegendBandPt = 18;
+// Stimulus rows (upstream's plot_timesteps height ratios: video 0.7, audio 0.3, text 0.3 of a
+// brain row; words at 10 pt, the waveform a 1.5 pt black line as matplotlib's default).
+constexpr double kVideoRatio = 0.7, kAudioRatio = 0.3, kTextRatio = 0.3, kWordPt = 10, kRowLabelBandPt = 16,
+                 kWaveLinePt = 1.0, kFrameRoundingPx = 200;
 
 using HemiColors = std::array<std::vector<Rgb>, 2>;
 
@@ -178,6 +182,7 @@ struct BrainFigure::Impl {
   int fig_w = 0, fig_h = 0;
   double top = 0, left = 0;  // origin of the block grid (px)
   double label_h = 0, title_h = 0, cbar_w = 0, legend_h = 0;
+  double video_h = 0, audio_h = 0, text_h = 0;  // stimulus rows (0 without stimuli)
   std::vector<float> normals[2];
   HemiColors background;
   int winding[2] = {0, 0};
@@ -185,10 +190,14 @@ struct BrainFigure::Impl {
   mutable RenderScratch scratch;  // sample buffers reused by every panel and frame
   std::optional<ColorLimits> limits;
   detail::HemiEdges roi_edges;  // outline vertices of o.roi_overlay
+  std::string caption;
 
   Impl(const Context& c, const BrainSurface& s, FigureOptions opt, int blocks, bool with_labels, bool rgb)
       : ctx(c), surf(s), o(std::move(opt)), n_blocks(blocks), labels(with_labels), rgb_mode(rgb),
-        grid(layout_panels(o.layout, o.view, o.hemi)), cmap(Colormap::get(o.cmap)), k(o.dpi / 72.0) {
+        grid(layout_panels(o.layout, o.view, o.hemi)),
+        cmap(o.alpha_cmap ? Colormap::get(o.cmap, o.alpha_cmap->first, o.alpha_cmap->second) : Colormap::get(o.cmap)),
+        k(o.dpi / 72.0) {
+    if (o.alpha_cmap) o.bg_on_data = false;  // upstream: bg_on_data only without alpha_cmap
     TRIBEV2_CHECK(n_blocks >= 1, "a figure needs at least one map");
     TRIBEV2_CHECK(o.dpi >= 10 && o.dpi <= 2400, "dpi must be in [10, 2400], got ", o.dpi);
     TRIBEV2_CHECK(o.columns >= 0, "columns must be >= 0, got ", o.columns);
@@ -196,38 +205,56 @@ struct BrainFigure::Impl {
     TRIBEV2_CHECK(o.bg_darkness >= 0 && o.bg_darkness <= 1, "background darkness must be in [0, 1], got ", o.bg_darkness);
     const int auto_cols = std::max(1, 6 / grid.columns);
     block_cols = std::min(n_blocks, o.columns > 0 ? o.columns : auto_cols);
+    const auto* st = o.stimuli.get();
+    if (st) {
+      TRIBEV2_CHECK(!rgb_mode, "stimulus rows go with colour-mapped maps, not an RGB map");
+      TRIBEV2_CHECK(st->frames.empty() || static_cast<int>(st->frames.size()) == n_blocks, "stimulus strip: ",
+                    st->frames.size(), " video frames for ", n_blocks, " maps");
+      block_cols = n_blocks;  // one row of time steps under the stimulus rows, as upstream
+    }
+    // Stimulus rows in units of one block's brain height.
+    const double stim_ratio = st ? (st->frames.empty() ? 0.0 : kVideoRatio) + kAudioRatio + kTextRatio : 0.0;
     block_rows = (n_blocks + block_cols - 1) / block_cols;
     const double pad = kPadPt * k;
-    title_h = o.title.empty() ? 0 : kTitleBandPt * k;
+    title_h = (o.title.empty() ? 0 : kTitleBandPt * k) + (o.caption_band ? kLabelBandPt * k : 0);
     label_h = labels ? kLabelBandPt * k : 0;
     cbar_w = (!rgb_mode && o.colorbar) ? kCbarBandPt * k : 0;
     legend_h = rgb_mode ? kLegendBandPt * k : 0;
     const int pcols = block_cols * grid.columns, prows = block_rows * grid.rows;
+    const double row_label_w = st ? kRowLabelBandPt * k : 0;
     if (o.size_in) {
       const auto [wi, hi] = *o.size_in;
       TRIBEV2_CHECK(wi > 0 && hi > 0 && wi <= 200 && hi <= 200, "figure size must be positive inches (at most 200), got ", wi,
                     "x", hi);
       fig_w = static_cast<int>(std::lround(wi * o.dpi));
       fig_h = static_cast<int>(std::lround(hi * o.dpi));
-      panel_w = static_cast<int>(std::floor((fig_w - 2 * pad - cbar_w) / pcols));
-      panel_h = static_cast<int>(std::floor((fig_h - 2 * pad - title_h - legend_h - block_rows * label_h) / prows));
+      panel_w = static_cast<int>(std::floor((fig_w - 2 * pad - cbar_w - row_label_w) / pcols));
+      panel_h = static_cast<int>(
+          std::floor((fig_h - 2 * pad - title_h - legend_h - block_rows * label_h) / (prows + stim_ratio * grid.rows)));
       TRIBEV2_CHECK(panel_w >= 16 && panel_h >= 16, "figure size ", wi, "x", hi, " in at ", o.dpi,
                     " dpi leaves panels of ", panel_w, "x", panel_h, " pixels; make it larger");
     } else {
       TRIBEV2_CHECK(o.panel_width_in > 0.2 && o.panel_width_in <= 40, "panel width must be in (0.2, 40] inches");
       panel_w = static_cast<int>(std::lround(o.panel_width_in * o.dpi));
       panel_h = static_cast<int>(std::lround(0.75 * o.panel_width_in * o.dpi));
-      fig_w = static_cast<int>(std::ceil(2 * pad + pcols * panel_w + cbar_w));
-      fig_h = static_cast<int>(std::ceil(2 * pad + title_h + legend_h + prows * panel_h + block_rows * label_h));
+      fig_w = static_cast<int>(std::ceil(2 * pad + row_label_w + pcols * panel_w + cbar_w));
+      fig_h = static_cast<int>(std::ceil(2 * pad + title_h + legend_h + (prows + stim_ratio * grid.rows) * panel_h +
+                                         block_rows * label_h));
     }
-    left = pad;
-    top = pad + title_h;
+    if (st) {
+      const double unit = grid.rows * panel_h;
+      video_h = st->frames.empty() ? 0 : kVideoRatio * unit;
+      audio_h = kAudioRatio * unit;
+      text_h = kTextRatio * unit;
+    }
+    left = pad + row_label_w;
+    top = pad + title_h + video_h + audio_h + text_h;
     if (!o.size_in) {
       // Widen an automatic figure so that the title (and RGB legend), centred over the panels,
       // fit inside it.
       const double blocks_w = pcols * panel_w;
       const double text_w = std::max(title_width(), rgb_mode ? legend_width() : 0.0);
-      left = std::max(pad, pad + (text_w - blocks_w) / 2);
+      left = std::max(pad + row_label_w, pad + (text_w - blocks_w) / 2);
       fig_w = static_cast<int>(std::ceil(std::max(left + blocks_w + cbar_w + pad, left + blocks_w / 2 + text_w / 2 + pad)));
     }
     TRIBEV2_CHECK(static_cast<double>(fig_w) * fig_h <= 400e6, "figure of ", fig_w, "x", fig_h, " pixels is too large");
@@ -341,7 +368,8 @@ struct BrainFigure::Impl {
     cairo_set_source_rgb(cr, 0, 0, 0);
     set_font(cr, kTitlePt, true);
     const double blocks_w = block_cols * grid.columns * panel_w;
-    text(cr, o.title, left + blocks_w / 2, kPadPt * k + title_h / 2, 0.5);
+    const double band = title_h - (o.caption_band ? kLabelBandPt * k : 0);
+    text(cr, o.title, left + blocks_w / 2, kPadPt * k + band / 2, 0.5);
   }
 
   void draw_colorbar(cairo_t* cr, const ColorLimits& lim) const {
@@ -361,7 +389,9 @@ struct BrainFigure::Impl {
     const int stride = cairo_image_surface_get_stride(strip.get());
     for (int i = 0; i < n; ++i) {
       const double v = lim.vmin + (i + 0.5) / n * range;
-      Rgb c = cmap((v - lim.vmin) / range);
+      const Rgba ca = cmap.rgba((v - lim.vmin) / range);
+      // An alpha colormap's bar shows its colours over the white figure, as matplotlib draws it.
+      Rgb c{ca.a * ca.r + (1 - ca.a), ca.a * ca.g + (1 - ca.a), ca.a * ca.b + (1 - ca.a)};
       if (o.threshold && std::abs(v) < *o.threshold) c = {0.5f, 0.5f, 0.5f};  // as nilearn's thresholded bar
       auto q = [](float f) { return static_cast<std::uint32_t>(std::lround(std::clamp(f, 0.0f, 1.0f) * 255)); };
       const std::uint32_t px = (q(c.r) << 16) | (q(c.g) << 8) | q(c.b);
@@ -422,6 +452,107 @@ struct BrainFigure::Impl {
     }
   }
 
+  // upstream's plot_stimuli: video frames, the waveform and the words above the blocks.
+  void draw_stimuli(cairo_t* cr) const {
+    const auto* st = o.stimuli.get();
+    if (!st) return;
+    const double blocks_w = block_cols * grid.columns * panel_w;
+    const double y_video = top - video_h - audio_h - text_h, y_audio = y_video + video_h, y_text = y_audio + audio_h;
+    for (std::size_t b = 0; b < st->frames.size(); ++b) {
+      const auto& f = st->frames[b];
+      if (f.width <= 0 || f.height <= 0) continue;
+      TRIBEV2_CHECK(f.rgb.size() == static_cast<std::size_t>(f.width) * static_cast<std::size_t>(f.height) * 3,
+                    "stimulus frame ", b, ": ", f.rgb.size(), " bytes for ", f.width, "x", f.height, " RGB");
+      const Rect r = block_rect(static_cast<int>(b));
+      auto img = wrap(cairo_image_surface_create(CAIRO_FORMAT_RGB24, f.width, f.height));
+      cairo_surface_flush(img.get());
+      unsigned char* d = cairo_image_surface_get_data(img.get());
+      const int stride = cairo_image_surface_get_stride(img.get());
+      for (int y = 0; y < f.height; ++y)
+        for (int x = 0; x < f.width; ++x) {
+          const std::uint8_t* p = f.rgb.data() + (static_cast<std::size_t>(y) * f.width + x) * 3;
+          const std::uint32_t px = (std::uint32_t{p[0]} << 16) | (std::uint32_t{p[1]} << 8) | p[2];
+          std::memcpy(d + static_cast<std::ptrdiff_t>(y) * stride + 4 * x, &px, 4);
+        }
+      cairo_surface_mark_dirty(img.get());
+      // imshow with equal aspect, centred in the cell; a rounded clip as upstream's
+      // FancyBboxPatch (rounding_size = 200 image pixels, at most half the shorter side).
+      const double sc = std::min(r.w / f.width, video_h / f.height);
+      const double w = f.width * sc, h = f.height * sc, x0 = r.x + (r.w - w) / 2, y0 = y_video + (video_h - h) / 2;
+      const double rad = std::min(kFrameRoundingPx * sc, 0.5 * std::min(w, h));
+      cairo_save(cr);
+      cairo_new_sub_path(cr);
+      cairo_arc(cr, x0 + w - rad, y0 + rad, rad, -M_PI / 2, 0);
+      cairo_arc(cr, x0 + w - rad, y0 + h - rad, rad, 0, M_PI / 2);
+      cairo_arc(cr, x0 + rad, y0 + h - rad, rad, M_PI / 2, M_PI);
+      cairo_arc(cr, x0 + rad, y0 + rad, rad, M_PI, 3 * M_PI / 2);
+      cairo_close_path(cr);
+      cairo_clip(cr);
+      cairo_translate(cr, x0, y0);
+      cairo_scale(cr, sc, sc);
+      cairo_set_source_surface(cr, img.get(), 0, 0);
+      cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
+      cairo_paint(cr);
+      cairo_restore(cr);
+    }
+    // The waveform: min/max of the samples under each pixel column (what a line plot of many
+    // samples covers), y limits with matplotlib's 5 % margins.
+    if (!st->waveform.empty()) {
+      const auto& wv = st->waveform;
+      float lo = INFINITY, hi = -INFINITY;
+      for (float v : wv)
+        if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+      if (lo <= hi) {
+        const double margin = hi > lo ? 0.05 * (hi - lo) : 1.0;
+        const double ylo = lo - margin, yhi = hi + margin;
+        auto ypix = [&](double v) { return y_audio + (yhi - v) / (yhi - ylo) * audio_h; };
+        const int cols = std::max(1, static_cast<int>(std::lround(blocks_w)));
+        const double n = static_cast<double>(wv.size());
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        cairo_set_line_width(cr, kWaveLinePt * k);
+        cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+        std::vector<std::pair<double, double>> env;
+        for (int c = 0; c < cols; ++c) {
+          const auto a = static_cast<std::size_t>(std::floor(c * n / cols));
+          const auto b = std::max(a + 1, static_cast<std::size_t>(std::floor((c + 1) * n / cols)));
+          float mn = INFINITY, mx = -INFINITY;
+          for (std::size_t i = a; i < b && i < wv.size(); ++i)
+            if (std::isfinite(wv[i])) mn = std::min(mn, wv[i]), mx = std::max(mx, wv[i]);
+          if (mn > mx) mn = mx = 0;
+          env.emplace_back(mn, mx);
+        }
+        for (int c = 0; c < cols; ++c) cairo_line_to(cr, left + c + 0.5, ypix(env[static_cast<std::size_t>(c)].second));
+        for (int c = cols - 1; c >= 0; --c) cairo_line_to(cr, left + c + 0.5, ypix(env[static_cast<std::size_t>(c)].first));
+        cairo_close_path(cr);
+        cairo_fill_preserve(cr);
+        cairo_stroke(cr);
+      }
+    }
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    set_font(cr, kWordPt);
+    for (const auto& w : st->words) {
+      if (w.text.empty() || !std::isfinite(w.x)) continue;
+      cairo_save(cr);
+      cairo_translate(cr, left + w.x * blocks_w, y_text + text_h / 2);
+      cairo_rotate(cr, -M_PI / 4);  // matplotlib's rotation=45 turns counter-clockwise
+      text(cr, w.text, 0, 0, 0.5);
+      cairo_restore(cr);
+    }
+    // Row labels on the left, vertical, as upstream's.
+    set_font(cr, kLabelPt);
+    auto row_label = [&](const std::string& label, double y_mid) {
+      cairo_save(cr);
+      cairo_translate(cr, left - kRowLabelBandPt * k / 2, y_mid);
+      cairo_rotate(cr, -M_PI / 2);
+      text(cr, label, 0, 0, 0.5);
+      cairo_restore(cr);
+    };
+    if (video_h > 0) row_label("Video", y_video + video_h / 2);
+    row_label("Audio", y_audio + audio_h / 2);
+    row_label("Text", y_text + text_h / 2);
+    row_label(st->brain_label, top + grid.rows * panel_h / 2.0);
+  }
+
   void colors_for_map(std::span<const float> values, const ColorLimits& lim, HemiColors& out) const {
     ColorOptions co;
     co.limits = lim;
@@ -454,6 +585,12 @@ struct BrainFigure::Impl {
       colors_for_map(frames[static_cast<std::size_t>(b)].values, lim, colors);
       draw_block(cr, b, colors, frames[static_cast<std::size_t>(b)].label);
     }
+    if (o.caption_band && !caption.empty()) {
+      cairo_set_source_rgb(cr, 0, 0, 0);
+      set_font(cr, kLabelPt);
+      text(cr, caption, left, top - kLabelBandPt * k / 2, 0);
+    }
+    draw_stimuli(cr);
     draw_title(cr);
     draw_colorbar(cr, lim);
     check_cairo(cr, "drawing the figure");
@@ -527,6 +664,7 @@ int BrainFigure::pixel_height() const { return impl_->fig_h; }
 const FigureOptions& BrainFigure::options() const { return impl_->o; }
 void BrainFigure::set_limits(ColorLimits limits) { impl_->limits = limits; }
 std::optional<ColorLimits> BrainFigure::limits() const { return impl_->limits; }
+void BrainFigure::set_caption(std::string caption) { impl_->caption = std::move(caption); }
 
 void BrainFigure::save_maps(std::span<const MapFrame> frames, const fs::path& path) {
   impl_->save(path, [&](cairo_t* cr) { impl_->draw_maps(cr, frames); });

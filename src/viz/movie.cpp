@@ -185,7 +185,11 @@ std::string write_movie(const Context& ctx, const BrainSurface& surface, std::sp
   TRIBEV2_CHECK(row_times.empty() || static_cast<std::int64_t>(row_times.size()) == n_rows, "movie: ", row_times.size(),
                 " row times for ", n_rows, " rows");
   TRIBEV2_CHECK(o.frames_per_row >= 1 && o.frames_per_row <= 120, "frames per row must be in [1, 120], got ", o.frames_per_row);
-  BrainFigure fig(ctx, surface, o.figure, 1, true);
+  TRIBEV2_CHECK(o.captions.empty() || static_cast<std::int64_t>(o.captions.size()) == n_rows, "movie: ", o.captions.size(),
+                " captions for ", n_rows, " rows");
+  FigureOptions fo = o.figure;
+  fo.caption_band = fo.caption_band || !o.captions.empty();
+  BrainFigure fig(ctx, surface, fo, 1, true);
   // One set of colour limits for the whole series so that colours mean the same in every frame.
   fig.set_limits(compute_limits(rows, o.figure.limits));
   const int w = fig.pixel_width(), h = fig.pixel_height();
@@ -213,6 +217,7 @@ std::string write_movie(const Context& ctx, const BrainSurface& surface, std::sp
       t = (1 - frac) * t + frac * time_of(r0 + 1);
     }
     const MapFrame frame{values, time_label(t)};
+    if (!o.captions.empty()) fig.set_caption(o.captions[static_cast<std::size_t>(r0)]);
     fig.raster_maps(std::span(&frame, 1), buf, stride);
     for (int y = 0; y < h; ++y)
       std::copy_n(buf.data() + static_cast<std::ptrdiff_t>(y) * stride, stride, video.data() + static_cast<std::ptrdiff_t>(y) * vstride);

@@ -31,14 +31,16 @@ void map_colors(std::span<const float> values, std::span<const Rgb> background, 
                 " values, ", background.size(), " background, ", out.size(), " out)");
   const double vmin = o.limits.vmin, range = o.limits.vmax - o.limits.vmin;
   const double thr = o.threshold.value_or(-1.0);
-  const float alpha = o.bg_on_data ? 0.7f : 1.0f;
   for (std::size_t i = 0; i < values.size(); ++i) {
     const float v = values[i];
     if (std::isnan(v) || std::abs(static_cast<double>(v)) < thr) {
       out[i] = background[i];
       continue;
     }
-    const Rgb c = cmap((static_cast<double>(v) - vmin) / range);
+    // nilearn mixes the map's RGBA over the opaque background (mix_colormaps): the colormap's
+    // own opacity (upstream's alpha colormaps), replaced by 0.7 with bg_on_data.
+    const Rgba c = cmap.rgba((static_cast<double>(v) - vmin) / range);
+    const float alpha = o.bg_on_data ? 0.7f : c.a;
     const Rgb& b = background[i];
     out[i] = {alpha * c.r + (1 - alpha) * b.r, alpha * c.g + (1 - alpha) * b.g, alpha * c.b + (1 - alpha) * b.b};
   }

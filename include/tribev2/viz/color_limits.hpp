@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tribev2::viz {
@@ -32,6 +33,13 @@ ColorLimits compute_limits(std::span<const float> values, const LimitOptions& op
 double percentile(std::span<const float> values, double q);
 // Same for |values|.
 double abs_percentile(std::span<const float> values, double q);
+
+// upstream's robust_normalize(array, percentile=P) over all the values at once (axis=None,
+// two-sided, clipped): lo = (100-P)-th and hi = P-th percentile, v -> clip((v - lo) / (hi - lo),
+// 0, 1), in place. Returns {lo, hi}. Non-finite values stay as they are and are left out of the
+// percentiles (numpy would turn every value into NaN); hi == lo maps every value to 0, where
+// numpy divides by zero.
+std::pair<double, double> robust_normalize(std::span<float> values, double percentile);
 
 // Colour-bar tick values: five evenly spaced ticks from vmin to vmax; when a threshold is
 // given and not tiny against vmax, the two ticks closest to +-threshold are moved onto it.

@@ -55,11 +55,33 @@ struct RoiOverlay {
   double name_pt = 6.5;              // text size of the names (points)
 };
 
+// upstream's show_stimuli rows above the brains (PlotBrain.plot_timesteps / plot_stimuli): a
+// video frame over each block (rounded corners), the audio waveform across the whole span and
+// the words at their onsets, rotated 45 degrees. Built by the caller (which decodes the media).
+struct StimulusStrip {
+  struct Image {
+    int width = 0, height = 0;
+    std::vector<std::uint8_t> rgb;  // height x width x 3, row-major from the top-left
+  };
+  struct Word {
+    double x = 0;  // (onset - span start) / span duration; upstream skips words before the span
+    std::string text;
+  };
+  std::vector<Image> frames;   // one per block, or empty: no video row (upstream: no clip)
+  std::vector<float> waveform; // mono samples (channel mean) over the span; empty: blank row
+  std::vector<Word> words;
+  std::string brain_label = "Brain response";  // the brain row's label on the left
+};
+
 struct FigureOptions {
   Layout layout = Layout::FourPanel;
   View view = View::Lateral;      // for Layout::Single
   HemiSet hemi = HemiSet::Left;   // for Layout::Single
   std::string cmap = "RdBu_r";
+  // upstream's alpha_cmap = (threshold, scale): the colormap's opacity ramps from 0 to 1 over
+  // [threshold, threshold + scale] of its range (Colormap::with_alpha); as upstream, bg_on_data
+  // is then off.
+  std::optional<std::pair<double, double>> alpha_cmap;
   LimitOptions limits;
   std::optional<double> threshold;
   float bg_darkness = 0.7f;
@@ -78,6 +100,11 @@ struct FigureOptions {
   bool rgb_per_hemisphere = true;  // upstream normalises each drawn hemisphere set on its own
   // Region outlines and names over the maps (none when empty).
   std::shared_ptr<const RoiOverlay> roi_overlay;
+  // Keep a band at the top for a per-frame caption (the movie's words, upstream's
+  // plot_timesteps_mp4: the last 8 words of the segment, 9 pt, top-left).
+  bool caption_band = false;
+  // Stimulus rows above the maps (all blocks then go in one row, as upstream).
+  std::shared_ptr<const StimulusStrip> stimuli;
 };
 
 // One block of panels: a map over both hemispheres ([20484], left then right) and its label
@@ -110,6 +137,8 @@ class BrainFigure {
 
   // Colour limits used by draw_maps (default: computed from the frames when first drawn).
   void set_limits(ColorLimits limits);
+  // Text drawn top-left in the caption band (FigureOptions::caption_band) by the next draws.
+  void set_caption(std::string caption);
   std::optional<ColorLimits> limits() const;
 
   void save_maps(std::span<const MapFrame> frames, const std::filesystem::path& path);

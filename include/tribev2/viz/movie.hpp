@@ -19,6 +19,9 @@ struct MovieOptions {
   FigureOptions figure;           // layout, colormap, limits (computed over all rows), ...
   double fps = 1.0;               // video frames per second
   int frames_per_row = 1;         // > 1: linearly interpolated frames between rows
+  // One caption per row (upstream's plot_timesteps_mp4 with segments: the last 8 words of the
+  // segment), shown on every frame of that row; empty: none.
+  std::vector<std::string> captions;
   int crf = 18;                   // libx264 quality (upstream uses 18)
   std::string preset = "medium";  // libx264 speed/size trade-off (ultrafast ... veryslow)
   std::string encoder = "auto";   // auto | libx264 | mpeg4
