@@ -97,8 +97,9 @@ int tribev2_model_open(const char* path, const tribev2_open_options* options, tr
     else if (mode != "auto")
       tribev2::fail("tribev2_model_open: subject_mode must be \"auto\", \"config\" or \"average\", got '", mode, "'");
     auto m = std::make_unique<tribev2_model>();
-    m->loaded = tribev2::model_io::load_brain_model(
-        tribev2::hub::resolve_model(path, {.include = tribev2::hub::brain_model_files()}), lo);
+    tribev2::hub::ResolveOptions ro;
+    ro.include = tribev2::hub::brain_model_files();
+    m->loaded = tribev2::model_io::load_brain_model(tribev2::hub::resolve_model(path, ro), lo);
     m->ctx = std::make_unique<tribev2::Context>(o.n_threads, p);
     *out = m.release();
   });
