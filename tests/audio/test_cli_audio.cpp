@@ -37,7 +37,7 @@ TEST(AudioCli, Errors) {
   };
   auto r = run({"--model", (tmp / "none").string(), "--audio", wav});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("expected a w2v-BERT checkpoint folder"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("none: no such file or folder (and not a Hugging Face repo id"), std::string::npos) << r.output;
   r = run({"--model", model, "--audio", (tmp / "missing.wav").string()});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("no such file"), std::string::npos) << r.output;

@@ -116,7 +116,7 @@ TEST(TextFeaturesCli, BadInputsGiveClearErrors) {
                "no word has a sentence and sentence_char (--sentences given)");
   expect_error({"--llama", kLlama, "--words", (tmp / "t.tsv").string(), "--sentences", "spacy"}, "--sentences must be");
   expect_error({"--llama", kLlama, "--words", (tmp / "t.tsv").string(), "--text-case", "title"}, "--text-case must be");
-  expect_error({"--llama", (tmp / "nothing").string(), "--words", kWords8}, "no such Llama checkpoint folder or GGUF file");
+  expect_error({"--llama", (tmp / "nothing").string(), "--words", kWords8}, "nothing: no such file or folder (and not a Hugging Face repo id");
   expect_error({"--llama", kLlama, "--words", kWords8, "--start", "40"}, "the segment needs a positive duration");
   expect_error({"--llama", kLlama, "--words", kWords8, "--llama-precision", "f8"}, "--llama-precision must be f32 or bf16");
   write_bytes(tmp / "tok.json", R"({"model": {"type": "Unigram", "vocab": []}})");
