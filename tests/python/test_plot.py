@@ -44,8 +44,10 @@ def test_unsupported_options_raise(plotter):
         plotter.plot_timesteps(maps(2), norm_percentile=99)
     with pytest.raises(NotImplementedError, match="show_stimuli"):
         plotter.plot_timesteps(maps(2), show_stimuli=True)
-    with pytest.raises(ValueError, match="fire"):
-        plotter.plot_surf(maps(1)[0], cmap="fire")
+    with pytest.raises(ValueError, match="no_such_cmap"):
+        plotter.plot_surf(maps(1)[0], cmap="no_such_cmap")
+    # upstream's demo colormap (colorcet's fire, which upstream's get_cmap finds) is one of ours.
+    assert plotter.render(maps(1), labels=["t=0s"], columns=1, cmap="fire").ndim == 3
     with pytest.raises(TypeError, match="unexpected"):
         plotter.plot_surf(maps(1)[0], colour="red")
     with pytest.raises(NotImplementedError):
