@@ -1,5 +1,6 @@
 // libFuzzer target for the transcript importers (whisper/whisperX JSON, JSON word lists,
-// upstream's .tsv transcript cache) and the events cache file (events.json). Every input must
+// upstream's .tsv transcript cache), the events cache file (events.json) and events.tsv read
+// back (what the figures, movie and viewer read). Every input must
 // either parse or throw tribev2::Error; nothing may crash, hang or read out of bounds. What
 // parses is pushed through the events transforms and the TSV writers as well.
 #include <cstddef>
@@ -26,7 +27,8 @@ void exercise(const tribev2::events::Transcript& t) {
   WordEventOptions o;
   o.placement = WordPlacement::ReferenceQuirk;
   add_word_events(ev, t, chunks, o);
-  (void)format_events_tsv(ev);
+  // What we write must read back.
+  (void)parse_events_tsv(format_events_tsv(ev), "fuzz-roundtrip");
 }
 
 }  // namespace
@@ -38,6 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       exercise(tribev2::events::parse_transcript(text, "fuzz", ext));
     } catch (const tribev2::Error&) {
     }
+  }
+  try {
+    (void)tribev2::events::parse_events_tsv(text, "fuzz");
+  } catch (const tribev2::Error&) {
   }
   try {
     const auto j = nlohmann::json::parse(text.begin(), text.end());

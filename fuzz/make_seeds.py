@@ -305,6 +305,13 @@ def transcript_seeds():
     out("fuzz_transcripts", "whisperx.json", json.dumps(whisperx))
     out("fuzz_transcripts", "word-list.json", json.dumps({"words": WORDS}))
     out("fuzz_transcripts", "transcript.tsv", words_tsv())
+    # events.tsv as `tribev2 run` writes it (pandas quoting: a field with a tab, a quote, a newline)
+    out("fuzz_transcripts", "events.tsv",
+        "type\tstart\tduration\tstop\tfilepath\toffset\ttext\n"
+        "Audio\t0.0\t60.0\t60.0\tclip.wav\t0.0\t\n"
+        "Video\t0.0\t60.0\t60.0\tclip.mp4\t0.0\t\n"
+        "Word\t0.5\t0.25\t0.75\t\t\t\"he said \"\"hi\"\"\tand\nleft\"\n"
+        "Word\t1.0\t0.25\t1.25\t\t\tthere\n")
     out("fuzz_words", "words.json", b"\0" + json.dumps({"words": WORDS}, ensure_ascii=False).encode())
     out("fuzz_words", "list.json", b"\0" + json.dumps([{"text": "a", "start": 0, "end": 0.5}]).encode())
     out("fuzz_words", "words.tsv", b"\1" + words_tsv().encode())

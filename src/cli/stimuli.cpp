@@ -6,6 +6,7 @@
 
 #include "tribev2/core/error.hpp"
 #include <cctype>
+#include "tribev2/events/event_table.hpp"
 #include "tribev2/io/file.hpp"
 #include "tribev2/media/audio.hpp"
 #include "tribev2/media/video.hpp"
@@ -14,100 +15,21 @@ namespace tribev2::cli {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// Rows of a TSV with pandas' QUOTE_MINIMAL quoting (a quoted field may hold tabs, newlines and
-// doubled quotes).
-std::vector<std::vector<std::string>> split_tsv(const std::string& text, const std::string& name) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false, at_start = true;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
-        else quoted = false;
-      } else {
-        field += c;
-      }
-      continue;
-    }
-    if (c == '"' && at_start) {
-      quoted = true;
-      at_start = false;
-    } else if (c == '\t') {
-      row.push_back(std::move(field));
-      field.clear();
-      at_start = true;
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      row.push_back(std::move(field));
-      field.clear();
-      rows.push_back(std::move(row));
-      row.clear();
-      at_start = true;
-    } else {
-      field += c;
-      at_start = false;
-    }
-  }
-  if (quoted) fail(name, ": unterminated quoted field");
-  if (!field.empty() || !row.empty()) {
-    row.push_back(std::move(field));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-double to_double(const std::string& s, const std::string& name, std::size_t line, const char* column) {
-  if (s.empty()) return 0.0;
-  std::size_t used = 0;
-  double v = NAN;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != s.size() || !std::isfinite(v)) fail(name, ": line ", line, ": column ", column, " is not a finite number: '", s, "'");
-  return v;
-}
-
-}  // namespace
-
 StimulusSource read_stimulus_events(const fs::path& path) {
   const std::string name = path.string();
   TRIBEV2_CHECK(fs::is_regular_file(path), name, ": no such events file (expected an events.tsv from `tribev2 run`)");
-  const auto rows = split_tsv(io::read_text_file(path), name);
-  TRIBEV2_CHECK(!rows.empty(), name, ": empty file (expected a header with type, start, duration, filepath, offset, text)");
-  std::map<std::string, std::size_t> col;
-  for (std::size_t i = 0; i < rows[0].size(); ++i) col[rows[0][i]] = i;
-  for (const char* need : {"type", "start", "duration"})
-    TRIBEV2_CHECK(col.count(need), name, ": the header has no '", need, "' column");
-  auto get = [&](const std::vector<std::string>& r, const char* c) -> std::string {
-    const auto it = col.find(c);
-    return it == col.end() || it->second >= r.size() ? std::string() : r[it->second];
-  };
   StimulusSource s;
   const fs::path base = path.parent_path();
-  for (std::size_t i = 1; i < rows.size(); ++i) {
-    const auto& r = rows[i];
-    if (r.size() == 1 && r[0].empty()) continue;
-    TRIBEV2_CHECK(r.size() == rows[0].size(), name, ": line ", i + 1, " has ", r.size(), " fields, the header ", rows[0].size());
-    const std::string type = get(r, "type");
-    const double start = to_double(get(r, "start"), name, i + 1, "start");
-    const double duration = to_double(get(r, "duration"), name, i + 1, "duration");
-    if (type == "Word") {
-      s.words.push_back({start, duration, get(r, "text")});
-    } else if (type == "Video" || type == "Audio") {
-      fs::path f = get(r, "filepath");
-      TRIBEV2_CHECK(!f.empty(), name, ": line ", i + 1, ": a ", type, " event without a filepath");
+  for (const auto& row : events::parse_events_tsv(io::read_text_file(path), name)) {
+    if (row.type == "Word") {
+      s.words.push_back({row.start, row.duration, row.text});
+    } else if (row.type == "Video" || row.type == "Audio") {
+      fs::path f = row.filepath;
       if (f.is_relative()) f = base / f;
-      const double origin = start - to_double(get(r, "offset"), name, i + 1, "offset");
+      const double origin = row.start - row.offset;
       // Chunks of one file share the origin; the first event of each kind is the file shown.
-      if (type == "Video" && s.video.empty()) s.video = f, s.video_origin = origin;
-      if (type == "Audio" && s.audio.empty()) s.audio = f, s.audio_origin = origin;
+      if (row.type == "Video" && s.video.empty()) s.video = f, s.video_origin = origin;
+      if (row.type == "Audio" && s.audio.empty()) s.audio = f, s.audio_origin = origin;
     }
   }
   std::stable_sort(s.words.begin(), s.words.end(), [](const auto& a, const auto& b) { return a.start < b.start; });

@@ -6,6 +6,7 @@
 
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/tsv.hpp"
 #include "tribev2/events/text_case.hpp"
 
 namespace tribev2::events {
@@ -159,63 +160,6 @@ Transcript parse_word_list_json(std::string_view text, const std::string& name) 
 
 namespace {
 
-struct TsvRecord {
-  std::vector<std::string> fields;
-  int line = 0;  // 1-based line where the record starts
-};
-
-// CSV reading with tab separators and '"' quoting (pandas' defaults): a field that starts
-// with '"' runs to the matching '"' (a doubled '"' inside is one quote) and may contain tabs
-// and newlines.
-std::vector<TsvRecord> split_tsv(std::string_view text, const std::string& name) {
-  std::vector<TsvRecord> out;
-  std::size_t i = 0;
-  int line = 1;
-  while (i < text.size()) {
-    TsvRecord rec;
-    rec.line = line;
-    for (;;) {
-      std::string field;
-      if (i < text.size() && text[i] == '"') {
-        const int qline = line;
-        ++i;
-        for (;;) {
-          if (i >= text.size()) fail(name, ":", qline, ": unterminated quoted field");
-          const char c = text[i++];
-          if (c == '"') {
-            if (i < text.size() && text[i] == '"') {
-              field += '"';
-              ++i;
-              continue;
-            }
-            break;
-          }
-          if (c == '\n') ++line;
-          field += c;
-        }
-        if (i < text.size() && text[i] != '\t' && text[i] != '\n' && text[i] != '\r')
-          fail(name, ":", line, ": unexpected character after a closing quote");
-      } else {
-        while (i < text.size() && text[i] != '\t' && text[i] != '\n' && text[i] != '\r') field += text[i++];
-      }
-      rec.fields.push_back(std::move(field));
-      if (i < text.size() && text[i] == '\t') {
-        ++i;
-        continue;
-      }
-      if (i < text.size() && text[i] == '\r') ++i;
-      if (i < text.size() && text[i] == '\n') {
-        ++i;
-        ++line;
-      }
-      break;
-    }
-    const bool blank = rec.fields.size() == 1 && rec.fields[0].empty();
-    if (!blank) out.push_back(std::move(rec));
-  }
-  return out;
-}
-
 double tsv_number(const std::string& s, const std::string& where, const char* field) {
   const std::string_view v = py_strip(s);
   double d = 0.0;
@@ -232,7 +176,7 @@ Transcript parse_transcript_tsv(std::string_view text, const std::string& name) 
   Transcript t;
   t.format = TranscriptFormat::UpstreamTsv;
   if (py_strip(text).empty()) return t;  // pandas EmptyDataError -> empty transcript upstream
-  const auto records = split_tsv(text, name);
+  const auto records = io::split_tsv(text, name);
   if (records.empty()) return t;
   const auto& header = records.front().fields;
   auto col = [&](const char* n) -> int {

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tribev2/events/chunks.hpp"
@@ -68,5 +69,24 @@ void sort_words(std::vector<Word>& words);
 // text, language, sentence, sentence_char, context, sequence_id. The last row is the dummy
 // CategoricalEvent spanning [start(), stop()).
 std::string format_events_tsv(const Events& events);
+
+}  // namespace tribev2::events
+
+namespace tribev2::events {
+
+// One row of an events table read back (events.tsv as `tribev2 run` writes it, or as the user
+// edited it / pandas wrote it): the columns every consumer needs. Missing optional columns read
+// as empty / 0.
+struct EventRow {
+  std::string type;
+  double start = 0.0, duration = 0.0, offset = 0.0;
+  std::string filepath, text;
+  int line = 0;  // where the row starts in the file (for messages)
+};
+
+// Parses an events table. Required columns: type, start, duration; optional: filepath, offset,
+// text. Errors name `name`, the line and the column: wrong field counts, numbers that are not
+// finite, negative durations, an Audio/Video row without a filepath.
+std::vector<EventRow> parse_events_tsv(std::string_view text, const std::string& name);
 
 }  // namespace tribev2::events
