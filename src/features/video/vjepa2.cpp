@@ -373,7 +373,7 @@ void VJEPA2Model::forward(const Context& ctx, const float* pixels, std::int64_t 
     for (std::int64_t r0 = 0; r0 < T; r0 += mlp_rows) {
       const std::int64_t rows = std::min(mlp_rows, T - r0);
       linear_forward(ctx, prec, xn.data() + r0 * H, rows, H, b.fc1, hidden.data(), F, false);
-      gelu_erf_fast(ctx, hidden.data(), rows * F);
+      kernels::gelu_erf(ctx, hidden.data(), rows * F);
       linear_forward(ctx, prec, hidden.data(), rows, F, b.fc2, x.data() + r0 * H, H, true);
     }
     if (li + 1 < c.num_hidden_layers && on_state) on_state(li + 1, x.data(), T, H);
