@@ -15,6 +15,7 @@
 #include "tribev2/core/kernels.hpp"
 #include "tribev2/features/video/rope3d.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 #include "vjepa2_impl.hpp"
 
 namespace tribev2::features::video {
@@ -25,13 +26,7 @@ using nlohmann::json;
 // ---- config --------------------------------------------------------------------------------
 
 VJEPA2Config VJEPA2Config::from_json_file(const fs::path& file) {
-  json j;
-  try {
-    j = json::parse(io::read_text_file(file));
-  } catch (const json::exception& e) {
-    fail(file.string(), ": invalid JSON: ", e.what());
-  }
-  TRIBEV2_CHECK(j.is_object(), file.string(), ": expected a JSON object");
+  const json j = io::read_json_object(file);
   VJEPA2Config c;
   try {
     if (j.contains("model_type") && j["model_type"].is_string() && j["model_type"] != "vjepa2")
@@ -95,8 +90,8 @@ std::map<std::string, Tensor> read_weights(const fs::path& dir, std::vector<io::
   } else if (fs::exists(dir / "model.safetensors.index.json")) {
     const fs::path index = dir / "model.safetensors.index.json";
     std::set<std::string> shards;
+    const json j = io::read_json_object(index);
     try {
-      const json j = json::parse(io::read_text_file(index));
       for (const auto& [name, file] : j.at("weight_map").items()) shards.insert(file.get<std::string>());
     } catch (const json::exception& e) {
       fail(index.string(), ": bad index: ", e.what());
