@@ -281,12 +281,13 @@ std::vector<ModalityFeatures> Runner::modality_features() {
       continue;
     }
     const bool present = m == "text" ? !events.words.empty() : m == "audio" ? events.has("Audio") : events.has("Video");
-    if (!o_.modalities.empty() && std::find(o_.modalities.begin(), o_.modalities.end(), m) == o_.modalities.end()) {
+    // (A modality the input lacks is reported as missing below, whatever --modalities says.)
+    if (present && !o_.modalities.empty() &&
+        std::find(o_.modalities.begin(), o_.modalities.end(), m) == o_.modalities.end()) {
       if (!file.empty()) fail(flag_of(m), " given, but --modalities leaves '", m, "' out");
       modality_status_[m] = "skipped (--modalities): zeros after the projector";
-      if (present)
-        notes_.push_back("'" + m + "' was left out on request (--modalities " + join(o_.modalities, ",") +
-                         "); upstream would use it");
+      notes_.push_back("'" + m + "' was left out on request (--modalities " + join(o_.modalities, ",") +
+                       "); upstream would use it");
       record({m + " features", "skipped", 0.0, "", "--modalities"});
       continue;
     }
