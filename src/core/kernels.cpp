@@ -135,7 +135,7 @@ void softmax_rows(float* x, std::int64_t rows, std::int64_t cols, std::int64_t l
 
 void softmax_rows_scaled(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale) {
   if (use_avx512()) return detail::softmax_rows_avx512(x, rows, cols, ld, scale);
-  reference::softmax_rows_scaled(x, rows, cols, ld, scale);
+  detail::softmax_rows_portable(x, rows, cols, ld, scale);
 }
 
 void transpose(const Context& ctx, const float* src, std::int64_t rows, std::int64_t cols, std::int64_t lds,

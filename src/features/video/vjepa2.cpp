@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "attention_bf16.hpp"
-#include "fast_math.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/kernels.hpp"
 #include "tribev2/features/video/rope3d.hpp"
