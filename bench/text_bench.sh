@@ -20,7 +20,7 @@ libs=(src/features/text/libtribev2_text.a src/features/libtribev2_features.a src
       src/io/libtribev2_io.a src/core/libtribev2_core.a)
 for l in "${libs[@]}"; do [[ -f $build/$l ]] || { echo "text_bench: build $build first (missing $l)" >&2; exit 1; }; done
 nice g++ -std=c++20 -O3 -DNDEBUG -I"$root/include" "$root/bench/text_bench.cpp" "${libs[@]/#/$build/}" \
-  $(pkg-config --libs libpcre2-8 openblas libzip) -lpthread -o "$exe"
+  $(pkg-config --libs libpcre2-8 openblas libzip libcrypto) -lpthread -o "$exe"
 export TRIBEV2_NUM_THREADS=$threads
 run() { "$exe" "$@" | tee -a "$cache/results.jsonl"; }
 flock /tmp/tribev2-heavy.lock bash -c "$(declare -f run); exe='$exe'; cache='$cache'; set -euo pipefail

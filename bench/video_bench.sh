@@ -15,7 +15,7 @@ nice c++ -std=c++20 -O3 -march=native -DNDEBUG -Iinclude -Isrc/features/video be
   "$BUILD/src/features/video/libtribev2_video.a" "$BUILD/src/media/libtribev2_media.a" \
   "$BUILD/src/events/libtribev2_events.a" "$BUILD/src/features/libtribev2_features.a" \
   "$BUILD/src/io/libtribev2_io.a" "$BUILD/src/core/libtribev2_core.a" \
-  $(pkg-config --libs libavformat libavcodec libswscale libavutil libzip openblas) -lpthread -o "$OUT"
+  $(pkg-config --libs libavformat libavcodec libswscale libavutil libzip openblas libcrypto) -lpthread -o "$OUT"
 TORCH=0
 ARGS=()
 for a in "$@"; do

@@ -8,8 +8,8 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "tribev2/pipeline/segments_json.hpp"
 #include "tribev2/hub/model_files.hpp"
-#include "outputs.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/model/predict.hpp"
@@ -95,7 +95,7 @@ void register_demo(CLI::App& app, GlobalOptions& g) {
 
     const std::filesystem::path dir(*out);
     io::write_npy(dir / "preds.npy", p.preds);
-    write_segments_json(dir / "segments.json", p, data);
+    pipeline::write_segments_json(dir / "segments.json", pipeline::segments_info(p), data);
     std::vector<std::pair<std::string, Tensor>> arrays;
     for (const auto& f : feats) arrays.emplace_back(f.modality, f.data);
     io::write_npz(dir / "features.npz", arrays);

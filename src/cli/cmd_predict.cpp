@@ -3,8 +3,8 @@
 #include <optional>
 
 #include "common.hpp"
+#include "tribev2/pipeline/segments_json.hpp"
 #include "tribev2/hub/model_files.hpp"
-#include "outputs.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/feature_file.hpp"
 #include "tribev2/io/npy.hpp"
@@ -117,7 +117,7 @@ void register_predict(CLI::App& app, GlobalOptions& g) {
     if (stream) stream->commit();
     else io::write_npy(out, p.preds);
     const std::int64_t n_written = stream ? stream->rows() : p.preds.dim(0);
-    write_segments_json(seg_path, p, loaded.data, o.overlap_trs);
+    pipeline::write_segments_json(seg_path, pipeline::segments_info(p, o.overlap_trs), loaded.data);
     if (o.emit_latents) {
       io::write_npy(lat_path, p.latents);
       log(g, "wrote " + lat_path.string() + " " + shape_str(p.latents.shape()));

@@ -121,7 +121,7 @@ struct RunArgs {
               video_model = hub::kDefaultVideoModel, mesh_dir;
   std::string text_features, audio_features, video_features;
   std::string out;
-  std::vector<std::string> ignore;
+  std::vector<std::string> ignore, modalities;
   bool no_brain_maps = false;
   int batch_size = 8;
   std::int64_t overlap_trs = 0;
@@ -146,6 +146,10 @@ void register_run_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--ignore-modality", a->ignore,
                   "Treat a modality as absent (zeros after the projector) although the input has it; repeatable. "
                   "Not what upstream does: recorded in run.json");
+  cmd->add_option("--modalities", a->modalities,
+                  "Compute only these modalities, e.g. text,audio (default: every modality of the model the input "
+                  "has); the others are absent: zeros after the projector, as upstream treats a missing modality")
+      ->delimiter(',');
   cmd->add_flag("--no-brain-maps", a->no_brain_maps, "Do not write GIFTI files and figures");
   cmd->add_option("--batch-size", a->batch_size, "Segments per forward pass")->capture_default_str();
   cmd->add_option("--overlap-trs", a->overlap_trs,
@@ -173,6 +177,10 @@ void register_run_command(CLI::App& app, GlobalOptions& g) {
       if (!f.empty() && !fs::is_regular_file(f)) fail("features file does not exist: ", f);
     for (const auto& m : a->ignore)
       if (m != "text" && m != "audio" && m != "video") fail("--ignore-modality must be text, audio or video, got '", m, "'");
+    for (const auto& m : a->modalities)
+      if (m != "text" && m != "audio" && m != "video") fail("--modalities takes text, audio and video, got '", m, "'");
+    o.modalities = a->modalities;
+    o.estimate = !g.quiet;  // the compute-time estimate is a message like the others
     o.out = a->out;
     o.cache_dir = a->ev.cache_dir;
     o.recompute = a->ev.recompute;

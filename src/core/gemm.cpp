@@ -356,7 +356,7 @@ void gemm_ex(bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, const
     for (std::int64_t j = 0; j < N; ++j) {
       float v = prod[static_cast<std::size_t>(i * N + j)];
       if (ep.bias) v += ep.bias[j];
-      if (ep.gelu) v = detail::gelu_erf_scalar(v);
+      if (ep.gelu) v = 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752440f));  // std::erf twin
       if (ep.residual) {
         const float r = ep.residual[i * ep.ldr + j];
         v += ep.residual_scale ? r * ep.residual_scale[j] : r;

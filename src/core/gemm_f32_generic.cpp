@@ -4,15 +4,13 @@
 #include <cmath>
 #include <cstring>
 
+#include "erf_fit.hpp"
 #include "gemm_kernels.hpp"
 #include "tribev2/core/tensor.hpp"
 
 namespace tribev2::detail {
 
-float gelu_erf_scalar(float x) {
-  constexpr float kInvSqrt2 = 0.70710678118654752440f;
-  return 0.5f * x * (1.0f + std::erf(x * kInvSqrt2));
-}
+float gelu_erf_scalar(float x) { return gelu_erf_fit(x); }
 
 void apply_epilogue_scalar(const float* tile, std::int64_t ldt, int rows, int cols, float* C, std::int64_t ldc,
                            const TileEpilogue& ep) {

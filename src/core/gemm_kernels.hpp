@@ -89,7 +89,7 @@ const F32Kernels& f32_kernels_for(cpu::Level level);
 void apply_epilogue_scalar(const float* tile, std::int64_t ldt, int rows, int cols, float* C, std::int64_t ldc,
                            const TileEpilogue& ep);
 
-// Exact-erf GELU of one value (the reference the vector versions are tested against).
+// THE GELU of one value (erf_fit.hpp; the scalar epilogues); its twin is std::erf.
 float gelu_erf_scalar(float x);
 
 }  // namespace tribev2::detail

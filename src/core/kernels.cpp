@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "erf_fit.hpp"
 #include "kernels_simd.hpp"
 #include "tribev2/core/cpu_features.hpp"
 #include "tribev2/core/error.hpp"
@@ -96,8 +97,11 @@ void unit_norm(const Context& ctx, const float* x, float* out, std::int64_t rows
 void gelu_erf(const Context& ctx, float* x, std::int64_t n) {
   const bool fast = use_avx512();
   ctx.pool().parallel_for(n, [&](std::int64_t i0, std::int64_t i1) {
-    if (fast) detail::gelu_avx512(x + i0, i1 - i0);
-    else reference::gelu_erf(x + i0, i1 - i0);
+    if (fast) {
+      detail::gelu_avx512(x + i0, i1 - i0);
+    } else {
+      for (std::int64_t i = i0; i < i1; ++i) x[i] = detail::gelu_erf_fit(x[i]);
+    }
   }, kElemGrain);
 }
 
@@ -131,7 +135,7 @@ void softmax_rows(float* x, std::int64_t rows, std::int64_t cols, std::int64_t l
 
 void softmax_rows_scaled(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale) {
   if (use_avx512()) return detail::softmax_rows_avx512(x, rows, cols, ld, scale);
-  reference::softmax_rows_scaled(x, rows, cols, ld, scale);
+  detail::softmax_rows_portable(x, rows, cols, ld, scale);
 }
 
 void transpose(const Context& ctx, const float* src, std::int64_t rows, std::int64_t cols, std::int64_t lds,

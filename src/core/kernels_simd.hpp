@@ -10,6 +10,8 @@ namespace tribev2::detail {
 void gelu_avx512(float* x, std::int64_t n);
 // Each row: x <- softmax(x * scale) over cols (-inf entries give 0; a row of -inf gives 0).
 void softmax_rows_avx512(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale);
+// The same softmax for CPUs without AVX-512 (softmax_portable.cpp: vectorised by the compiler).
+void softmax_rows_portable(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale);
 // dst[c, r] = src[r, c] for r < rows, c < cols.
 void transpose_avx512(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t lds, float* dst,
                       std::int64_t ldd);

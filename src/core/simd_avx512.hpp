@@ -1,4 +1,4 @@
-// AVX-512 helpers: vector exp / erf / GELU and a 16x16 transpose. Only for translation units
+// AVX-512 helpers: vector exp, THE GELU (erf_fit.hpp) and a 16x16 transpose. Only for translation units
 // compiled with AVX-512 flags (the *_avx512.cpp / *_bf16.cpp kernel files).
 #pragma once
 
@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "erf_fit.hpp"
 #include "gemm_kernels.hpp"
 
 namespace tribev2::detail::avx512 {
@@ -34,26 +35,40 @@ inline __m512 exp_ps(__m512 x) {
   return _mm512_maskz_scalef_ps(static_cast<__mmask16>(~zero), p, n);
 }
 
-// erf(x) by Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7), the formula PyTorch's
-// vectorised CPU erf uses, so GELU matches PyTorch's own rounding behaviour closely.
-inline __m512 erf_ps(__m512 x) {
-  const __m512 sign = _mm512_and_ps(x, _mm512_set1_ps(-0.0f));
-  const __m512 ax = _mm512_andnot_ps(_mm512_set1_ps(-0.0f), x);
-  const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(_mm512_set1_ps(0.3275911f), ax, _mm512_set1_ps(1.0f)));
-  __m512 p = _mm512_set1_ps(1.061405429f);
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.453152027f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.421413741f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.284496736f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.254829592f));
-  p = _mm512_mul_ps(p, t);
-  const __m512 e = exp_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), ax), ax));
-  const __m512 y = _mm512_fnmadd_ps(p, e, _mm512_set1_ps(1.0f));
-  return _mm512_or_ps(y, sign);
+// exp on 8 doubles: the steps of detail::exp_fit (erf_fit.hpp), 2^k by vscalefpd.
+inline __m512d exp_fit_pd(__m512d v) {
+  v = _mm512_min_pd(_mm512_max_pd(v, _mm512_set1_pd(-700.0)), _mm512_set1_pd(700.0));
+  const __m512d k = _mm512_roundscale_pd(_mm512_mul_pd(v, _mm512_set1_pd(1.4426950408889634074)),
+                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(6.93147180369123816490e-01), v);
+  r = _mm512_fnmadd_pd(k, _mm512_set1_pd(1.90821492927058770002e-10), r);
+  static constexpr double kTaylor[12] = {1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
+                                         1.0 / 5040.0,     1.0 / 720.0,     1.0 / 120.0,    1.0 / 24.0,
+                                         1.0 / 6.0,        0.5,             1.0,            1.0};
+  __m512d p = _mm512_set1_pd(kTaylor[0]);
+  for (int i = 1; i < 12; ++i) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(kTaylor[i]));
+  return _mm512_scalef_pd(p, k);
 }
 
-// 0.5 x (1 + erf(x / sqrt 2)).
+// erf on 8 doubles: the steps of detail::erf_fit (erf_fit.hpp).
+inline __m512d erf_fit_pd(__m512d u) {
+  const __m512d sign = _mm512_and_pd(u, _mm512_set1_pd(-0.0));
+  const __m512d z = _mm512_andnot_pd(_mm512_set1_pd(-0.0), u);
+  const __m512d t = _mm512_div_pd(_mm512_set1_pd(1.0), _mm512_fmadd_pd(_mm512_set1_pd(0.5), z, _mm512_set1_pd(1.0)));
+  __m512d p = _mm512_set1_pd(kErfcFit[0]);
+  for (int i = 1; i < 11; ++i) p = _mm512_fmadd_pd(p, t, _mm512_set1_pd(kErfcFit[i]));
+  const __m512d e = exp_fit_pd(_mm512_fnmadd_pd(z, z, p));
+  const __m512d y = _mm512_fnmadd_pd(t, e, _mm512_set1_pd(1.0));
+  return _mm512_or_pd(y, sign);
+}
+
+// 0.5 x (1 + erf(x / sqrt 2)) on 16 floats: THE GELU (detail::gelu_erf_fit, erf_fit.hpp),
+// the erf in double on two halves of 8.
 inline __m512 gelu_ps(__m512 x) {
-  const __m512 e = erf_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752440f)));
+  const __m512 u = _mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752440f));
+  const __m256 e_lo = _mm512_cvtpd_ps(erf_fit_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(u))));
+  const __m256 e_hi = _mm512_cvtpd_ps(erf_fit_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(u, 1))));
+  const __m512 e = _mm512_insertf32x8(_mm512_castps256_ps512(e_lo), e_hi, 1);
   return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
 }
 

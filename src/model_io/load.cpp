@@ -4,6 +4,7 @@
 
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 #include "tribev2/io/safetensors.hpp"
 #include "tribev2/io/torch_archive.hpp"
 #include "tribev2/model_io/load.hpp"
@@ -41,14 +42,8 @@ ModelFiles resolve_model_files(const fs::path& path) {
 }
 
 model::BuildArgs parse_build_args_json(const fs::path& path) {
-  nlohmann::ordered_json j;
-  try {
-    j = nlohmann::ordered_json::parse(io::read_text_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail(path.string(), ": not valid JSON: ", e.what());
-  }
+  const nlohmann::ordered_json j = io::read_ordered_json_object(path);
   const std::string name = path.string();
-  if (!j.is_object()) fail(name, ": expected a JSON object");
   BuildArgs a;
   if (!j.contains("feature_dims") || !j["feature_dims"].is_object()) fail(name, ": feature_dims must be an object (modality -> [L, D] or null)");
   for (auto it = j["feature_dims"].begin(); it != j["feature_dims"].end(); ++it) {

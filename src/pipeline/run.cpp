@@ -15,8 +15,10 @@
 #include "tribev2/io/feature_file.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/model/predict.hpp"
+#include "tribev2/pipeline/estimate.hpp"
 #include "tribev2/pipeline/hash.hpp"
 #include "tribev2/pipeline/segment_features.hpp"
+#include "tribev2/pipeline/segments_json.hpp"
 #include "tribev2/pipeline/tts.hpp"
 
 namespace tribev2::pipeline {
@@ -31,6 +33,12 @@ double now_s() {
 }
 
 std::string short_key(const std::string& key) { return key.substr(0, 12); }
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
 
 std::string fmt_seconds(double s) {
   char buf[32];
@@ -66,7 +74,17 @@ class Runner {
     result_.stages.push_back(std::move(r));
   }
   void load_model();
+  // A modality to compute: from a file (non-empty `file`) or its extractor.
+  struct Planned {
+    std::string modality;
+    fs::path file;
+    std::pair<std::int64_t, std::int64_t> ld;
+  };
   std::vector<ModalityFeatures> modality_features();
+  void print_estimate(const std::vector<Planned>& planned);
+  std::string text_key();
+  std::vector<events::MediaEvent> chunks_of(const std::string& modality) const;
+  std::string media_key(const std::string& modality, const events::MediaEvent& chunk);
   ModalityFeatures from_file(const std::string& modality, const fs::path& file, std::pair<std::int64_t, std::int64_t> ld);
   ModalityFeatures text_from_extractor();
   ModalityFeatures media_from_extractor(const std::string& modality);
@@ -90,7 +108,8 @@ class Runner {
   double t0_ = 0.0, t_stop_ = 0.0;
   std::vector<model::SegmentPlan> segments_;
   std::map<std::string, std::string> modality_status_;
-  std::map<fs::path, std::string> file_sha_;
+  std::map<fs::path, std::string> file_sha_, model_fp_;
+  std::string text_key_;
   fs::path preds_entry_;
   json prediction_meta_;
   std::vector<std::string> notes_;
@@ -140,19 +159,49 @@ ModalityFeatures Runner::from_file(const std::string& modality, const fs::path& 
   return {modality, segs, "file", "file:" + sha};
 }
 
+std::string Runner::text_key() {
+  if (!text_key_.empty()) return text_key_;
+  json ctx_list = json::array();
+  for (const auto& w : built_.events.words) ctx_list.push_back({w.text, w.context});
+  text_key_ = CacheKey("text-features")
+                  .precision(ctx_)
+                  .set("format", kPipelineFormat)
+                  .set("words_sha256", sha256_hex(ctx_list.dump()))
+                  .set("model", fingerprint_path(o_.llama))
+                  .set("extractor", stages_.text_id)
+                  .hex();
+  return text_key_;
+}
+
+std::vector<events::MediaEvent> Runner::chunks_of(const std::string& modality) const {
+  const std::string type = modality == "audio" ? "Audio" : "Video";
+  std::vector<events::MediaEvent> chunks;
+  for (const auto& m : built_.events.media)
+    if (m.type == type) chunks.push_back(m);
+  return chunks;
+}
+
+std::string Runner::media_key(const std::string& modality, const events::MediaEvent& c) {
+  const fs::path& model_dir = modality == "audio" ? o_.audio_model : o_.video_model;
+  auto& fp = model_fp_[model_dir];
+  if (fp.empty()) fp = fingerprint_path(model_dir);
+  auto& sha = file_sha_[c.filepath];
+  if (sha.empty()) sha = sha256_file(c.filepath);
+  return CacheKey(modality + "-features")
+      .precision(ctx_)
+      .set("format", kPipelineFormat)
+      .set("media_sha256", sha)
+      .set("offset", c.offset)
+      .set("duration", c.duration)
+      .set("model", fp)
+      .set("extractor", modality == "audio" ? stages_.audio_id : stages_.video_id)
+      .hex();
+}
+
 ModalityFeatures Runner::text_from_extractor() {
   const double t = now_s();
   const auto& words = built_.events.words;
-  json ctx_list = json::array();
-  for (const auto& w : words) ctx_list.push_back({w.text, w.context});
-  const std::string llama_fp = fingerprint_path(o_.llama);
-  const std::string key = CacheKey("text-features")
-                              .precision(ctx_)
-                              .set("format", kPipelineFormat)
-                              .set("words_sha256", sha256_hex(ctx_list.dump()))
-                              .set("model", llama_fp)
-                              .set("extractor", stages_.text_id)
-                              .hex();
+  const std::string key = text_key();
   std::string status = "cached";
   auto dir = cache_.find("text-features", key);
   if (!dir) {
@@ -173,31 +222,16 @@ ModalityFeatures Runner::text_from_extractor() {
 
 ModalityFeatures Runner::media_from_extractor(const std::string& modality) {
   const double t = now_s();
-  const std::string type = modality == "audio" ? "Audio" : "Video";
   const fs::path& model_dir = modality == "audio" ? o_.audio_model : o_.video_model;
   const auto& fn = modality == "audio" ? stages_.audio_chunk_features : stages_.video_chunk_features;
-  const std::string& id = modality == "audio" ? stages_.audio_id : stages_.video_id;
-  const std::string model_fp = fingerprint_path(model_dir);
   std::vector<EventArray> arrays;
   std::vector<std::string> keys;
   std::size_t computed = 0;
-  std::vector<events::MediaEvent> chunks;
-  for (const auto& m : built_.events.media)
-    if (m.type == type) chunks.push_back(m);
+  const std::vector<events::MediaEvent> chunks = chunks_of(modality);
   const ProgressFn bar = obs_.bar(modality + " features");
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     const auto& c = chunks[i];
-    auto& sha = file_sha_[c.filepath];
-    if (sha.empty()) sha = sha256_file(c.filepath);
-    const std::string key = CacheKey(modality + "-features")
-                                .precision(ctx_)
-                                .set("format", kPipelineFormat)
-                                .set("media_sha256", sha)
-                                .set("offset", c.offset)
-                                .set("duration", c.duration)
-                                .set("model", model_fp)
-                                .set("extractor", id)
-                                .hex();
+    const std::string key = media_key(modality, c);
     auto dir = cache_.find(modality + "-features", key);
     if (!dir) {
       ++computed;
@@ -219,6 +253,7 @@ ModalityFeatures Runner::media_from_extractor(const std::string& modality) {
 
 std::vector<ModalityFeatures> Runner::modality_features() {
   std::vector<ModalityFeatures> out;
+  std::vector<Planned> planned;
   const auto& events = built_.events;
   const std::map<std::string, fs::path> files = {
       {"text", o_.text_features}, {"audio", o_.audio_features}, {"video", o_.video_features}};
@@ -246,6 +281,16 @@ std::vector<ModalityFeatures> Runner::modality_features() {
       continue;
     }
     const bool present = m == "text" ? !events.words.empty() : m == "audio" ? events.has("Audio") : events.has("Video");
+    // (A modality the input lacks is reported as missing below, whatever --modalities says.)
+    if (present && !o_.modalities.empty() &&
+        std::find(o_.modalities.begin(), o_.modalities.end(), m) == o_.modalities.end()) {
+      if (!file.empty()) fail(flag_of(m), " given, but --modalities leaves '", m, "' out");
+      modality_status_[m] = "skipped (--modalities): zeros after the projector";
+      notes_.push_back("'" + m + "' was left out on request (--modalities " + join(o_.modalities, ",") +
+                       "); upstream would use it");
+      record({m + " features", "skipped", 0.0, "", "--modalities"});
+      continue;
+    }
     if (!present) {
       if (!file.empty())
         fail(flag_of(m), " given, but the input has no ", m == "text" ? "words" : m,
@@ -255,10 +300,7 @@ std::vector<ModalityFeatures> Runner::modality_features() {
       continue;
     }
     const auto ld = *fd.layers_dim;
-    ModalityFeatures mf;
-    if (!file.empty()) {
-      mf = from_file(m, file, ld);
-    } else {
+    if (file.empty()) {
       const bool have = m == "text" ? static_cast<bool>(stages_.text_word_features)
                         : m == "audio" ? static_cast<bool>(stages_.audio_chunk_features)
                                        : static_cast<bool>(stages_.video_chunk_features);
@@ -282,14 +324,49 @@ std::vector<ModalityFeatures> Runner::modality_features() {
                slot.string(), ": ", e.what(), " (or pass ", flag_of(m), " F.npy)");
         }
       }
-      mf = m == "text" ? text_from_extractor() : media_from_extractor(m);
-      check_dims(m, mf.data, ld, m + " extractor");
     }
-    modality_status_[m] = "from " + mf.source;
+    planned.push_back({m, file, ld});
+  }
+  if (planned.empty()) fail("nothing to predict from: no modality of the model has features for this input");
+  if (o_.estimate) print_estimate(planned);
+  for (const auto& p : planned) {
+    ModalityFeatures mf;
+    if (!p.file.empty()) {
+      mf = from_file(p.modality, p.file, p.ld);
+    } else {
+      mf = p.modality == "text" ? text_from_extractor() : media_from_extractor(p.modality);
+      check_dims(p.modality, mf.data, p.ld, p.modality + " extractor");
+    }
+    modality_status_[p.modality] = "from " + mf.source;
     out.push_back(std::move(mf));
   }
-  if (out.empty()) fail("nothing to predict from: no modality of the model has features for this input");
   return out;
+}
+
+void Runner::print_estimate(const std::vector<Planned>& planned) {
+  std::vector<StageEstimate> stages;
+  for (const auto& p : planned) {
+    if (!p.file.empty()) continue;
+    const std::string& m = p.modality;
+    try {
+      if (m == "text") {
+        if (!stages_.text_estimate || cache_.find("text-features", text_key())) continue;
+        stages.push_back(stages_.text_estimate(o_.llama, built_.events.words));
+      } else {
+        const auto& fn = m == "audio" ? stages_.audio_estimate : stages_.video_estimate;
+        if (!fn) continue;
+        std::vector<double> todo;
+        for (const auto& c : chunks_of(m))
+          if (!cache_.find(m + "-features", media_key(m, c))) todo.push_back(c.duration);
+        if (!todo.empty()) stages.push_back(fn(m == "audio" ? o_.audio_model : o_.video_model, todo));
+      }
+    } catch (const Error& e) {
+      obs_.say("estimate: " + m + " features: not estimated (" + e.what() + ")");
+    }
+  }
+  const double gflops = calibrate_gemm_gflops(ctx_);
+  estimate_seconds(stages, gflops, ctx_.precision());
+  for (const auto& line : format_estimate(stages, gflops, ctx_.threads())) obs_.say(line);
 }
 
 void Runner::predict(const std::vector<ModalityFeatures>& feats) {
@@ -356,19 +433,11 @@ void Runner::write_outputs() {
   const double t = now_s();
   const fs::path out = o_.out;
   const auto& d = model_.data;
-  json seg;
-  seg["duration_s"] = prediction_meta_["duration"];
-  seg["t0_s"] = prediction_meta_["t0"];
-  seg["tr_s"] = d.tr();
-  seg["feature_frequency_hz"] = d.frequency;
-  seg["overlap_trs"] = o_.overlap_trs;
-  seg["n_rows"] = prediction_meta_["rows"].size();
-  seg["note"] = "Row i is the prediction for the window [start, end) seconds of the stimulus timeline; it estimates the "
-                "BOLD response measured about " + std::to_string(static_cast<int>(d.neuro_offset)) +
-                " s later (hemodynamic delay). No shift is applied to rows. The timeline starts at t0 (the earliest "
-                "event; -1e-6 when the first word starts at 0, as upstream).";
-  seg["segments"] = prediction_meta_["segments"];
-  seg["rows"] = prediction_meta_["rows"];
+  // The segments are this run's plan; the rows follow from it (the same as the cached entry's).
+  const double duration = prediction_meta_["duration"].get<double>();
+  const SegmentsInfo seg{segments_, model::plan_rows(segments_, duration, d, t0_), duration, t0_, o_.overlap_trs};
+  TRIBEV2_CHECK(seg.rows.size() == prediction_meta_["rows"].size(), "internal: the cached prediction has ",
+                prediction_meta_["rows"].size(), " rows, the plan ", seg.rows.size());
   const std::vector<std::byte> preds_bytes = io::read_file(preds_entry_ / "preds.npy");
   std::vector<fs::path> written;
   {
@@ -376,7 +445,7 @@ void Runner::write_outputs() {
     std::error_code ec;
     fs::create_directories(out, ec);
     io::write_file_atomic(out / "preds.npy", preds_bytes);
-    io::write_text_file_atomic(out / "segments.json", seg.dump(1) + "\n");
+    write_segments_json(out / "segments.json", seg, d);
     io::write_text_file_atomic(out / "events.tsv", events::format_events_tsv(built_.events));
     io::write_text_file_atomic(out / "transcript.tsv", events::format_transcript_tsv(built_.transcript));
     written = {out / "preds.npy", out / "segments.json", out / "events.tsv", out / "transcript.tsv"};
@@ -480,6 +549,12 @@ RunResult Runner::run() {
     if (!p.empty()) files[m] = {{"path", p.string()}, {"sha256", sha256_file(p)}};
   run["feature_files"] = files;
   run["modalities"] = modality_status_;
+  {
+    json used = json::array();
+    for (const auto& [m, st] : modality_status_)
+      if (st.rfind("from ", 0) == 0) used.push_back(m);
+    run["modalities_used"] = used;
+  }
   run["transcript"] = {{"source", built_.transcript_source}, {"command", built_.transcript_command},
                        {"words", built_.transcript.size()}};
   run["events"] = {{"words", ev.words.size()},
@@ -494,6 +569,7 @@ RunResult Runner::run() {
                     {"batch_size", o_.batch_size},
                     {"overlap_trs", o_.overlap_trs},
                     {"ignore_modalities", o_.ignore_modalities},
+                    {"modalities", o_.modalities},
                     {"asr", {{"tool", o_.events.asr.tool}, {"model", o_.events.asr.model},
                              {"compute_type", o_.events.asr.compute_type}, {"batch_size", o_.events.asr.batch_size}}}};
   run["versions"] = {{"tribev2", tribev2_version()}, {"pipeline_format", kPipelineFormat}};

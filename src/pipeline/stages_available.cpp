@@ -1,10 +1,13 @@
 // The stages this build provides: THE place where the extractor and visualisation layers are
 // wired into `tribev2 run` (each id goes into the cache keys: bump it when results change).
 #include "tribev2/core/error.hpp"
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
 
 #include "tribev2/features/audio/extractor.hpp"
+#include "tribev2/features/text/llama_config.hpp"
 #include "tribev2/features/text/word_features.hpp"
 #include "tribev2/media/audio.hpp"
 #include "tribev2/features/video/extractor.hpp"
@@ -111,6 +114,64 @@ Stages available_stages() {
   s.brain_maps_inputs = [](const std::filesystem::path& mesh_dir) {
     const auto kind = roi::installed_atlas(viz::resolve_mesh_dir(mesh_dir.string()));
     return kind ? std::string("atlas:") + roi::atlas_kind_name(*kind) : std::string();
+  };
+  // Compute estimates (estimate.hpp): shapes from the model folders' configs.
+  s.text_estimate = [](const std::filesystem::path& dir, const std::vector<events::Word>& words) {
+    text::LlamaConfig cfg;
+    text::WordFeatureStats st;
+    if (std::filesystem::is_directory(dir)) {
+      cfg = text::read_llama_config(dir / "config.json");
+      st = text::plan_word_features(text::Tokenizer::from_json_file(dir / "tokenizer.json"), words);
+    } else {  // a GGUF file: its header has both
+      const text::LlamaModel m = text::LlamaModel::load(dir);
+      cfg = m.config();
+      st = text::plan_word_features(m.tokenizer(), words);
+    }
+    const LlamaShape shape{cfg.n_layers, cfg.hidden_size, cfg.q_dim(), cfg.kv_dim(), cfg.intermediate_size};
+    // Contexts grow along a chain of words: a token attends on average to about half the
+    // longest sequence held.
+    const double mean_context = std::max<double>(1.0, static_cast<double>(st.max_sequence) / 2.0);
+    StageEstimate e;
+    e.stage = "text features";
+    e.network = Network::Llama;
+    e.flops = llama_flops(shape, static_cast<double>(st.tokens_computed), mean_context);
+    e.detail = std::to_string(words.size()) + " words, " + std::to_string(st.tokens_computed) + " tokens";
+    return e;
+  };
+  s.audio_estimate = [](const std::filesystem::path& dir, const std::vector<double>& chunks) {
+    const auto cfg = features::audio::W2vBertConfig::from_json_file(dir / "config.json");
+    ConformerShape shape;
+    shape.layers = cfg.layers;
+    shape.hidden = cfg.hidden;
+    shape.ffn = cfg.intermediate;
+    shape.conv_kernel = cfg.conv_kernel;
+    shape.input_dim = cfg.input_dim;
+    StageEstimate e;
+    e.stage = "audio features";
+    e.network = Network::W2vBert;
+    double total = 0.0;
+    for (double c : chunks) {
+      e.flops += conformer_flops(shape, c);
+      total += c;
+    }
+    e.detail = std::to_string(chunks.size()) + " chunk(s), " + std::to_string(static_cast<long long>(std::round(total))) +
+               " s of audio";
+    return e;
+  };
+  s.video_estimate = [](const std::filesystem::path& dir, const std::vector<double>& chunks) {
+    const auto cfg = features::video::VJEPA2Config::from_json_file(dir / "config.json");
+    const auto proc = features::video::ProcessorConfig::load(dir);
+    const features::video::SamplingOptions sampling;
+    const VitShape shape{cfg.num_hidden_layers, cfg.hidden_size, cfg.mlp_hidden(), cfg.patch_dim(),
+                         cfg.tokens(sampling.frames_per_clip, proc.crop_height)};
+    StageEstimate e;
+    e.stage = "video features";
+    e.network = Network::Vjepa2;
+    std::int64_t bins = 0;
+    for (double c : chunks) bins += features::video::n_bins(c, sampling);
+    e.flops = static_cast<double>(bins) * vit_clip_flops(shape);
+    e.detail = std::to_string(bins) + " clips of " + std::to_string(shape.tokens) + " tokens";
+    return e;
   };
   s.viz_id = "viz-default-figures/2";  // /2: + roi.tsv when an atlas is installed
   return s;

@@ -8,6 +8,7 @@
 
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 #include "tribev2/viz/figure.hpp"
 #include "tribev2/viz/fsaverage.hpp"
 
@@ -133,9 +134,8 @@ std::vector<double> read_row_times(const fs::path& segments_json, std::int64_t n
     for (std::int64_t i = 0; i < n_rows; ++i) t.push_back(static_cast<double>(i));
     return t;
   }
-  nlohmann::json j;
+  const nlohmann::json j = io::read_json_object(segments_json);
   try {
-    j = nlohmann::json::parse(io::read_text_file(segments_json));
     for (const auto& r : j.at("rows")) t.push_back(r.at("start").get<double>());
   } catch (const nlohmann::json::exception& e) {
     fail(segments_json.string(), ": cannot read row times (expected {\"rows\": [{\"start\": ...}, ...]}): ", e.what());

@@ -215,6 +215,44 @@ TEST(Run, MissingStagesFailLoudly) {
   EXPECT_FALSE(run["notes"].empty());
 }
 
+TEST(Run, ModalitiesOptionChecks) {
+  TempDir tmp;
+  const fs::path text = tmp / "t.txt";
+  write_bytes(text, "Hello there. How are you today?");
+  const Prepared p = prepare(text, tmp / "out" / "cache");
+  io::write_npy(tmp / "audio.npy", random_features(2, 12, p.n, 3));
+  io::write_npy(tmp / "text.npy", random_features(2, 64, p.n, 4));
+  const std::vector<std::string> base = {"run", "--text", text.string(), "--model",
+                                         fixture("brain_model/text64_pipeline").string(), "--out",
+                                         (tmp / "out").string(), "--no-brain-maps"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_cli(a);
+  };
+  auto r = with({"--modalities", "text,speech"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("--modalities takes text, audio and video, got 'speech'"), std::string::npos) << r.output;
+  r = with({"--modalities", "text", "--text-features", (tmp / "text.npy").string(), "--audio-features",
+            (tmp / "audio.npy").string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("--audio-features given, but --modalities leaves 'audio' out"), std::string::npos) << r.output;
+  r = with({"--modalities", "video", "-q"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("nothing to predict from"), std::string::npos) << r.output;
+  // Text from a file and nothing else: no extractor runs; the estimate says so (not with -q).
+  r = with({"--modalities", "text", "--text-features", (tmp / "text.npy").string()});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("estimate: total feature extraction: 0.0 s (nothing to extract"), std::string::npos)
+      << r.output;
+  const json run = json::parse(read_bytes(tmp / "out" / "run.json"));
+  EXPECT_EQ(run["modalities_used"], json::array({"text"}));
+  EXPECT_NE(run["modalities"]["audio"].get<std::string>().find("--modalities"), std::string::npos);
+  r = with({"--modalities", "text", "--text-features", (tmp / "text.npy").string(), "-q"});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(r.output.empty()) << "--quiet: " << r.output;
+}
+
 TEST(Run, AudioInputWithATranscript) {
   // Features from files; the numeric check with the extractors is in test_run_all_extractors.cpp.
   TempDir tmp;

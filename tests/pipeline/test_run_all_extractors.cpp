@@ -167,6 +167,52 @@ TEST(RunAllExtractors, TextInput) {
   EXPECT_LE(run_vs_stages(tmp, model, tmp / "out", (tmp / "out" / "speech.wav").string(), ""), 1e-5);
 }
 
+// `run --modalities text`: only the text extractor runs (the audio model is never resolved:
+// the Hub is offline with an empty cache), audio is zeros after the projector exactly as
+// `--ignore-modality audio`, and the estimate printed before extracting names only text.
+TEST(RunAllExtractors, ModalitiesSubsetSkipsTheOtherExtractors) {
+  TempDir tmp;
+  ::setenv("HF_HUB_OFFLINE", "1", 1);
+  ::setenv("HF_HUB_CACHE", (tmp / "empty_hf_cache").c_str(), 1);
+  const fs::path model = make_model(tmp / "model");
+  write_bytes(tmp / "t.txt", "A short story about a cat. The cat sleeps all day long.");
+  auto run = [&](const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> a = {"run", "--text", (tmp / "t.txt").string(), "--model", model.string(), "--out",
+                                  (tmp / out).string(), "--cache-dir", (tmp / "cache").string(), "--llama", llama(),
+                                  "--no-brain-maps"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_cli(a);
+  };
+  auto r = run("only_text", {"--modalities", "text"});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("estimate: text features: "), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("estimate: audio features"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("estimate: total feature extraction: "), std::string::npos) << r.output;
+  auto st = stage_status(tmp / "only_text" / "run.json");
+  EXPECT_EQ(st["text features"], "computed");
+  EXPECT_EQ(st["audio features"], "skipped");
+  const json rj = json::parse(read_bytes(tmp / "only_text" / "run.json"));
+  EXPECT_EQ(rj["options"]["modalities"], json::array({"text"}));
+  EXPECT_EQ(rj["modalities_used"], json::array({"text"}));
+  EXPECT_EQ(rj["modalities"]["audio"].get<std::string>().rfind("skipped (--modalities)", 0), 0u) << rj["modalities"];
+  EXPECT_FALSE(rj["notes"].empty()) << "the input has audio: leaving it out is a deviation, said in run.json";
+
+  r = run("ignore_audio", {"--ignore-modality", "audio", "-q"});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(read_bytes(tmp / "only_text" / "preds.npy"), read_bytes(tmp / "ignore_audio" / "preds.npy"));
+  // The same command again: the text features come from the cache, nothing is left to estimate.
+  r = run("only_text", {"--modalities", "text"});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("nothing to extract"), std::string::npos) << r.output;
+  // Both modalities: audio then needs its model (offline, not in the cache: a clear error).
+  r = run("both", {"--modalities", "text,audio", "-q"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("audio features: --audio-model facebook/w2v-bert-2.0"), std::string::npos) << r.output;
+  r = run("both", {"--modalities", "text,audio", "-q", "--audio-model", w2v()});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(read_bytes(tmp / "both" / "preds.npy"), read_bytes(tmp / "only_text" / "preds.npy"));
+}
+
 TEST(RunAllExtractors, AudioInputWithTranscript) {
   TempDir tmp;
   const fs::path model = make_model(tmp / "model");

@@ -247,7 +247,7 @@ TEST(VideoUnit, ProcessorConfigErrors) {
   test::write_bytes(dir / "video_preprocessor_config.json", "{\"image_mean\": [1, 2]}");
   EXPECT_THROW_MSG(fv::ProcessorConfig::load(dir.path()), "image_mean");
   test::write_bytes(dir / "video_preprocessor_config.json", "not json");
-  EXPECT_THROW_MSG(fv::ProcessorConfig::load(dir.path()), "invalid JSON");
+  EXPECT_THROW_MSG(fv::ProcessorConfig::load(dir.path()), "not valid JSON");
   fs::remove(dir / "video_preprocessor_config.json");
   EXPECT_THROW_MSG(fv::ProcessorConfig::load(dir.path()), "preprocessor_config.json");
 }
@@ -357,7 +357,7 @@ TEST(VideoModel, LoadErrors) {
   test::write_bytes(dir / "config.json", j.dump());
   EXPECT_THROW_MSG(fv::VJEPA2Model::load(dir.path()), "multiple of num_attention_heads");
   test::write_bytes(dir / "config.json", "[1, 2");
-  EXPECT_THROW_MSG(fv::VJEPA2Model::load(dir.path()), "invalid JSON");
+  EXPECT_THROW_MSG(fv::VJEPA2Model::load(dir.path()), "not valid JSON");
 }
 
 // ---- stage 4: extractor and grids ----------------------------------------------------------

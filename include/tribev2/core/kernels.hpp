@@ -23,7 +23,10 @@ void scale_norm(const Context& ctx, const float* x, float* out, std::int64_t row
 void unit_norm(const Context& ctx, const float* x, float* out, std::int64_t rows, std::int64_t dim);
 
 // In-place activations over n contiguous values.
-void gelu_erf(const Context& ctx, float* x, std::int64_t n);   // 0.5 x (1 + erf(x / sqrt 2))
+// THE GELU of every network (brain model, V-JEPA2, and gemm_ex's epilogue): 0.5 x (1 + erf(x / sqrt 2))
+// with erf to 2.4e-9 (a fit evaluated in double, AVX-512 or scalar: src/core/erf_fit.hpp), i.e.
+// std::erf's GELU to float rounding; reference::gelu_erf is its std::erf twin.
+void gelu_erf(const Context& ctx, float* x, std::int64_t n);
 void relu(const Context& ctx, float* x, std::int64_t n);
 void elu(const Context& ctx, float* x, std::int64_t n, float alpha = 1.0f);
 void silu(const Context& ctx, float* x, std::int64_t n);       // x * sigmoid(x)

@@ -24,6 +24,10 @@ struct RunOptions {
   bool recompute = false;                            // ignore cached results (and replace them)
   EventsOptions events;
   std::vector<std::string> ignore_modalities;        // treated as absent (a deviation; recorded)
+  // Only these modalities are computed (`run --modalities text,audio`); the model's others are
+  // absent: zeros after the projector, as upstream treats a missing modality. Empty: all.
+  std::vector<std::string> modalities;
+  bool estimate = true;                              // print the compute-time estimate before extracting
   bool brain_maps = true;                            // GIFTI + figures when the build has them
   int batch_size = 8;
   std::int64_t overlap_trs = 0;                      // predict's overlapping segments (0 = back to back)

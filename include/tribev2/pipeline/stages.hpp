@@ -14,6 +14,7 @@
 #include "tribev2/core/tensor.hpp"
 #include "tribev2/events/event_table.hpp"
 #include "tribev2/events/word.hpp"
+#include "tribev2/pipeline/estimate.hpp"
 
 namespace tribev2::pipeline {
 
@@ -48,6 +49,14 @@ struct Stages {
   // What else the brain maps depend on for a `mesh_dir` (the atlas installed there, which adds
   // roi.tsv), for the cache key; may be empty.
   std::function<std::string(const std::filesystem::path& mesh_dir)> brain_maps_inputs;
+
+  // The compute each extractor still has to do, for the estimate `run` prints before it
+  // extracts (estimate.hpp): the network's shape from its model folder times the stimulus
+  // (the words, or the seconds of each chunk still to compute). Empty: no estimate.
+  std::function<StageEstimate(const std::filesystem::path& model_dir, const std::vector<events::Word>& words)>
+      text_estimate;
+  std::function<StageEstimate(const std::filesystem::path& model_dir, const std::vector<double>& chunk_seconds)>
+      audio_estimate, video_estimate;
 
   // Identities of the implementations (part of the cache keys: bump when results change).
   std::string text_id, audio_id, video_id, viz_id;

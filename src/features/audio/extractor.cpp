@@ -22,23 +22,6 @@ constexpr const char* kCacheVersion = "audio-chunk/2";
 
 }  // namespace
 
-std::vector<std::pair<int, int>> layer_groups(int n_states, std::span<const double> fractions) {
-  TRIBEV2_CHECK(n_states >= 1, "layer groups: no hidden states");
-  TRIBEV2_CHECK(!fractions.empty(), "layer groups: no layer fractions");
-  std::set<int> unique;
-  for (const double f : fractions) {
-    TRIBEV2_CHECK(std::isfinite(f) && f >= 0.0 && f <= 1.0, "layer groups: fraction ", f, " outside [0, 1]");
-    unique.insert(static_cast<int>(f * (n_states - 1)));  // Python int(): truncation
-  }
-  std::vector<int> idx(unique.begin(), unique.end());
-  idx.back() += 1;
-  TRIBEV2_CHECK(idx.size() >= 2, "layer groups: the fractions give a single bound (", idx.front() - 1,
-                "), so no group; give at least two distinct fractions");
-  std::vector<std::pair<int, int>> groups;
-  for (std::size_t i = 0; i + 1 < idx.size(); ++i) groups.emplace_back(idx[i], idx[i + 1]);
-  return groups;
-}
-
 std::vector<std::int64_t> nearest_indices(std::int64_t in, std::int64_t out) {
   TRIBEV2_CHECK(in >= 1 && out >= 1, "nearest resampling: sizes must be positive (", in, " -> ", out, ")");
   std::vector<std::int64_t> idx(static_cast<std::size_t>(out));

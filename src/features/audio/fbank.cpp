@@ -8,9 +8,9 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
-#include "json_file.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 
 namespace tribev2::features::audio {
 
@@ -96,7 +96,7 @@ void prepare_frame(std::span<const float> wave, std::int64_t f, const std::vecto
 
 FbankConfig FbankConfig::from_json_file(const std::filesystem::path& path) {
   const std::string name = path.string();
-  const nlohmann::json j = read_json_object(path);
+  const nlohmann::json j = io::read_json_object(path);
   FbankConfig c;
   auto get_int = [&](const char* key, int& dst) {
     if (!j.contains(key)) return;

@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "tribev2/core/attention.hpp"
-#include "json_file.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/gemm.hpp"
 #include "tribev2/core/kernels.hpp"
 #include "tribev2/features/audio/conformer_kernels.hpp"
 #include "tribev2/io/hash.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 #include "tribev2/io/safetensors.hpp"
 
 namespace tribev2::features::audio {
@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 
 W2vBertConfig W2vBertConfig::from_json_file(const fs::path& path) {
   const std::string name = path.string();
-  const nlohmann::json j = read_json_object(path);
+  const nlohmann::json j = io::read_json_object(path);
   auto integer = [&](const char* key, int& dst, bool required) {
     if (!j.contains(key) || j[key].is_null()) {
       if (required) fail(name, ": missing key '", key, "'");

@@ -5,6 +5,7 @@
 
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 
 namespace tribev2::text {
 
@@ -79,13 +80,7 @@ void LlamaConfig::validate(const std::string& src) const {
 }
 
 LlamaConfig parse_llama_config(std::string_view text, const std::string& src) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    fail(src, ": not valid JSON: ", e.what());
-  }
-  if (!j.is_object()) fail(src, ": expected a JSON object");
+  const json j = io::parse_json_object(text, src);
   LlamaConfig c;
   try {
     if (j.contains("model_type") && j["model_type"] != "llama")

@@ -9,6 +9,7 @@
 #include "tribev2/core/error.hpp"
 #include "tribev2/features/text/llama_model.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 #include "tribev2/io/safetensors.hpp"
 
 namespace tribev2::text {
@@ -50,13 +51,8 @@ LlamaWeights load_hf_llama_weights(const fs::path& dir) {
   std::vector<fs::path> shards;
   const fs::path index_path = dir / "model.safetensors.index.json";
   if (fs::exists(index_path)) {
-    nlohmann::json idx;
-    try {
-      idx = nlohmann::json::parse(io::read_text_file(index_path));
-    } catch (const nlohmann::json::exception& e) {
-      fail(index_path.string(), ": not valid JSON: ", e.what());
-    }
-    if (!idx.is_object() || !idx.contains("weight_map") || !idx["weight_map"].is_object())
+    const nlohmann::json idx = io::read_json_object(index_path);
+    if (!idx.contains("weight_map") || !idx["weight_map"].is_object())
       fail(index_path.string(), ": expected {\"weight_map\": {tensor: file}}");
     std::set<std::string> files;
     for (const auto& [name, file] : idx["weight_map"].items()) {

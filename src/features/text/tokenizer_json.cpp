@@ -5,6 +5,7 @@
 #include "tribev2/core/error.hpp"
 #include "tribev2/features/text/tokenizer.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 
 namespace tribev2::text {
 
@@ -80,13 +81,7 @@ void parse_pre_tokenizer(const json& p, const std::string& src, BpeSpec& spec) {
 }  // namespace
 
 BpeSpec parse_tokenizer_json(std::string_view text, const std::string& src) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    fail(src, ": not valid JSON: ", e.what());
-  }
-  if (!j.is_object()) fail(src, ": expected a JSON object (tokenizer.json)");
+  const json j = io::parse_json_object(text, src);
   BpeSpec spec;
   spec.source = src;
   try {

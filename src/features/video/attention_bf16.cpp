@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "bf16_gemm.hpp"
-#include "fast_math.hpp"
 #include "tribev2/core/gemm.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/kernels.hpp"
@@ -31,7 +30,7 @@ void attention_f32(const Context& ctx, std::int64_t tokens, int heads, int head_
       scores.resize(static_cast<std::size_t>(nq * tokens));
       gemm(ctx, true, nq, tokens, head_dim, q + q0 * ldq + h * head_dim, ldq,
            MatView{DType::F32, k + h * head_dim, tokens, head_dim, ldk}, 0.0f, scores.data(), tokens);
-      scaled_softmax_rows_fast(scores.data(), nq, tokens, tokens, scale);
+      kernels::softmax_rows_scaled(scores.data(), nq, tokens, tokens, scale);
       gemm(ctx, false, nq, head_dim, tokens, scores.data(), tokens,
            MatView{DType::F32, v + h * head_dim, tokens, head_dim, ldv}, 0.0f, out + q0 * ldo + h * head_dim, ldo);
     }
@@ -64,7 +63,7 @@ void attention_bf16(const Context& ctx, std::int64_t tokens, int heads, int head
       scores.resize(static_cast<std::size_t>(nq * tokens));
       gemm_bf16(ctx, nq, q + q0 * ldq + h * head_dim, ldq, kp[static_cast<std::size_t>(h)], scores.data(), tokens,
                 false);
-      scaled_softmax_rows_fast(scores.data(), nq, tokens, tokens, scale);
+      kernels::softmax_rows_scaled(scores.data(), nq, tokens, tokens, scale);
       gemm_bf16(ctx, nq, scores.data(), tokens, vp[static_cast<std::size_t>(h)], out + q0 * ldo + h * head_dim, ldo,
                 false);
     }

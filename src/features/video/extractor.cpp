@@ -20,33 +20,6 @@ namespace fs = std::filesystem;
 
 // ---- layers --------------------------------------------------------------------------------
 
-std::vector<int> layer_selection(int n_states, int n) {
-  TRIBEV2_CHECK(n_states >= 1 && n >= 1, "layer_selection: need at least one state and one layer");
-  std::vector<int> sel(static_cast<std::size_t>(n));
-  if (n == 1) {
-    sel[0] = 0;
-    return sel;
-  }
-  const double stop = n_states - 1;
-  const double step = stop / (n - 1);
-  for (int i = 0; i < n; ++i) sel[static_cast<std::size_t>(i)] = static_cast<int>(py_round(i * step));
-  sel.back() = static_cast<int>(py_round(stop));
-  return sel;
-}
-
-std::vector<int> group_bounds(int n_layers, const std::vector<double>& fractions) {
-  TRIBEV2_CHECK(n_layers >= 1 && fractions.size() >= 2, "group_mean needs >= 1 layer and >= 2 fractions");
-  std::vector<int> b;
-  for (double f : fractions) {
-    TRIBEV2_CHECK(f >= 0.0 && f <= 1.0, "layer fraction ", f, " outside [0, 1]");
-    b.push_back(static_cast<int>(f * (n_layers - 1)));
-  }
-  b.back() += 1;
-  for (std::size_t i = 1; i < b.size(); ++i)
-    TRIBEV2_CHECK(b[i] > b[i - 1], "layer fractions give an empty group (bounds ", b[i - 1], ", ", b[i], ")");
-  return b;
-}
-
 Tensor group_mean(const Tensor& layers, const std::vector<double>& fractions) {
   TRIBEV2_CHECK(layers.dtype() == DType::F32 && layers.ndim() == 3, "group_mean: expected float32 [L, D, n], got ",
                 shape_str(layers.shape()));

@@ -8,6 +8,7 @@
 #include "tribev2/core/error.hpp"
 #include "tribev2/features/timeline.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 
 namespace tribev2::features::video {
 
@@ -24,13 +25,7 @@ ProcessorConfig ProcessorConfig::load(const fs::path& model_dir) {
 }
 
 ProcessorConfig ProcessorConfig::from_json_file(const fs::path& file) {
-  json j;
-  try {
-    j = json::parse(io::read_text_file(file));
-  } catch (const json::exception& e) {
-    fail(file.string(), ": invalid JSON: ", e.what());
-  }
-  TRIBEV2_CHECK(j.is_object(), file.string(), ": expected a JSON object");
+  const json j = io::read_json_object(file);
   ProcessorConfig c;
   auto bad = [&](const char* key, const std::string& what) -> void { fail(file.string(), ": '", key, "' ", what); };
   try {

@@ -10,11 +10,11 @@
 #include <sstream>
 
 #include "attention_bf16.hpp"
-#include "fast_math.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/kernels.hpp"
 #include "tribev2/features/video/rope3d.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 #include "vjepa2_impl.hpp"
 
 namespace tribev2::features::video {
@@ -25,13 +25,7 @@ using nlohmann::json;
 // ---- config --------------------------------------------------------------------------------
 
 VJEPA2Config VJEPA2Config::from_json_file(const fs::path& file) {
-  json j;
-  try {
-    j = json::parse(io::read_text_file(file));
-  } catch (const json::exception& e) {
-    fail(file.string(), ": invalid JSON: ", e.what());
-  }
-  TRIBEV2_CHECK(j.is_object(), file.string(), ": expected a JSON object");
+  const json j = io::read_json_object(file);
   VJEPA2Config c;
   try {
     if (j.contains("model_type") && j["model_type"].is_string() && j["model_type"] != "vjepa2")
@@ -95,8 +89,8 @@ std::map<std::string, Tensor> read_weights(const fs::path& dir, std::vector<io::
   } else if (fs::exists(dir / "model.safetensors.index.json")) {
     const fs::path index = dir / "model.safetensors.index.json";
     std::set<std::string> shards;
+    const json j = io::read_json_object(index);
     try {
-      const json j = json::parse(io::read_text_file(index));
       for (const auto& [name, file] : j.at("weight_map").items()) shards.insert(file.get<std::string>());
     } catch (const json::exception& e) {
       fail(index.string(), ": bad index: ", e.what());
@@ -373,7 +367,7 @@ void VJEPA2Model::forward(const Context& ctx, const float* pixels, std::int64_t 
     for (std::int64_t r0 = 0; r0 < T; r0 += mlp_rows) {
       const std::int64_t rows = std::min(mlp_rows, T - r0);
       linear_forward(ctx, prec, xn.data() + r0 * H, rows, H, b.fc1, hidden.data(), F, false);
-      gelu_erf_fast(ctx, hidden.data(), rows * F);
+      kernels::gelu_erf(ctx, hidden.data(), rows * F);
       linear_forward(ctx, prec, hidden.data(), rows, F, b.fc2, x.data() + r0 * H, H, true);
     }
     if (li + 1 < c.num_hidden_layers && on_state) on_state(li + 1, x.data(), T, H);

@@ -28,6 +28,7 @@
 #include "tribev2/events/chunks.hpp"
 #include "tribev2/features/audio/fbank.hpp"
 #include "tribev2/features/audio/w2v_bert.hpp"
+#include "tribev2/features/layer_groups.hpp"
 #include "tribev2/media/audio.hpp"
 
 namespace tribev2::features::audio {
@@ -45,10 +46,9 @@ struct AudioFeatureOptions {
   std::function<void(std::int64_t done, std::int64_t total)> progress;
 };
 
-// group_mean bounds over n hidden states: idx = sorted unique int(f * (n - 1)), last + 1;
-// group g averages states [idx[g], idx[g + 1]). For 25 states and [0.5, 0.75, 1.0]:
-// [12, 18), [18, 25).
-std::vector<std::pair<int, int>> layer_groups(int n_states, std::span<const double> fractions);
+// group_mean over the hidden states: the shared rule (features/layer_groups.hpp). For 25
+// states and [0.5, 0.75, 1.0]: [12, 18), [18, 25).
+using features::layer_groups;
 
 // F.interpolate(mode="nearest") source indices for in -> out bins:
 // min(floor(float32(k) * (float32(in) / float32(out))), in - 1), in float32.

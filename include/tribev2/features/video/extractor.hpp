@@ -15,6 +15,7 @@
 #include "tribev2/core/context.hpp"
 #include "tribev2/core/tensor.hpp"
 #include "tribev2/events/chunks.hpp"
+#include "tribev2/features/layer_groups.hpp"
 #include "tribev2/features/video/preprocess.hpp"
 #include "tribev2/features/video/sampling.hpp"
 #include "tribev2/features/video/vjepa2.hpp"
@@ -35,10 +36,10 @@ struct VideoFeatureOptions {
   std::function<void(std::int64_t done, std::int64_t total)> progress;
 };
 
-// round(linspace(0, n_states - 1, n)) with numpy's half-to-even rounding.
-std::vector<int> layer_selection(int n_states, int n);
-// group_mean bounds for fractions f over n layers: int(f * (n - 1)), the last one + 1.
-std::vector<int> group_bounds(int n_layers, const std::vector<double>& fractions);
+// The hidden-state sub-selection and group_mean bounds: the rule shared by the three
+// extractors (features/layer_groups.hpp).
+using features::group_bounds;
+using features::layer_selection;
 // [L, D, n] -> [groups, D, n]: group g = mean of layers [bounds[g], bounds[g + 1]) (float32).
 Tensor group_mean(const Tensor& layers, const std::vector<double>& fractions);
 
