@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include <pybind11/stl.h>
 
@@ -87,7 +88,7 @@ void register_roi(py::module_& m) {
             Maps mp = maps_of(data);
             auto rows = call_interruptible([&](const std::atomic<bool>&) {
               const roi::Summarizer s(*a.atlas, h);
-              return s.summarize_rows(mp.in.tensor.f32(), mp.rows);
+              return s.summarize_rows(std::as_const(mp.in.tensor).f32(), mp.rows);
             });
             const auto n = static_cast<py::ssize_t>(rows.empty() ? 0 : rows[0].size());
             py::array_t<double> out = mp.batched ? py::array_t<double>({static_cast<py::ssize_t>(rows.size()), n})
@@ -108,7 +109,7 @@ void register_roi(py::module_& m) {
             const roi::HemiSel h = roi::parse_hemi(hemi);
             Maps mp = maps_of(data);
             const roi::Summarizer s(*a.atlas, h);
-            const auto rows = s.summarize_rows(mp.in.tensor.f32(), mp.rows);
+            const auto rows = s.summarize_rows(std::as_const(mp.in.tensor).f32(), mp.rows);
             py::list out;
             for (const auto& r : rows) out.append(roi::topk_names(s.names(), r, k));
             return mp.batched ? py::object(out) : py::object(out[0]);
