@@ -275,7 +275,8 @@ class TribeModel:
         return preds, segments
 
 
-_EVENT_TYPES = {"Word", "Audio", "Video", "Text", "Sentence"}
+# CategoricalEvent: upstream's dummy event spanning the timeline (the engine recomputes it).
+_EVENT_TYPES = {"Word", "Audio", "Video", "Text", "Sentence", "CategoricalEvent"}
 
 
 def _missing(value) -> bool:

@@ -71,7 +71,9 @@ def test_from_pretrained_hub_id_matches_local_folder(hub, tmp_path):
     preds, segments = model.predict(events=df)
     assert (cache / "models--meta-llama--Llama-3.2-3B" / "snapshots" / COMMIT / "tokenizer.json").is_file()
     assert (cache / "models--facebook--w2v-bert-2.0" / "snapshots" / COMMIT / "model.safetensors").is_file()
-    local = tribev2.TribeModel.from_pretrained(setup["checkpoint_dir"], cache_folder=tmp_path / "cache2",
+    # The same cache folder: the spoken text (espeak-ng's audio differs slightly from run to run)
+    # comes from the cache, so both predict from the same events.
+    local = tribev2.TribeModel.from_pretrained(setup["checkpoint_dir"], cache_folder=tmp_path / "cache",
                                                text_model=setup["text_model"], audio_model=setup["audio_model"],
                                                progress=False)
     ref, _ = local.predict(events=local.get_events_dataframe(text_path=str(d / "story.txt")))
@@ -80,7 +82,7 @@ def test_from_pretrained_hub_id_matches_local_folder(hub, tmp_path):
 
     # Offline from the filled cache: no request reaches the Hub.
     n = len(_requests(d))
-    off = tribev2.TribeModel.from_pretrained("facebook/tribev2", cache_folder=tmp_path / "cache3", hub_cache=cache,
+    off = tribev2.TribeModel.from_pretrained("facebook/tribev2", cache_folder=tmp_path / "cache", hub_cache=cache,
                                              hub_endpoint=endpoint, offline=True, progress=False)
     p2, _ = off.predict(events=off.get_events_dataframe(text_path=str(d / "story.txt")))
     np.testing.assert_array_equal(p2, preds)
@@ -88,7 +90,7 @@ def test_from_pretrained_hub_id_matches_local_folder(hub, tmp_path):
     # ... and with HF_HUB_OFFLINE / HF_HUB_CACHE as huggingface_hub reads them.
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(cache), HF_ENDPOINT="http://127.0.0.1:9")
     code = ("import tribev2; m = tribev2.TribeModel.from_pretrained('facebook/tribev2', cache_folder=%r, "
-            "progress=False); print(m.checkpoint)" % str(tmp_path / "cache4"))
+            "progress=False); print(m.checkpoint)" % str(tmp_path / "cache"))
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert Path(r.stdout.strip()) == snap
