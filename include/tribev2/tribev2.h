@@ -100,6 +100,41 @@ int tribev2_predict(const tribev2_model* model, const tribev2_features* features
 
 void tribev2_free_floats(float* p);
 
+/* ---- Regions of interest (docs/roi.md): upstream's tribev2/utils.py helpers on a surface atlas
+ * in TRIBE's output space (fsaverage5: 10,242 left then 10,242 right vertices = 20,484 values).
+ * `hemi` is "left", "right", "both" or "both_separate" (NULL: "both"); both_separate is for
+ * summaries only (left keys named "<key>-lh", then right keys "<key>-rh"). */
+typedef struct tribev2_atlas tribev2_atlas;
+
+/* spec: "hcp-mmp1", "hcp-mmp1-combined", "desikan", "destrieux" (their files in data_dir, NULL or
+ * "": the fetch-mesh folder; `tribev2 fetch-atlas NAME` installs them) or "LH.annot,RH.annot"
+ * (any FreeSurfer annotation pair on fsaverage or fsaverage5). */
+int tribev2_atlas_load(const char* spec, const char* data_dir, tribev2_atlas** out, char* err, size_t err_len);
+void tribev2_atlas_free(tribev2_atlas* atlas);
+
+/* The number of ROIs (summary columns) for `hemi`, or -1 for a bad hemi. */
+int64_t tribev2_atlas_n_rois(const tribev2_atlas* atlas, const char* hemi);
+/* The name of ROI i for `hemi` (valid while the atlas lives); NULL when out of range. */
+const char* tribev2_atlas_roi_name(const tribev2_atlas* atlas, const char* hemi, int64_t i);
+
+/* summarize_by_roi: the mean of each ROI for each of n_rows maps (values: row-major
+ * [n_rows, 20484] float32) into out (caller-allocated [n_rows, n_rois] doubles). A ROI with no
+ * vertex gives NaN (numpy's mean of nothing). */
+int tribev2_atlas_summarize(const tribev2_atlas* atlas, const char* hemi, const float* values, int64_t n_rows,
+                            double* out, char* err, size_t err_len);
+
+/* get_topk_rois for one map [20484]: the indices (into tribev2_atlas_roi_name) of the k ROIs with
+ * the largest means, largest first, into out_idx (caller-allocated [k]); *n_out = min(k, n_rois). */
+int tribev2_atlas_topk(const tribev2_atlas* atlas, const char* hemi, const float* map, int k, int64_t* out_idx,
+                       int* n_out, char* err, size_t err_len);
+
+/* get_hcp_roi_indices: the vertices (output space) of the ROIs matching each of the n_rois
+ * patterns (exact name, "V1*" prefix or "*_v" suffix), concatenated in key order. *out is
+ * allocated (free with tribev2_free_indices); no match is an error. hemi: not both_separate. */
+int tribev2_atlas_roi_indices(const tribev2_atlas* atlas, const char* const* rois, int n_rois, const char* hemi,
+                              int32_t** out, int64_t* n_out, char* err, size_t err_len);
+void tribev2_free_indices(int32_t* p);
+
 #ifdef __cplusplus
 }
 #endif

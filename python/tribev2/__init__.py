@@ -15,8 +15,7 @@ from .demo_utils import Segment, TribeModel
 from .extractors import audio_features, text_features, video_features
 from .plotting import PlotBrain
 
-# ROI helpers (get_hcp_labels, get_hcp_roi_indices, summarize_by_roi, get_topk_rois) come from
-# the engine's ROI layer and are not in this version: see docs/python.md.
+from .utils import get_hcp_labels, get_hcp_roi_indices, get_roi_names, get_topk_rois, summarize_by_roi
 
 __all__ = [
     "BrainModel",
@@ -25,6 +24,11 @@ __all__ = [
     "TribeModel",
     "__version__",
     "audio_features",
+    "get_hcp_labels",
+    "get_hcp_roi_indices",
+    "get_roi_names",
+    "get_topk_rois",
+    "summarize_by_roi",
     "text_features",
     "video_features",
 ]

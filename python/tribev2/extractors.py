@@ -1,6 +1,9 @@
 """The three feature extractors on their own, on events of an events DataFrame.
 
-Each returns numpy float32 arrays computed by the engine (no PyTorch):
+Each returns numpy float32 arrays computed by the engine (no PyTorch). ``model_dir`` is a
+local folder or a Hugging Face repo id (``meta-llama/Llama-3.2-3B``, ``facebook/w2v-bert-2.0``,
+``facebook/vjepa2-vitg-fpc64-256``), resolved by the engine's Hub client (``hub``: options
+``cache_dir``, ``endpoint``, ``token``, ``offline``; else the HF_* environment):
 
 - ``text_features``: Llama 3 features of the Word events, ``[n_words, L, D]``
 - ``audio_features`` / ``video_features``: one ``[L, D, round(2 * duration)]`` array per
@@ -27,7 +30,11 @@ def _value(row, key, default):
     return v
 
 
-def text_features(model_dir, events, *, threads=0, precision="f32", progress=False):
+def _model(model_dir, role, hub, progress):
+    return _tribev2.resolve_model(str(model_dir), role, [], hub or {}, progress)
+
+
+def text_features(model_dir, events, *, threads=0, precision="f32", progress=False, hub=None):
     """Llama 3 word features ``[n_words, L, D]`` of the Word rows of ``events`` (their
     ``context`` is what the model reads, as upstream's HuggingFaceText)."""
     words = []
@@ -41,12 +48,15 @@ def text_features(model_dir, events, *, threads=0, precision="f32", progress=Fal
         })
     if not words:
         raise ValueError("events has no Word rows")
-    return _tribev2.text_word_features(str(model_dir), words, threads=threads, precision=precision, progress=progress)
+    return _tribev2.text_word_features(_model(model_dir, "text", hub, progress), words, threads=threads, precision=precision, progress=progress)
 
 
-def _media(fn, kind, model_dir, events, threads, precision, progress):
+def _media(fn, kind, model_dir, events, threads, precision, progress, hub):
     out = []
-    for _, r in _rows(events, kind).iterrows():
+    rows = _rows(events, kind)
+    if len(rows):
+        model_dir = _model(model_dir, kind.lower(), hub, progress)
+    for _, r in rows.iterrows():
         ev = {
             "filepath": str(r["filepath"]),
             "start": float(r["start"]),
@@ -60,11 +70,11 @@ def _media(fn, kind, model_dir, events, threads, precision, progress):
     return out
 
 
-def audio_features(model_dir, events, *, threads=0, precision="f32", progress=False):
+def audio_features(model_dir, events, *, threads=0, precision="f32", progress=False, hub=None):
     """w2v-BERT 2.0 features, one ``[L, D, N]`` array per Audio row of ``events``."""
-    return _media(_tribev2.audio_chunk_features, "Audio", model_dir, events, threads, precision, progress)
+    return _media(_tribev2.audio_chunk_features, "Audio", model_dir, events, threads, precision, progress, hub)
 
 
-def video_features(model_dir, events, *, threads=0, precision="f32", progress=False):
+def video_features(model_dir, events, *, threads=0, precision="f32", progress=False, hub=None):
     """V-JEPA2 features, one ``[L, D, N]`` array per Video row of ``events``."""
-    return _media(_tribev2.video_chunk_features, "Video", model_dir, events, threads, precision, progress)
+    return _media(_tribev2.video_chunk_features, "Video", model_dir, events, threads, precision, progress, hub)

@@ -2,8 +2,10 @@
 
 The brains are rasterised by the C++ renderer (fsaverage5, nilearn's colormaps, colour bar);
 with matplotlib importable the image is embedded in a ``matplotlib.figure.Figure`` (or drawn
-into the ``axes`` given), else the RGBA ``np.ndarray`` is returned. Upstream options this
-version does not support raise :class:`NotImplementedError` instead of being ignored.
+into the ``axes`` given), else the RGBA ``np.ndarray`` is returned. ``norm_percentile``,
+``alpha_cmap`` and ``show_stimuli`` are the engine's (as ``tribev2 plot --norm-percentile
+--alpha-cmap --stimuli``). Upstream options this version does not support raise
+:class:`NotImplementedError` instead of being ignored.
 """
 
 from __future__ import annotations
@@ -32,9 +34,6 @@ _VIEWS = {
 
 # Keyword arguments of plot_surf that other parts of the engine will provide; refused for now.
 _PENDING = {
-    "alpha_cmap": "alpha_cmap (transparency ramp) needs the engine's alpha colormaps",
-    "norm_percentile": "norm_percentile (robust normalisation) needs the engine's norm percentile",
-    "show_stimuli": "show_stimuli (stimulus strip) needs the engine's stimulus strip",
     "trues": "trues (ground-truth rows) is not supported",
     "atlas_name": "atlases are not supported",
 }
@@ -45,6 +44,39 @@ def _check_pending(kwargs: dict) -> None:
         v = kwargs.get(k)
         if v is not None and v is not False:
             raise NotSupportedYet(f"{k}: {why} (not in this version of tribev2)")
+
+
+def _stimuli(segments, drawn) -> dict:
+    """upstream's show_stimuli rows from the segments' events: the first Video and Audio events
+    (their file and where its t = 0 sits on the timeline), every Word, the drawn blocks' times
+    and the span of all the segments given."""
+    if not segments:
+        raise ValueError("show_stimuli=True needs the segments returned by TribeModel.predict (segments=...)")
+    req = {"words": [], "block_times": [float(s.start + s.offset) for s in drawn],
+           "span": (float(segments[0].start + segments[0].offset), float(segments[-1].stop))}
+    seen = set()
+    for seg in segments:
+        ev = getattr(seg, "events", None)
+        if ev is None or len(ev) == 0:
+            continue
+        for _, r in ev.iterrows():
+            kind = r.get("type")
+            if kind in ("Video", "Audio") and kind.lower() not in req:
+                offset = r.get("offset", 0.0)
+                offset = 0.0 if offset is None or offset != offset else float(offset)
+                req[kind.lower()] = str(r["filepath"])
+                req[kind.lower() + "_origin"] = float(r["start"]) - offset
+            elif kind == "Word":
+                key = (float(r["start"]), str(r["text"]))
+                if key not in seen:
+                    seen.add(key)
+                    req["words"].append((float(r["start"]), float(r.get("duration", 0.0) or 0.0), str(r["text"])))
+    return req
+
+
+def robust_normalize(data, percentile=99.0) -> np.ndarray:
+    """upstream's robust_normalize (all values at once, two-sided, clipped to [0, 1]): a copy."""
+    return _tribev2.robust_normalize(np.asarray(data, dtype=np.float32), float(percentile))
 
 
 def _have_matplotlib() -> bool:
@@ -83,7 +115,7 @@ class PlotBrain:
                  title=None, dpi=None, **kwargs) -> dict:
         _check_pending(kwargs)
         engine = {"supersample", "panel_width", "bg_darkness", "bg_on_data", "colorbar_label", "percentile", "size",
-                  "columns"}
+                  "columns", "alpha_cmap"}
         unknown = set(kwargs) - engine - set(_PENDING)
         if unknown:
             raise TypeError(f"unexpected keyword argument(s): {sorted(unknown)}")
@@ -108,11 +140,19 @@ class PlotBrain:
         for k in engine:
             if kwargs.get(k) is not None:
                 o[k] = kwargs[k]
+        if "alpha_cmap" in o:
+            a = o["alpha_cmap"]
+            if not isinstance(a, (tuple, list)) or len(a) != 2:
+                raise ValueError(f"alpha_cmap must be a pair (threshold, scale), got {a!r}")
+            o["alpha_cmap"] = (float(a[0]), float(a[1]))
         return o
 
-    def render(self, maps, labels=(), **kwargs) -> np.ndarray:
-        """RGBA uint8 ``[H, W, 4]`` image of one map ``[20484]`` or a row of maps ``[n, 20484]``."""
-        return _tribev2.render_maps(self._surface, maps, list(labels), self._options(**kwargs), self.threads)
+    def render(self, maps, labels=(), *, norm_percentile=None, stimuli=None, **kwargs) -> np.ndarray:
+        """RGBA uint8 ``[H, W, 4]`` image of one map ``[20484]`` or a row of maps ``[n, 20484]``.
+        ``norm_percentile``: upstream's robust_normalize over all the maps first; ``stimuli``:
+        the stimulus rows (see :func:`_stimuli`)."""
+        return _tribev2.render_maps(self._surface, maps, list(labels), self._options(**kwargs), self.threads,
+                                    None if norm_percentile is None else float(norm_percentile), stimuli or {})
 
     @staticmethod
     def _figure(image: np.ndarray, axes=None, dpi=150.0):
@@ -133,20 +173,30 @@ class PlotBrain:
         return fig
 
     # -- upstream API ------------------------------------------------------------------------
-    def plot_surf(self, data, axes=None, views="left", **kwargs):
+    def plot_surf(self, data, axes=None, views="left", norm_percentile=None, **kwargs):
         """One map ``[20484]``: a matplotlib Figure (the image drawn into ``axes`` when given),
-        or the RGBA array without matplotlib."""
+        or the RGBA array without matplotlib. ``alpha_cmap=(threshold, scale)`` fades the
+        colours in; ``norm_percentile`` normalises the map first (robust_normalize)."""
         data = np.asarray(data)
         if data.ndim != 1:
             raise ValueError(f"plot_surf expects one map [20484], got shape {data.shape}")
+        if kwargs.get("show_stimuli"):
+            raise ValueError("show_stimuli goes with plot_timesteps (time steps and their segments), not plot_surf")
+        kwargs.pop("show_stimuli", None)
         kwargs.setdefault("colorbar", True)
-        image = self.render(data, views=views, **kwargs)
+        image = self.render(data, views=views, norm_percentile=norm_percentile, **kwargs)
         return self._figure(image, axes, kwargs.get("dpi") or 150.0)
 
     def plot_timesteps(self, neuro, segments=None, *, plot_every_k_timesteps=1, trues=None, norm_percentile=None,
                        show_stimuli=False, views="left", timestamps=None, **kwargs):
-        """Rows ``[n, 20484]`` side by side with ``t=...s`` labels (upstream plot_timesteps)."""
-        _check_pending({"trues": trues, "norm_percentile": norm_percentile, "show_stimuli": show_stimuli})
+        """Rows ``[n, 20484]`` side by side with ``t=...s`` labels (upstream plot_timesteps).
+
+        ``norm_percentile=P``: the maps drawn are normalised together to [0, 1] between their
+        (100-P)-th and P-th percentiles (upstream's robust_normalize); ``alpha_cmap=(t, s)``: the
+        colours fade in from transparent at t to opaque at t+s of the colour range;
+        ``show_stimuli=True``: video frames, the audio waveform and the words of ``segments``
+        above the brains (all blocks in one row, as upstream)."""
+        _check_pending({"trues": trues})
         if isinstance(neuro, dict):
             if len(neuro) != 1:
                 raise NotSupportedYet("plot_timesteps: several named series in one figure are not supported")
@@ -165,14 +215,21 @@ class PlotBrain:
         elif len(timestamps) != n:
             raise ValueError(f"Number of timestamps {len(timestamps)} must match number of timesteps {n}")
         kwargs.setdefault("columns", n)
-        image = self.render(neuro, labels=[f"t={t}s" for t in timestamps], views=views, **kwargs)
+        stimuli = None
+        if show_stimuli:
+            if segments is None:
+                raise ValueError("show_stimuli=True needs segments= (the segments returned by TribeModel.predict)")
+            segments = list(segments)
+            if len(segments) != n_total:
+                raise ValueError(f"segments: {len(segments)} segments for {n_total} time steps")
+            stimuli = _stimuli(segments, segments[::plot_every_k_timesteps])
+        image = self.render(neuro, labels=[f"t={t}s" for t in timestamps], views=views,
+                            norm_percentile=norm_percentile, stimuli=stimuli, **kwargs)
         return self._figure(image, None, kwargs.get("dpi") or 150.0)
 
     def plot_timesteps_mp4(self, neuro, filepath, *, segments=None, suptitle=None, interpolated_fps=None,
                            norm_percentile=100, **plot_kwargs):
         """An MP4 movie of rows ``[n, 20484]`` at 1 row per second (H.264, crf 18)."""
-        if norm_percentile not in (None, 100):
-            raise NotSupportedYet("norm_percentile needs the engine's norm percentile (not in this version)")
         if interpolated_fps is not None:
             raise NotSupportedYet("interpolated_fps (ffmpeg minterpolate) is not supported")
         if segments is not None:
@@ -180,6 +237,8 @@ class PlotBrain:
         views = plot_kwargs.pop("views", "left")
         options = self._options(views=views, title=suptitle, **plot_kwargs)
         neuro = np.asarray(neuro)
+        if norm_percentile is not None and norm_percentile != 100:
+            neuro = robust_normalize(neuro, norm_percentile)
         Path(filepath).parent.mkdir(parents=True, exist_ok=True)
         return _tribev2.write_movie(self._surface, neuro, [float(i) for i in range(len(neuro))], str(filepath),
                                     options, 1.0, 1, self.threads, False)

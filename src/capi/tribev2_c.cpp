@@ -17,12 +17,28 @@
 #include "tribev2/hub/hub.hpp"
 #include "tribev2/hub/model_files.hpp"
 #include "tribev2/model_io/load.hpp"
+#include "tribev2/roi/atlas.hpp"
+#include "tribev2/roi/summary.hpp"
+#include "tribev2/viz/fsaverage.hpp"
+
+#include <algorithm>
+#include <array>
+#include <span>
+#include <map>
+#include <optional>
+#include <vector>
 
 struct tribev2_model {
   tribev2::model_io::LoadedModel loaded;
   std::unique_ptr<tribev2::Context> ctx;
   // One prediction at a time per handle: the pool and the model's lazily packed weights are shared.
   mutable std::mutex busy;
+};
+
+// An atlas with one precomputed Summarizer per hemisphere choice (names stay valid while it lives).
+struct tribev2_atlas {
+  tribev2::roi::Atlas atlas;
+  std::array<std::optional<tribev2::roi::Summarizer>, 4> summarizers;
 };
 
 struct tribev2_prediction {
@@ -196,5 +212,120 @@ int tribev2_predict(const tribev2_model* model, const tribev2_features* features
 }
 
 void tribev2_free_floats(float* p) { std::free(p); }
+
+}  // extern "C"
+
+namespace {
+
+std::optional<tribev2::roi::HemiSel> hemi_of(const char* hemi) {
+  const std::string h = hemi ? hemi : "both";
+  if (h == "left") return tribev2::roi::HemiSel::Left;
+  if (h == "right") return tribev2::roi::HemiSel::Right;
+  if (h == "both") return tribev2::roi::HemiSel::Both;
+  if (h == "both_separate") return tribev2::roi::HemiSel::BothSeparate;
+  return std::nullopt;
+}
+
+tribev2::roi::HemiSel checked_hemi(const char* hemi) {
+  if (auto h = hemi_of(hemi)) return *h;
+  return tribev2::roi::parse_hemi(hemi);  // throws with the list of choices
+}
+
+const tribev2::roi::Summarizer* summarizer(const tribev2_atlas* a, const char* hemi) {
+  const auto h = hemi_of(hemi);
+  if (!a || !h || !a->summarizers[static_cast<std::size_t>(*h)]) return nullptr;
+  return &*a->summarizers[static_cast<std::size_t>(*h)];
+}
+
+// The summarizer of `hemi`, or the error that building it gives.
+const tribev2::roi::Summarizer& checked_summarizer(const tribev2_atlas* a, const char* hemi) {
+  const tribev2::roi::HemiSel h = checked_hemi(hemi);
+  if (const auto* s = summarizer(a, hemi)) return *s;
+  (void)tribev2::roi::Summarizer(a->atlas, h);  // throws with the reason
+  tribev2::fail("atlas: no summaries for hemi '", hemi, "'");
+}
+
+}  // namespace
+
+extern "C" {
+
+int tribev2_atlas_load(const char* spec, const char* data_dir, tribev2_atlas** out, char* err, size_t err_len) {
+  if (out) *out = nullptr;
+  return guarded(err, err_len, [&] {
+    TRIBEV2_CHECK(spec != nullptr && out != nullptr, "tribev2_atlas_load: spec and out must not be NULL");
+    auto a = std::make_unique<tribev2_atlas>();
+    a->atlas = tribev2::roi::load_atlas(spec, tribev2::viz::resolve_mesh_dir(data_dir ? data_dir : ""));
+    using H = tribev2::roi::HemiSel;
+    for (H h : {H::Left, H::Right, H::Both, H::BothSeparate}) {
+      try {  // "both" needs every left key on the right too (upstream's KeyError otherwise)
+        a->summarizers[static_cast<std::size_t>(h)].emplace(a->atlas, h);
+      } catch (const tribev2::Error&) {
+      }
+    }
+    *out = a.release();
+  });
+}
+
+void tribev2_atlas_free(tribev2_atlas* atlas) { delete atlas; }
+
+int64_t tribev2_atlas_n_rois(const tribev2_atlas* atlas, const char* hemi) {
+  const auto* s = summarizer(atlas, hemi);
+  return s ? static_cast<int64_t>(s->names().size()) : -1;
+}
+
+const char* tribev2_atlas_roi_name(const tribev2_atlas* atlas, const char* hemi, int64_t i) {
+  const auto* s = summarizer(atlas, hemi);
+  if (!s || i < 0 || i >= static_cast<int64_t>(s->names().size())) return nullptr;
+  return s->names()[static_cast<std::size_t>(i)].c_str();
+}
+
+int tribev2_atlas_summarize(const tribev2_atlas* atlas, const char* hemi, const float* values, int64_t n_rows,
+                            double* out, char* err, size_t err_len) {
+  return guarded(err, err_len, [&] {
+    TRIBEV2_CHECK(atlas && values && out, "tribev2_atlas_summarize: atlas, values and out must not be NULL");
+    TRIBEV2_CHECK(n_rows >= 0, "tribev2_atlas_summarize: n_rows must be >= 0, got ", n_rows);
+    const auto* s = &checked_summarizer(atlas, hemi);
+    const auto rows = s->summarize_rows(
+        std::span<const float>(values, static_cast<std::size_t>(n_rows) * tribev2::viz::kFsaverage5Outputs), n_rows);
+    for (const auto& r : rows) out = std::copy(r.begin(), r.end(), out);
+  });
+}
+
+int tribev2_atlas_topk(const tribev2_atlas* atlas, const char* hemi, const float* map, int k, int64_t* out_idx,
+                       int* n_out, char* err, size_t err_len) {
+  return guarded(err, err_len, [&] {
+    TRIBEV2_CHECK(atlas && map && out_idx && n_out, "tribev2_atlas_topk: atlas, map, out_idx and n_out must not be NULL");
+    TRIBEV2_CHECK(k >= 0, "tribev2_atlas_topk: k must be >= 0, got ", k);
+    const auto* s = &checked_summarizer(atlas, hemi);
+    const auto values = s->summarize(std::span<const float>(map, tribev2::viz::kFsaverage5Outputs));
+    const auto top = tribev2::roi::topk_names(s->names(), values, k);
+    std::map<std::string, int64_t> index;
+    for (std::size_t i = 0; i < s->names().size(); ++i) index.emplace(s->names()[i], static_cast<int64_t>(i));
+    for (std::size_t i = 0; i < top.size(); ++i) out_idx[i] = index.at(top[i]);
+    *n_out = static_cast<int>(top.size());
+  });
+}
+
+int tribev2_atlas_roi_indices(const tribev2_atlas* atlas, const char* const* rois, int n_rois, const char* hemi,
+                              int32_t** out, int64_t* n_out, char* err, size_t err_len) {
+  if (out) *out = nullptr;
+  return guarded(err, err_len, [&] {
+    TRIBEV2_CHECK(atlas && rois && out && n_out, "tribev2_atlas_roi_indices: atlas, rois, out and n_out must not be NULL");
+    TRIBEV2_CHECK(n_rois > 0, "tribev2_atlas_roi_indices: n_rois must be > 0, got ", n_rois);
+    std::vector<std::string> pats;
+    for (int i = 0; i < n_rois; ++i) {
+      TRIBEV2_CHECK(rois[i] != nullptr, "tribev2_atlas_roi_indices: rois[", i, "] is NULL");
+      pats.emplace_back(rois[i]);
+    }
+    const auto idx = tribev2::roi::roi_indices(atlas->atlas, pats, checked_hemi(hemi));
+    auto* p = static_cast<int32_t*>(std::malloc(std::max<std::size_t>(1, idx.size()) * sizeof(int32_t)));
+    if (!p) throw std::bad_alloc();
+    std::copy(idx.begin(), idx.end(), p);
+    *out = p;
+    *n_out = static_cast<int64_t>(idx.size());
+  });
+}
+
+void tribev2_free_indices(int32_t* p) { std::free(p); }
 
 }  // extern "C"

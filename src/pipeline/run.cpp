@@ -449,7 +449,7 @@ void Runner::write_outputs() {
     io::write_text_file_atomic(out / "events.tsv", events::format_events_tsv(built_.events));
     io::write_text_file_atomic(out / "transcript.tsv", events::format_transcript_tsv(built_.transcript));
     written = {out / "preds.npy", out / "segments.json", out / "events.tsv", out / "transcript.tsv"};
-    if (stimulus_.kind == StimulusKind::Text) {
+    if (stimulus_.kind == StimulusKind::Text && !built_.speech_audio.empty()) {
       io::write_file_atomic(out / "speech.wav", io::read_file(built_.speech_audio));
       written.push_back(out / "speech.wav");
     }
@@ -516,8 +516,15 @@ RunResult Runner::run() {
   load_model();
   // A bad --overlap-trs fails here, before any event or feature stage runs.
   (void)model::plan_segments(1.0, model_.data, 0.0, o_.overlap_trs);
-  built_ = build_events(stimulus_, o_.events, cache_, cleanup_, obs_);
-  if (stimulus_.kind != StimulusKind::Text) file_sha_[fs::absolute(stimulus_.path)] = built_.stimulus_sha256;
+  if (o_.given_events) {
+    built_.events = *o_.given_events;
+    built_.transcript_source = "events given by the caller";
+    record({"events", "given", 0.0, "", std::to_string(built_.events.words.size()) + " words, " +
+                                            std::to_string(built_.events.media.size()) + " media events"});
+  } else {
+    built_ = build_events(stimulus_, o_.events, cache_, cleanup_, obs_);
+    if (stimulus_.kind != StimulusKind::Text) file_sha_[fs::absolute(stimulus_.path)] = built_.stimulus_sha256;
+  }
   for (auto& s : built_.stages) result_.stages.push_back(s);
   const auto& ev = built_.events;
   t0_ = ev.start();
@@ -536,9 +543,12 @@ RunResult Runner::run() {
   json run;
   run["tribev2_version"] = tribev2_version();
   run["command"] = o_.command_line;
-  run["input"] = {{"kind", to_string(stimulus_.kind)},
-                  {"path", fs::absolute(stimulus_.path).string()},
-                  {"sha256", built_.stimulus_sha256}};
+  if (o_.given_events)
+    run["input"] = {{"kind", "events"}, {"path", stimulus_.path.string()}};
+  else
+    run["input"] = {{"kind", to_string(stimulus_.kind)},
+                    {"path", fs::absolute(stimulus_.path).string()},
+                    {"sha256", built_.stimulus_sha256}};
   run["models"] = {{"brain", {{"path", o_.model.string()}, {"fingerprint", brain_fp_}}},
                    {"llama", o_.llama.string()},
                    {"audio_model", o_.audio_model.string()},
@@ -573,7 +583,7 @@ RunResult Runner::run() {
                     {"asr", {{"tool", o_.events.asr.tool}, {"model", o_.events.asr.model},
                              {"compute_type", o_.events.asr.compute_type}, {"batch_size", o_.events.asr.batch_size}}}};
   run["versions"] = {{"tribev2", tribev2_version()}, {"pipeline_format", kPipelineFormat}};
-  if (stimulus_.kind == StimulusKind::Text) run["versions"]["tts"] = espeak_version();
+  if (stimulus_.kind == StimulusKind::Text && !o_.given_events) run["versions"]["tts"] = espeak_version();
   json stages = json::array();
   for (const auto& s : result_.stages)
     stages.push_back({{"name", s.name}, {"status", s.status}, {"seconds", s.seconds}, {"key", s.key}, {"detail", s.detail}});

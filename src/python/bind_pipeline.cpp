@@ -4,11 +4,13 @@
 
 #include <atomic>
 #include <filesystem>
+#include <algorithm>
 #include <random>
 
 #include <pybind11/stl.h>
 
 #include "common.hpp"
+#include "hub_options.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/events/event_table.hpp"
 #include "tribev2/events/sentences.hpp"
@@ -127,6 +129,32 @@ events::MediaEvent media_of(const std::string& type, const py::dict& d) {
   return e;
 }
 
+// Events from Python ({media: [{type, filepath, start, offset, duration, frequency}], words:
+// [{text, start, duration, context, sentence}], spans: [{type, start, duration, text}],
+// language}), as TribeModel.predict gets them from a DataFrame. Words are sorted by start, as
+// the events transforms leave them.
+events::Events events_of(const py::dict& d) {
+  events::Events ev;
+  if (d.contains("media"))
+    for (auto item : d["media"].cast<py::list>()) {
+      const auto m = item.cast<py::dict>();
+      const std::string type = m["type"].cast<std::string>();
+      if (type != "Audio" && type != "Video") throw py::value_error("media event type must be Audio or Video, got '" + type + "'");
+      ev.media.push_back(media_of(type, m));
+    }
+  if (d.contains("words")) ev.words = words_of(d["words"].cast<py::list>());
+  std::stable_sort(ev.words.begin(), ev.words.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+  if (d.contains("spans"))
+    for (auto item : d["spans"].cast<py::list>()) {
+      const auto s = item.cast<py::dict>();
+      ev.spans.push_back({s["type"].cast<std::string>(), s["start"].cast<double>(), s["duration"].cast<double>(),
+                          opt<std::string>(s, "text", "")});
+    }
+  ev.language = opt<std::string>(d, "language", "english");
+  if (ev.media.empty() && ev.words.empty()) throw py::value_error("events: no Audio, Video or Word event to predict from");
+  return ev;
+}
+
 }  // namespace
 
 void register_pipeline(py::module_& m) {
@@ -163,9 +191,16 @@ void register_pipeline(py::module_& m) {
          const std::string& model, const std::string& cache_dir, const std::map<std::string, std::string>& extractors,
          const std::map<std::string, std::string>& feature_files, const std::vector<std::string>& ignore_modalities,
          const py::dict& options, int batch_size, std::optional<std::int64_t> subject, const std::string& subject_mode,
-         bool recompute, int threads, const std::string& precision, bool progress) {
-        const pipeline::Stimulus stimulus = pipeline::check_stimulus(text_path, audio_path, video_path);
+         bool recompute, int threads, const std::string& precision, bool progress, const py::dict& hub,
+         const py::object& given_events) {
         pipeline::RunOptions o;
+        pipeline::Stimulus stimulus;
+        if (given_events.is_none()) {
+          stimulus = pipeline::check_stimulus(text_path, audio_path, video_path);
+        } else {
+          o.given_events = events_of(given_events.cast<py::dict>());
+          stimulus.path = "<events DataFrame>";
+        }
         o.model = model;
         auto get = [](const std::map<std::string, std::string>& mm, const char* k) {
           const auto it = mm.find(k);
@@ -193,6 +228,16 @@ void register_pipeline(py::module_& m) {
         else if (subject_mode == "average") o.load.subject_mode = model_io::SubjectMode::Average;
         else throw py::value_error("subject_mode must be 'auto', 'config' or 'average', got '" + subject_mode + "'");
         o.command_line = "tribev2 (python) TribeModel.predict";
+        // Model options may be Hub ids, resolved (downloaded once) only when a stage needs them,
+        // as `tribev2 run` does.
+        const hub::HubOptions ho = hub_options(hub);
+        o.resolve_model = [ho, progress](const fs::path& p, const std::string& role) {
+          hub::ResolveOptions ro;
+          ro.include = role_files(role);
+          ro.hub = ho;
+          ro.progress = hub_progress(progress);
+          return hub::resolve_model(p.string(), ro);
+        };
         const CallOptions co{threads, precision, progress};
         auto [preds, texts] = call_interruptible([&](const std::atomic<bool>& cancel) {
           const Context ctx = make_context(co);
@@ -217,6 +262,7 @@ void register_pipeline(py::module_& m) {
       py::arg("ignore_modalities") = std::vector<std::string>{}, py::arg("options") = py::dict(),
       py::arg("batch_size") = 8, py::arg("subject") = py::none(), py::arg("subject_mode") = "auto",
       py::arg("recompute") = false, py::arg("threads") = 0, py::arg("precision") = "f32", py::arg("progress") = false,
+      py::arg("hub") = py::dict(), py::arg("events") = py::none(),
       "`tribev2 run --no-brain-maps`: {preds, segments.json, events.tsv, run.json} (outputs read back from a "
       "temporary folder under cache_dir, which is then removed).");
 

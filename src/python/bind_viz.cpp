@@ -3,6 +3,9 @@
 #include <cstring>
 #include <memory>
 
+#include <algorithm>
+#include <tuple>
+
 #include <pybind11/stl.h>
 
 #include "common.hpp"
@@ -11,6 +14,8 @@
 #include "tribev2/viz/figure.hpp"
 #include "tribev2/viz/fsaverage.hpp"
 #include "tribev2/viz/movie.hpp"
+#include "tribev2/viz/color_limits.hpp"
+#include "stimuli.hpp"
 
 namespace tribev2::python {
 
@@ -31,7 +36,7 @@ std::optional<T> get(const py::dict& d, const char* key) {
 viz::FigureOptions figure_options(const py::dict& d) {
   static const char* known[] = {"layout", "view", "hemi", "cmap", "vmin", "vmax", "percentile", "symmetric",
                                 "threshold", "title", "colorbar_label", "colorbar", "dpi", "size", "panel_width",
-                                "columns", "bg_darkness", "bg_on_data", "supersample"};
+                                "columns", "bg_darkness", "bg_on_data", "supersample", "alpha_cmap"};
   for (auto [k, v] : d) {
     const std::string key = k.cast<std::string>();
     bool ok = false;
@@ -61,6 +66,12 @@ viz::FigureOptions figure_options(const py::dict& d) {
   o.bg_darkness = static_cast<float>(get<double>(d, "bg_darkness").value_or(0.7));
   o.bg_on_data = get<bool>(d, "bg_on_data").value_or(false);
   o.supersample = get<int>(d, "supersample").value_or(2);
+  // upstream's alpha_cmap = (threshold, scale), as `tribev2 plot --alpha-cmap A0,A1`.
+  if (auto a = get<std::pair<double, double>>(d, "alpha_cmap")) {
+    o.alpha_cmap = *a;
+    viz::Colormap::get(o.cmap, a->first, a->second);  // validates the pair
+    if (o.bg_on_data) fail("bg_on_data and alpha_cmap do not go together (upstream turns bg_on_data off with an alpha colormap)");
+  }
   viz::layout_panels(o.layout, o.view, o.hemi);  // validates view + hemisphere
   return o;
 }
@@ -76,6 +87,29 @@ InputArray maps_of(py::handle a, std::int64_t& n) {
                 " values per map (fsaverage5, left then right), got ", s.back());
   TRIBEV2_CHECK(n > 0, "maps: no map to draw");
   return in;
+}
+
+// upstream's show_stimuli rows from {video, video_origin, audio, audio_origin, words: [(start,
+// duration, text)], block_times: [...], span: (start, stop)} (built by PlotBrain from the
+// segments' events), as `tribev2 plot --stimuli` builds them from a run folder.
+struct StripRequest {
+  cli::StimulusSource source;
+  std::vector<double> block_times;
+  std::pair<double, double> span;
+};
+StripRequest stimulus_request(const py::dict& d) {
+  cli::StimulusSource src;
+  if (auto v = get<std::string>(d, "video")) src.video = *v;
+  if (auto v = get<std::string>(d, "audio")) src.audio = *v;
+  src.video_origin = get<double>(d, "video_origin").value_or(0.0);
+  src.audio_origin = get<double>(d, "audio_origin").value_or(0.0);
+  if (auto w = get<std::vector<std::tuple<double, double, std::string>>>(d, "words"))
+    for (const auto& [start, dur, text] : *w) src.words.push_back({start, dur, text});
+  std::sort(src.words.begin(), src.words.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+  const auto times = get<std::vector<double>>(d, "block_times").value_or(std::vector<double>{});
+  const auto span = get<std::pair<double, double>>(d, "span");
+  TRIBEV2_CHECK(span.has_value(), "stimuli: the time span (start, stop) is missing");
+  return {std::move(src), times, *span};
 }
 
 }  // namespace
@@ -101,16 +135,28 @@ void register_viz(py::module_& m) {
   m.def(
       "render_maps",
       [](const PySurface& surface, py::handle maps, const std::vector<std::string>& labels, const py::dict& options,
-         int threads) {
+         int threads, std::optional<double> norm_percentile, const py::dict& stimuli) {
         std::int64_t n = 0;
         const InputArray in = maps_of(maps, n);
         TRIBEV2_CHECK(labels.empty() || static_cast<std::int64_t>(labels.size()) == n, "labels: ", labels.size(),
                       " labels for ", n, " maps");
-        const viz::FigureOptions fo = figure_options(options);
+        viz::FigureOptions fo = figure_options(options);
+        std::optional<StripRequest> strip;
+        if (!stimuli.empty()) strip = stimulus_request(stimuli);
         auto [w, h, pixels] = call_interruptible([&](const std::atomic<bool>&) {
           const Context ctx(threads > 0 ? threads : threads_from_env(0));
+          if (strip)  // decodes the video frames and the audio of the span
+            fo.stimuli = std::make_shared<const viz::StimulusStrip>(
+                cli::build_stimulus_strip(strip->source, strip->block_times, strip->span.first, strip->span.second));
           std::vector<viz::MapFrame> frames;
           const float* p = in.tensor.data<float>();
+          // upstream's plot_timesteps: robust_normalize over all the maps drawn at once (on a copy).
+          std::vector<float> normed;
+          if (norm_percentile) {
+            normed.assign(p, p + n * viz::kFsaverage5Outputs);
+            viz::robust_normalize(normed, *norm_percentile);
+            p = normed.data();
+          }
           for (std::int64_t i = 0; i < n; ++i)
             frames.push_back({std::span<const float>(p + i * viz::kFsaverage5Outputs, viz::kFsaverage5Outputs),
                               labels.empty() ? std::string() : labels[static_cast<std::size_t>(i)]});
@@ -131,8 +177,26 @@ void register_viz(py::module_& m) {
         return out;
       },
       py::arg("surface"), py::arg("maps"), py::arg("labels") = std::vector<std::string>{},
-      py::arg("options") = py::dict(), py::arg("threads") = 0,
-      "Draws maps [n, 20484] as one figure (a block of panels per map, labels under them): uint8 RGBA [H, W, 4].");
+      py::arg("options") = py::dict(), py::arg("threads") = 0, py::arg("norm_percentile") = py::none(),
+      py::arg("stimuli") = py::dict(),
+      "Draws maps [n, 20484] as one figure (a block of panels per map, labels under them): uint8 RGBA [H, W, 4]. "
+      "norm_percentile: upstream's robust_normalize over all maps first; stimuli: upstream's show_stimuli rows "
+      "({video, video_origin, audio, audio_origin, words: [(start, duration, text)], block_times, span}).");
+
+  m.def(
+      "robust_normalize",
+      [](py::handle a, double percentile) {
+        const InputArray in = input_f32(a, "data");
+        std::vector<float> v(in.tensor.f32().begin(), in.tensor.f32().end());
+        viz::robust_normalize(v, percentile);
+        std::vector<py::ssize_t> shape(in.tensor.shape().begin(), in.tensor.shape().end());
+        py::array_t<float> out(shape);
+        if (!v.empty()) std::memcpy(out.mutable_data(), v.data(), v.size() * sizeof(float));
+        return out;
+      },
+      py::arg("data"), py::arg("percentile"),
+      "upstream's robust_normalize over all values (a new float32 array): clip((v - lo) / (hi - lo), 0, 1) with "
+      "lo, hi the (100-P)-th and P-th percentiles.");
 
   m.def(
       "write_movie",

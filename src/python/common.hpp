@@ -103,5 +103,7 @@ auto call_interruptible(F&& work) {
 void register_model(py::module_& m);
 void register_pipeline(py::module_& m);
 void register_viz(py::module_& m);
+void register_hub(py::module_& m);
+void register_roi(py::module_& m);
 
 }  // namespace tribev2::python

@@ -47,4 +47,6 @@ PYBIND11_MODULE(_tribev2, m) {
   register_model(m);
   register_pipeline(m);
   register_viz(m);
+  register_hub(m);
+  register_roi(m);
 }

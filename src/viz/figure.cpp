@@ -521,6 +521,7 @@ struct BrainFigure::Impl {
           if (mn > mx) mn = mx = 0;
           env.emplace_back(mn, mx);
         }
+        cairo_new_path(cr);  // no current point left by the text drawn before (it drew a stray line)
         for (int c = 0; c < cols; ++c) cairo_line_to(cr, left + c + 0.5, ypix(env[static_cast<std::size_t>(c)].second));
         for (int c = cols - 1; c >= 0; --c) cairo_line_to(cr, left + c + 0.5, ypix(env[static_cast<std::size_t>(c)].first));
         cairo_close_path(cr);

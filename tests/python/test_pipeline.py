@@ -60,6 +60,32 @@ def test_predict_matches_cli_run(tiny):
     assert not (d / "cache" / "python-runs").exists() or not any((d / "cache" / "python-runs").iterdir())
 
 
+def test_predict_from_any_events_dataframe(tiny):
+    """A DataFrame with upstream's columns, built by hand or edited, is predicted from as it is."""
+    d, _, model = tiny
+    df = model.get_events_dataframe(text_path=str(d / "story.txt"))
+    ref, ref_segments = model.predict(events=df)
+    # The same events rebuilt by hand from plain columns (no attrs): the same predictions.
+    cols = ["type", "start", "duration", "filepath", "offset", "frequency", "text", "context", "sentence"]
+    by_hand = pd.DataFrame({c: list(df[c]) for c in cols})
+    assert not by_hand.attrs
+    preds, segments = model.predict(events=by_hand)
+    assert preds.shape == ref.shape
+    assert np.abs(preds - ref).max() <= 1e-6 * np.abs(ref).max()
+    assert [s.start + s.offset for s in segments] == pytest.approx([s.start + s.offset for s in ref_segments])
+    # Edited: the words moved 3 s later -> a longer timeline, other predictions.
+    edited = df.copy()
+    words = edited["type"] == "Word"
+    edited.loc[words, "start"] += 3.0
+    moved, moved_segments = model.predict(events=edited)
+    assert moved.shape[1] == 20484
+    assert moved_segments[-1].stop > ref_segments[-1].stop
+    # Only the audio (no words): text is missing, as upstream when a stimulus has no words.
+    audio_only = df[df["type"] == "Audio"][["type", "start", "duration", "filepath", "offset"]]
+    p3, _ = model.predict(events=audio_only)
+    assert p3.shape[1] == 20484 and not np.array_equal(p3[:len(ref)], ref[:len(p3)])
+
+
 def test_two_threads_predict_concurrently(tiny):
     d, _, model = tiny
     df = model.get_events_dataframe(text_path=str(d / "story.txt"))
@@ -84,8 +110,9 @@ def test_two_threads_predict_concurrently(tiny):
 
 def test_bad_inputs_raise_clear_errors(tiny, tmp_path):
     d, setup, model = tiny
-    with pytest.raises(NotImplementedError, match="Hub"):
-        tribev2.TribeModel.from_pretrained("facebook/tribev2", cache_folder=tmp_path)
+    with pytest.raises((ValueError, FileNotFoundError), match="facebook/tribev2"):  # offline, empty cache
+        tribev2.TribeModel.from_pretrained("facebook/tribev2", cache_folder=tmp_path, hub_cache=tmp_path / "hf",
+                                           offline=True)
     with pytest.raises(FileNotFoundError):
         tribev2.TribeModel.from_pretrained(str(tmp_path / "nope"), cache_folder=tmp_path)
     with pytest.raises(ValueError, match="device"):
@@ -103,14 +130,17 @@ def test_bad_inputs_raise_clear_errors(tiny, tmp_path):
         model.get_events_dataframe(text_path=str(tmp_path / "empty.txt"))
     with pytest.raises(TypeError):
         model.predict(events=[1, 2])
-    with pytest.raises(NotImplementedError, match="get_events_dataframe"):
-        model.predict(events=pd.DataFrame({"type": ["Word"], "start": [0.0], "duration": [1.0]}))
-    df = model.get_events_dataframe(text_path=str(d / "story.txt"))
-    edited = df.copy()
-    edited.attrs = df.attrs
-    edited.loc[0, "start"] = 3.0
-    with pytest.raises(NotImplementedError, match="changed"):
-        model.predict(events=edited)
+    with pytest.raises(ValueError, match="missing column 'duration'"):
+        model.predict(events=pd.DataFrame({"type": ["Word"], "start": [0.0]}))
+    with pytest.raises(ValueError, match="missing column 'context'"):
+        model.predict(events=pd.DataFrame({"type": ["Word"], "start": [0.0], "duration": [1.0], "text": ["a"]}))
+    with pytest.raises(ValueError, match="missing column 'filepath'"):
+        model.predict(events=pd.DataFrame({"type": ["Audio"], "start": [0.0], "duration": [1.0]}))
+    with pytest.raises(ValueError, match="unknown event type"):
+        model.predict(events=pd.DataFrame({"type": ["Smell"], "start": [0.0], "duration": [1.0]}))
+    with pytest.raises(ValueError, match="does not exist"):
+        model.predict(events=pd.DataFrame({"type": ["Audio"], "start": [0.0], "duration": [1.0],
+                                           "filepath": [str(tmp_path / "gone.wav")]}))
     with pytest.raises(TypeError, match="unknown events option"):
         tribev2.TribeModel.from_pretrained(setup["checkpoint_dir"], cache_folder=tmp_path,
                                            colour="blue").get_events_dataframe(text_path=str(d / "story.txt"))

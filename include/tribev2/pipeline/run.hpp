@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tribev2/core/context.hpp"
+#include "tribev2/events/event_table.hpp"
 #include "tribev2/model_io/load.hpp"
 #include "tribev2/pipeline/build_events.hpp"
 #include "tribev2/pipeline/stages.hpp"
@@ -38,6 +39,10 @@ struct RunOptions {
   // loader reads; role: "brain", "text", "audio" or "video". Called only for the models the
   // run uses. Unset: the paths are used as given.
   std::function<std::filesystem::path(const std::filesystem::path&, const std::string& role)> resolve_model;
+  // Events given by the caller (Python's TribeModel.predict(events=df) on a DataFrame built or
+  // edited by hand): used as they are instead of being built from the stimulus, which then
+  // only labels run.json. Their media files are read for the audio and video features.
+  std::optional<events::Events> given_events;
 };
 
 struct RunResult {
