@@ -1,13 +1,16 @@
 // `tribev2 batch` (many stimuli from a manifest, resumable, shardable, on Slurm with --slurm),
 // `tribev2 batch-status` (progress, missing items/units, --wait, --resume, --gather) and the
 // Slurm submission shared with `tribev2 run --slurm`. See docs/cluster.md.
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "run_args.hpp"
@@ -462,8 +465,8 @@ std::set<int> report(const GlobalOptions& g, const fs::path& dir, const json& jo
       << "\n";
     if (assembled) missing_shards.clear();
   }
-  if (print && !g.quiet) std::cout << o.str() << std::flush;
-  else if (print) std::cout << o.str() << std::flush;
+  (void)g;
+  if (print) std::cout << o.str() << std::flush;
   return missing_shards;
 }
 

@@ -103,8 +103,8 @@ const std::vector<std::string>& manifest_option_columns() {
 double estimate_cost(const std::string& kind, std::uintmax_t file_bytes) {
   const double b = static_cast<double>(file_bytes);
   if (kind == "text") return 7.0 * (b / 6.0);             // words
-  if (kind == "audio") return 0.4 * (b / 16000.0) + 7.0 * 2.9 * (b / 16000.0);  // + its words
-  return 390.0 * (b / 250000.0) + 7.0 * 2.9 * (b / 250000.0);
+  if (kind == "audio") return 1.0 * (b / 16000.0) + 7.0 * 2.9 * (b / 16000.0);  // + its words
+  return 380.0 * (b / 250000.0) + 7.0 * 2.9 * (b / 250000.0);
 }
 
 namespace {

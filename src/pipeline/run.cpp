@@ -228,7 +228,7 @@ ModalityFeatures Runner::media_from_extractor(const std::string& modality) {
     if (planning_) {
       units_.push_back({modality + " chunk " + std::to_string(i + 1) + "/" + std::to_string(chunks.size()) + " [" +
                             fmt_seconds(c.start) + ", " + fmt_seconds(c.start + c.duration) + ") s",
-                        modality + "-features", key, (modality == "audio" ? 0.4 : 390.0) * c.duration,
+                        modality + "-features", key, (modality == "audio" ? 1.0 : 380.0) * c.duration,
                         [compute] { (void)compute(); }});
       keys.push_back(key);
       continue;

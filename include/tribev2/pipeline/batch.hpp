@@ -60,8 +60,9 @@ const std::vector<std::string>& manifest_option_columns();
 // stimulus and transcript files exist and that ids are unique and usable as folder names.
 std::vector<ManifestItem> parse_manifest(const std::filesystem::path& path);
 
-// Estimated compute seconds on 2 CPU cores from BENCHMARKS.md: video ~390 s per stimulus second,
-// text ~7 s per word, audio ~0.4 s per second. Durations are estimated from file sizes (a text:
+// Estimated compute seconds on 2 CPU cores (docs/video-features.md, text-features.md,
+// audio-features.md): video ~380 s per stimulus second (~190 s per 2 Hz bin), text ~7 s per
+// word, audio ~1 s per second; audio and video also carry their words (speech). Durations are estimated from file sizes (a text:
 // ~6 characters per word, 2.9 words per second of speech; audio/video: 16 kB/s, 250 kB/s).
 double estimate_cost(const std::string& kind, std::uintmax_t file_bytes);
 
