@@ -318,11 +318,15 @@ std::string array_spec(int n_tasks, const std::vector<int>& indices, int max_par
   std::string spec;
   if (indices.empty()) {
     TRIBEV2_CHECK(n_tasks >= 1, "a job array needs at least one task");
-    spec = n_tasks == 1 ? "1" : "1-" + std::to_string(n_tasks);
+    spec = "1";
+    if (n_tasks > 1) spec.append("-").append(std::to_string(n_tasks));
   } else {
-    for (const int i : indices) spec += (spec.empty() ? "" : ",") + std::to_string(i);
+    for (const int i : indices) {
+      if (!spec.empty()) spec.push_back(',');
+      spec.append(std::to_string(i));
+    }
   }
-  if (max_parallel > 0) spec += "%" + std::to_string(max_parallel);
+  if (max_parallel > 0) spec.append("%").append(std::to_string(max_parallel));
   return spec;
 }
 
@@ -354,7 +358,7 @@ std::string array_sbatch(const std::string& job_name, const fs::path& log_dir, c
                          const std::string& task_command) {
   std::string s = header(job_name, log_dir, workdir, o, "task-%a-%A.log");
   s.insert(s.find("#SBATCH --ntasks"), "#SBATCH --array=" + array_spec(n_tasks, indices, o.max_parallel) + "\n");
-  s += "export TRIBEV2_SHARD_COUNT=" + std::to_string(n_tasks) + "\n";
+  s.append("export TRIBEV2_SHARD_COUNT=").append(std::to_string(n_tasks)).append("\n");
   s += "exec " + task_command + "\n";
   return s;
 }
