@@ -12,9 +12,9 @@
 # Exit 77 (skipped) without root or without the slurm-wlm/munge binaries.
 set -euo pipefail
 
-TRIBEV2=$1
-MAKE_MODEL=$2
-FIXTURES=$3
+TRIBEV2=$(realpath "$1")
+MAKE_MODEL=$(realpath "$2")
+FIXTURES=$(realpath "$3")
 
 for b in munged slurmctld slurmd sbatch squeue scancel sinfo; do
   if ! command -v "$b" > /dev/null 2>&1 && [ ! -x "/usr/sbin/$b" ]; then
@@ -120,13 +120,13 @@ ls "$WORK"/b1/slurm/logs/gather-*.log > /dev/null || die "the gather job did not
 no_partial_entries "$WORK/c"
 
 # ---- 2. one stimulus in 4 shards ----------------------------------------------------------
-# ~130 s of speech: the text stage and three 60 s audio chunks, four units.
+# ~190 s of speech: the text stage and three or four audio chunks (<= 60 s each): >= 4 units.
 python3 - "$WORK/stim/long.txt" << 'PY'
 import sys
 words = ("the quick brown fox jumps over a lazy dog while seven tall ships sail past "
          "green hills under a pale morning sky and children laugh near the old stone bridge").split()
 sents = []
-for i in range(40):
+for i in range(66):
     w = words[(i * 7) % len(words):] + words[:(i * 7) % len(words)]
     sents.append(" ".join(w[:9]).capitalize() + ".")
 open(sys.argv[1], "w").write(" ".join(sents) + "\n")
