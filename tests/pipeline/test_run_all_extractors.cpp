@@ -263,3 +263,49 @@ TEST(RunAllExtractors, VideoInputWithTranscript) {
   EXPECT_NE(r2.output.find("nothing was recomputed"), std::string::npos) << r2.output;
   EXPECT_LE(run_vs_stages(tmp, model, tmp / "out", clip.string(), clip.string()), 1e-5);
 }
+
+// Issue 18: `run --shard K/N` computes only its shard's units (text stage, audio chunks) into a
+// shared cache and writes no outputs; `--gather N` fails naming the missing units until every
+// shard ran, then assembles outputs byte-identical to a single-process run.
+TEST(RunAllExtractors, ShardsThenGatherAreByteIdenticalToOneRun) {
+  TempDir tmp;
+  const fs::path model = make_model(tmp / "model");
+  write_bytes(tmp / "t.txt", "A short story about a cat. The cat sleeps all day long.");
+  auto args = [&](const fs::path& out, const fs::path& cache, std::vector<std::string> extra) {
+    std::vector<std::string> a = {"-q", "run", "--text", (tmp / "t.txt").string(), "--model", model.string(), "--out",
+                                  out.string(), "--cache-dir", cache.string(), "--llama", llama(), "--audio-model", w2v(),
+                                  "--no-brain-maps"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  auto r = run_cli(args(tmp / "one", tmp / "c1", {}));
+  ASSERT_EQ(r.code, 0) << r.output;
+
+  // Before any shard: the gather step names each missing unit and its shard.
+  r = run_cli(args(tmp / "sh", tmp / "c2", {"--gather", "3"}));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("2 of 2 unit(s) are not in the cache"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("text features ("), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("audio chunk 1/1 [0.000, "), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(tmp / "sh" / ".shards" / "missing.json"));
+  EXPECT_FALSE(fs::exists(tmp / "sh" / "preds.npy"));
+  for (int k = 1; k <= 3; ++k) {
+    r = run_cli(args(tmp / "sh", tmp / "c2", {"--shard", std::to_string(k) + "/3"}));
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_FALSE(fs::exists(tmp / "sh" / "preds.npy")) << "a shard writes no outputs";
+    const json rep = json::parse(read_bytes(tmp / "sh" / ".shards" / (std::to_string(k) + "-of-3.json")));
+    EXPECT_EQ(rep["units"].size(), 2u);
+  }
+  r = run_cli(args(tmp / "sh", tmp / "c2", {"--gather", "3"}));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_FALSE(fs::exists(tmp / "sh" / ".shards" / "missing.json"));
+  auto st = stage_status(tmp / "sh" / "run.json");
+  EXPECT_EQ(st["text features"], "cached");
+  EXPECT_EQ(st["audio features"], "cached");
+  for (const char* f : {"preds.npy", "segments.json"})
+    EXPECT_EQ(read_bytes(tmp / "one" / f), read_bytes(tmp / "sh" / f)) << f;
+
+  r = run_cli(args(tmp / "x", tmp / "c2", {"--shard", "4/3"}));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--shard 4/3: K must be in 1..N"), std::string::npos) << r.output;
+}
