@@ -5,6 +5,7 @@
 #      item's outputs byte-identical (cmp) to separate `tribev2 run` calls;
 #   2. one stimulus split into 4 shards (`run --slurm --tasks 4`), assembled by the gather
 #      job: byte-identical to a single-process run;
+#      a lost shard is found by batch-status and --resume reruns only it;
 #   3. a batch cancelled (scancel) mid-way, then `batch-status --resume`: only the missing
 #      shards are resubmitted, the outputs end up identical, no partial cache entry;
 #   4. a bad manifest row: a clear error naming the file, row and column, nothing submitted.
@@ -158,6 +159,18 @@ print("units:", units)
 PY
 same_outputs "$WORK/ref/long" "$WORK/long"
 no_partial_entries "$WORK/c"
+
+step "case 2b: a lost shard (its unit and report removed) -> batch-status --resume reruns only it"
+unit2=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(next(u['stage']+'/'+u['key'] for u in r['units'] if u['shard']==2))" "$WORK/long/.shards/2-of-4.json")
+rm -rf "$WORK/c/$unit2" "$WORK/long/.shards/2-of-4.json" "$WORK/long/run.json" "$WORK/long/preds.npy"
+"$TRIBEV2" batch-status "$WORK/long" > "$WORK/status2b.txt" || true
+grep -q 'shard 2/4: not finished' "$WORK/status2b.txt" || die "the lost shard is not reported"
+"$TRIBEV2" batch-status "$WORK/long" --resume | tee "$WORK/resume2.txt"
+grep -q '^array job [0-9]* (1 task(s): 2)' "$WORK/resume2.txt" || die "--resume did not resubmit exactly shard 2"
+"$TRIBEV2" batch-status "$WORK/long" --wait --poll 1 | tee "$WORK/status2c.txt"
+grep -q 'shards: 4, 4 finished; outputs assembled' "$WORK/status2c.txt" || die "not assembled after --resume"
+[ -d "$WORK/c/$unit2" ] || die "the lost unit was not recomputed"
+same_outputs "$WORK/ref/long" "$WORK/long"
 
 # ---- 3. cancelled mid-way, then resumed ---------------------------------------------------
 step "case 3: batch cancelled mid-way (scancel), then batch-status --resume"
