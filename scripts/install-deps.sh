@@ -32,6 +32,7 @@ TEST_PKGS=(
   python3                    # tests/hub/hub_server.py: the local Hub + CDN of the hub tests
   python3-pytest python3-matplotlib  # the Python package's tests (tests/python) and its figures
   chromium python3-websocket python3-pil  # the viewer's browser test (headless Chromium over DevTools)
+  slurm-wlm munge            # tests/slurm: a private one-node Slurm cluster for tribev2 batch/run --slurm
 )
 
 want=("${BUILD_PKGS[@]}")

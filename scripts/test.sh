@@ -18,7 +18,7 @@ echo "== unit tests under AddressSanitizer + UBSan"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRIBEV2_BUILD_TESTS=ON -DTRIBEV2_SANITIZE=ON
 cmake --build build-asan --parallel "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure --parallel "$jobs"
+  ctest --test-dir build-asan --output-on-failure --parallel "$jobs" --label-exclude slurm  # Slurm: the first stage
 
 echo "== fuzzers (libFuzzer, ${TRIBEV2_FUZZ_SECONDS:-60} s each)"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -22,6 +22,7 @@ struct GlobalOptions {
   std::string precision = "f32";
   bool quiet = false;
   std::string subject_mode = "auto";
+  std::vector<std::string> argv;  // this process's arguments (argv[1..]), for `--slurm` job scripts
 
   Context make_context() const;
   model_io::LoadOptions load_options() const;
@@ -64,6 +65,7 @@ void register_viz(CLI::App& app, GlobalOptions& g);  // plot, movie, fetch-mesh
 void register_view(CLI::App& app, GlobalOptions& g);  // the browser viewer
 void register_run(CLI::App& app, GlobalOptions& g);
 void register_download(CLI::App& app, GlobalOptions& g);
+void register_batch(CLI::App& app, GlobalOptions& g);  // batch, batch-status
 
 // Model options take a local path or a Hub repo id (org/name[@rev]); ids are resolved through
 // the shared HF cache, downloading only `include` (the files that loader reads). cmd_download.cpp.

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("tribev2 ") + TRIBEV2_VERSION);
   app.require_subcommand(1);
   GlobalOptions g;
+  g.argv.assign(argv + 1, argv + argc);
   app.add_option("--threads", g.threads, "Threads (default: $TRIBEV2_NUM_THREADS or all cores)");
   app.add_option("--precision", g.precision, "Compute precision: f32 or bf16");
   app.add_option("--subject-mode", g.subject_mode, "auto | config | average (see docs/model-loading.md)");
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   register_view(app, g);
   register_run(app, g);
   register_download(app, g);
+  register_batch(app, g);
   register_roi(app, g);
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 
 #include "tribev2/core/error.hpp"
@@ -72,12 +73,41 @@ std::optional<fs::path> StageCache::find(const std::string& stage, const std::st
 }
 
 namespace {
-// Removes .tmp-* folders of processes that no longer exist (the pid is in the name).
+// This host's name, for temporary folder names: on a shared (NFS) cache, a pid only means
+// something on the host that wrote it.
+const std::string& host_name() {
+  static const std::string name = [] {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return std::string("localhost");
+    std::string h(buf);
+    for (char& c : h)
+      if (c == '/' || c == '@') c = '_';
+    return h;
+  }();
+  return name;
+}
+
+// Folders of other hosts are left alone unless they are older than this (a task of another
+// node may still be writing them; entries are renamed into place, so this is only disk space).
+constexpr auto kForeignTmpAge = std::chrono::hours(24);
+
+// Removes .tmp-* folders of processes that no longer exist (the pid is in the name, the host
+// after '@'; names without a host are from this host's older versions).
 void remove_stale_tmp(const fs::path& stage_dir) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(stage_dir, ec)) {
-    const std::string name = e.path().filename().string();
+    std::string name = e.path().filename().string();
     if (name.rfind(".tmp-", 0) != 0) continue;
+    if (const auto at = name.rfind('@'); at != std::string::npos) {
+      const std::string host = name.substr(at + 1);
+      name.resize(at);
+      if (host != host_name()) {
+        std::error_code tec;
+        const auto mtime = fs::last_write_time(e.path(), tec);
+        if (!tec && fs::file_time_type::clock::now() - mtime > kForeignTmpAge) fs::remove_all(e.path(), tec);
+        continue;
+      }
+    }
     const auto dash2 = name.rfind('-');
     const auto dash1 = dash2 == std::string::npos || dash2 == 0 ? std::string::npos : name.rfind('-', dash2 - 1);
     if (dash1 == std::string::npos) continue;
@@ -98,7 +128,7 @@ fs::path StageCache::store(const std::string& stage, const std::string& key, con
   if (ec) fail(stage_dir.string(), ": cannot create: ", ec.message());
   remove_stale_tmp(stage_dir);
   const fs::path tmp = stage_dir / (".tmp-" + key.substr(0, 16) + "-" + std::to_string(::getpid()) + "-" +
-                                    std::to_string(counter_++));
+                                    std::to_string(counter_++) + "@" + host_name());
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
   if (ec) fail(tmp.string(), ": cannot create: ", ec.message());
@@ -136,7 +166,8 @@ fs::path StageCache::store(const std::string& stage, const std::string& key, con
 }
 
 fs::path StageCache::make_work_dir(const std::string& label) {
-  const fs::path dir = root_ / "tmp" / (".tmp-" + label + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+  const fs::path dir = root_ / "tmp" / (".tmp-" + label + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) +
+                                         "@" + host_name());
   std::lock_guard lock(cleanup_.commit_mutex());
   std::error_code ec;
   fs::create_directories(dir.parent_path(), ec);

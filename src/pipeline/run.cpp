@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <set>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -113,6 +114,16 @@ class Runner {
   fs::path preds_entry_;
   json prediction_meta_;
   std::vector<std::string> notes_;
+
+  // Work units (--shard / gather): collected instead of computed while planning_.
+  struct Unit {
+    std::string name, stage, key;
+    double cost = 0.0;
+    std::function<void()> compute;  // computes and stores the entry
+  };
+  bool planning_ = false;
+  std::vector<Unit> units_;
+  RunResult run_units();
 };
 
 void Runner::load_model() {
@@ -202,16 +213,26 @@ ModalityFeatures Runner::text_from_extractor() {
   const double t = now_s();
   const auto& words = built_.events.words;
   const std::string key = text_key();
-  std::string status = "cached";
-  auto dir = cache_.find("text-features", key);
-  if (!dir) {
-    status = "computed";
+  auto compute = [this, &words, key] {
     obs_.say("text features: " + std::to_string(words.size()) + " words through " + o_.llama.string());
     const Tensor wf = stages_.text_word_features(ctx_, o_.llama, words, obs_.bar("text features"));
     TRIBEV2_CHECK(wf.dtype() == DType::F32 && wf.ndim() == 3 && wf.dim(0) == static_cast<std::int64_t>(words.size()),
                   "text extractor returned ", shape_str(wf.shape()), " for ", words.size(), " words");
-    dir = cache_.store("text-features", key, {{"words", words.size()}, {"shape", wf.shape()}},
-                       [&](const fs::path& d) { io::write_npy(d / "word_features.npy", wf); });
+    return cache_.store("text-features", key, {{"words", words.size()}, {"shape", wf.shape()}},
+                        [&](const fs::path& d) { io::write_npy(d / "word_features.npy", wf); });
+  };
+  if (planning_) {
+    // One unit: the word contexts share a KV cache across words, so a word range computed
+    // alone is not bit-identical to the whole; the stage is the unit (docs/cluster.md).
+    units_.push_back({"text features (" + std::to_string(words.size()) + " words)", "text-features", key,
+                      7.0 * static_cast<double>(words.size()), [compute] { (void)compute(); }});
+    return {"text", Tensor(), "extractor", key};
+  }
+  std::string status = "cached";
+  auto dir = cache_.find("text-features", key);
+  if (!dir) {
+    status = "computed";
+    dir = compute();
   }
   const Tensor wf = io::read_npy(*dir / "word_features.npy");
   const Tensor segs = segment_word_features(wf, words, segments_, model_.data.frequency);
@@ -232,20 +253,32 @@ ModalityFeatures Runner::media_from_extractor(const std::string& modality) {
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     const auto& c = chunks[i];
     const std::string key = media_key(modality, c);
+    auto compute = [this, &fn, &model_dir, c, i, modality, key] {
+      const Tensor a = fn(ctx_, model_dir, c, ProgressFn{});
+      TRIBEV2_CHECK(a.dtype() == DType::F32 && a.ndim() == 3, modality, " extractor returned ", shape_str(a.shape()));
+      return cache_.store(modality + "-features", key, {{"chunk", i}, {"shape", a.shape()}},
+                          [&](const fs::path& d) { io::write_npy(d / "features.npy", a); });
+    };
+    if (planning_) {
+      units_.push_back({modality + " chunk " + std::to_string(i + 1) + "/" + std::to_string(chunks.size()) + " [" +
+                            fmt_seconds(c.start) + ", " + fmt_seconds(c.start + c.duration) + ") s",
+                        modality + "-features", key, (modality == "audio" ? 1.0 : 380.0) * c.duration,
+                        [compute] { (void)compute(); }});
+      keys.push_back(key);
+      continue;
+    }
     auto dir = cache_.find(modality + "-features", key);
     if (!dir) {
       ++computed;
-      const Tensor a = fn(ctx_, model_dir, c, ProgressFn{});
-      TRIBEV2_CHECK(a.dtype() == DType::F32 && a.ndim() == 3, modality, " extractor returned ", shape_str(a.shape()));
-      dir = cache_.store(modality + "-features", key, {{"chunk", i}, {"shape", a.shape()}},
-                         [&](const fs::path& d) { io::write_npy(d / "features.npy", a); });
+      dir = compute();
     }
     arrays.push_back({c.start, c.duration, c.start, io::read_npy(*dir / "features.npy")});
     keys.push_back(key);
     if (bar) bar(static_cast<std::int64_t>(i + 1), static_cast<std::int64_t>(chunks.size()));
   }
-  const Tensor segs = segment_event_arrays(arrays, segments_, model_.data.frequency);
   const std::string key = sha256_hex(json(keys).dump());
+  if (planning_) return {modality, Tensor(), "extractor", key};
+  const Tensor segs = segment_event_arrays(arrays, segments_, model_.data.frequency);
   record({modality + " features", computed ? "computed" : "cached", now_s() - t, key,
           std::to_string(chunks.size()) + " chunk(s), " + std::to_string(computed) + " computed"});
   return {modality, segs, "extractor", key};
@@ -327,15 +360,15 @@ std::vector<ModalityFeatures> Runner::modality_features() {
     }
     planned.push_back({m, file, ld});
   }
-  if (planned.empty()) fail("nothing to predict from: no modality of the model has features for this input");
-  if (o_.estimate) print_estimate(planned);
+  if (planned.empty() && !planning_) fail("nothing to predict from: no modality of the model has features for this input");
+  if (o_.estimate && !planning_) print_estimate(planned);
   for (const auto& p : planned) {
     ModalityFeatures mf;
     if (!p.file.empty()) {
       mf = from_file(p.modality, p.file, p.ld);
     } else {
       mf = p.modality == "text" ? text_from_extractor() : media_from_extractor(p.modality);
-      check_dims(p.modality, mf.data, p.ld, p.modality + " extractor");
+      if (!planning_) check_dims(p.modality, mf.data, p.ld, p.modality + " extractor");
     }
     modality_status_[p.modality] = "from " + mf.source;
     out.push_back(std::move(mf));
@@ -511,6 +544,67 @@ void Runner::write_outputs() {
           std::to_string(files.size()) + " files" + (note.empty() ? "" : "; " + note)});
 }
 
+RunResult Runner::run_units() {
+  std::vector<double> costs;
+  for (const auto& u : units_) costs.push_back(u.cost);
+  const int n = o_.shard ? o_.shard->count : o_.gather_shards;
+  const std::vector<int> assigned = assign_shards(costs, n);
+  json missing = json::array();
+  std::string missing_text;
+  std::set<int> missing_shards;
+  std::size_t done = 0;
+  const fs::path report_dir = o_.out / ".shards";
+  for (std::size_t i = 0; i < units_.size(); ++i) {
+    const Unit& u = units_[i];
+    const bool mine = o_.shard && assigned[i] == o_.shard->index;
+    std::string status = cache_.find(u.stage, u.key) ? "cached" : "missing";
+    if (mine && status == "missing") {
+      const double t = now_s();
+      obs_.say("unit " + u.name + " (shard " + o_.shard->str() + "): computing");
+      u.compute();
+      status = "computed";
+      record({u.name, status, now_s() - t, u.key, "shard " + o_.shard->str()});
+    } else if (mine) {
+      record({u.name, status, 0.0, u.key, "shard " + o_.shard->str()});
+    } else if (o_.shard && status == "missing") {
+      status = "other-shard";
+    }
+    if (mine) ++done;
+    if (status == "missing") {
+      missing.push_back({{"unit", u.name}, {"shard", assigned[i]}, {"stage", u.stage}, {"key", u.key}});
+      missing_text += "\n  " + u.name + " (shard " + std::to_string(assigned[i]) + "/" + std::to_string(n) + ")";
+      missing_shards.insert(assigned[i]);
+    }
+    result_.units.push_back({{"unit", u.name}, {"shard", assigned[i]}, {"stage", u.stage}, {"key", u.key},
+                             {"cost", u.cost}, {"status", status}});
+  }
+  std::error_code ec;
+  fs::create_directories(report_dir, ec);
+  if (o_.shard) {
+    const json report = {{"shard", o_.shard->index}, {"count", o_.shard->count}, {"units", result_.units},
+                         {"finished", utc_now_iso()}};
+    std::lock_guard lock(cleanup_.commit_mutex());
+    io::write_text_file_atomic(report_dir / (std::to_string(o_.shard->index) + "-of-" + std::to_string(n) + ".json"),
+                               report.dump(1) + "\n");
+    obs_.say("shard " + o_.shard->str() + ": " + std::to_string(done) + " of " + std::to_string(units_.size()) +
+             " unit(s) of this stimulus are this shard's; the plain run assembles the outputs from the cache");
+    return result_;
+  }
+  {
+    std::lock_guard lock(cleanup_.commit_mutex());
+    if (missing.empty()) fs::remove(report_dir / "missing.json", ec);
+    else
+      io::write_text_file_atomic(report_dir / "missing.json",
+                                 json{{"count", n}, {"shards", missing_shards}, {"units", missing}}.dump(1) + "\n");
+  }
+  if (!missing.empty())
+    fail(missing.size(), " of ", units_.size(), " unit(s) are not in the cache ", cache_.root().string(), ":",
+         missing_text, "\nrerun those shards (`tribev2 batch-status ", o_.out.string(),
+         " --resume`, or `tribev2 run ... --shard K/", n, "`), or run without --gather to compute them here");
+  obs_.say("gather: all " + std::to_string(units_.size()) + " unit(s) are in the cache");
+  return result_;
+}
+
 RunResult Runner::run() {
   const double start = now_s();
   load_model();
@@ -531,6 +625,17 @@ RunResult Runner::run() {
   t_stop_ = ev.stop();
   TRIBEV2_CHECK(t_stop_ > t0_, "the stimulus timeline is empty ([", t0_, ", ", t_stop_, ") s)");
   segments_ = model::plan_segments(t_stop_ - t0_, model_.data, t0_, o_.overlap_trs);
+  if (o_.shard || o_.gather_shards > 0) {
+    const std::size_t n_records = result_.stages.size();
+    planning_ = true;
+    (void)modality_features();
+    planning_ = false;
+    modality_status_.clear();
+    notes_.clear();
+    result_.stages.resize(n_records);  // the planning pass's records (skipped, from-file)
+    if (o_.shard) return run_units();
+    (void)run_units();  // gather: fails when a unit is missing
+  }
   const auto feats = modality_features();
   predict(feats);
   write_outputs();
@@ -624,6 +729,7 @@ RunResult run_pipeline(const Context& ctx, const Stimulus& stimulus, const RunOp
                        Cleanup& cleanup, const Observer& observer) {
   TRIBEV2_CHECK(!options.out.empty(), "--out is required");
   TRIBEV2_CHECK(options.batch_size > 0, "--batch-size must be positive");
+  TRIBEV2_CHECK(!(options.shard && options.gather_shards > 0), "--shard and gather are exclusive");
   Runner r(ctx, stimulus, options, stages, cleanup, observer);
   return r.run();
 }

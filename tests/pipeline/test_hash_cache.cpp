@@ -110,6 +110,30 @@ TEST(StageCache, StaleTemporaryFoldersOfDeadProcessesAreRemoved) {
   EXPECT_FALSE(fs::exists(w));
 }
 
+// On a shared (NFS) cache a pid means something only on its host: temporaries are named
+// ...@<host>; another host's are kept (that task may still be writing), this host's dead ones go.
+TEST(StageCache, TemporariesOfOtherHostsAreKept) {
+  TempDir tmp;
+  Cleanup cleanup;
+  StageCache cache(tmp / "c", cleanup);
+  const fs::path foreign = tmp / "c" / "s" / ".tmp-0123456789abcdef-2147483632-0@some-other-node.cluster";
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  const fs::path local_dead = tmp / "c" / "s" / (".tmp-0123456789abcdef-2147483632-1@" + std::string(host));
+  fs::create_directories(foreign);
+  fs::create_directories(local_dead);
+  const fs::path entry = cache.store("s", "k", {}, [](const fs::path& d) { write_bytes(d / "x", "1"); });
+  EXPECT_TRUE(fs::exists(foreign)) << "another node's task may still be writing it";
+  EXPECT_FALSE(fs::exists(local_dead));
+  EXPECT_TRUE(verify_cache_entry(entry));
+  // The store's own temporary carried this host's name and is gone after the rename.
+  for (const auto& e : fs::directory_iterator(tmp / "c" / "s")) {
+    if (e.path() != foreign) {
+      EXPECT_EQ(e.path().filename().string().rfind(".tmp-", 0), std::string::npos) << e.path();
+    }
+  }
+}
+
 TEST(StageCache, CorruptedEntriesAreDetectedAndRecomputed) {
   TempDir tmp;
   Cleanup cleanup;

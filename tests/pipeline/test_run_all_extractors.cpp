@@ -309,3 +309,111 @@ TEST(RunAllExtractors, VideoInputWithTranscript) {
   EXPECT_NE(r2.output.find("nothing was recomputed"), std::string::npos) << r2.output;
   EXPECT_LE(run_vs_stages(tmp, model, tmp / "out", clip.string(), clip.string()), 1e-5);
 }
+
+// Issue 18: `run --shard K/N` computes only its shard's units (text stage, audio chunks) into a
+// shared cache and writes no outputs; `--gather N` fails naming the missing units until every
+// shard ran, then assembles outputs byte-identical to a single-process run.
+TEST(RunAllExtractors, ShardsThenGatherAreByteIdenticalToOneRun) {
+  TempDir tmp;
+  const fs::path model = make_model(tmp / "model");
+  write_bytes(tmp / "t.txt", "A short story about a cat. The cat sleeps all day long.");
+  auto args = [&](const fs::path& out, const fs::path& cache, std::vector<std::string> extra) {
+    std::vector<std::string> a = {"-q", "run", "--text", (tmp / "t.txt").string(), "--model", model.string(), "--out",
+                                  out.string(), "--cache-dir", cache.string(), "--llama", llama(), "--audio-model", w2v(),
+                                  "--no-brain-maps"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  auto r = run_cli(args(tmp / "one", tmp / "c1", {}));
+  ASSERT_EQ(r.code, 0) << r.output;
+
+  // Before any shard: the gather step names each missing unit and its shard.
+  r = run_cli(args(tmp / "sh", tmp / "c2", {"--gather", "3"}));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("2 of 2 unit(s) are not in the cache"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("text features ("), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("audio chunk 1/1 [0.000, "), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(tmp / "sh" / ".shards" / "missing.json"));
+  EXPECT_FALSE(fs::exists(tmp / "sh" / "preds.npy"));
+  for (int k = 1; k <= 3; ++k) {
+    r = run_cli(args(tmp / "sh", tmp / "c2", {"--shard", std::to_string(k) + "/3"}));
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_FALSE(fs::exists(tmp / "sh" / "preds.npy")) << "a shard writes no outputs";
+    const json rep = json::parse(read_bytes(tmp / "sh" / ".shards" / (std::to_string(k) + "-of-3.json")));
+    EXPECT_EQ(rep["units"].size(), 2u);
+  }
+  r = run_cli(args(tmp / "sh", tmp / "c2", {"--gather", "3"}));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_FALSE(fs::exists(tmp / "sh" / ".shards" / "missing.json"));
+  auto st = stage_status(tmp / "sh" / "run.json");
+  EXPECT_EQ(st["text features"], "cached");
+  EXPECT_EQ(st["audio features"], "cached");
+  for (const char* f : {"preds.npy", "segments.json"})
+    EXPECT_EQ(read_bytes(tmp / "one" / f), read_bytes(tmp / "sh" / f)) << f;
+
+  r = run_cli(args(tmp / "x", tmp / "c2", {"--shard", "4/3"}));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--shard 4/3: K must be in 1..N"), std::string::npos) << r.output;
+}
+
+// Issue 18: `tribev2 batch` without a scheduler: per-item folders as `run` writes them,
+// batch.tsv with each status and error, a failing item does not stop the others, done items
+// are skipped on the next call, failed ones only run again with --retry-failed; --shard splits
+// the items.
+TEST(RunAllExtractors, BatchIsResumableAndRecordsFailures) {
+  TempDir tmp;
+  const fs::path model = make_model(tmp / "model");
+  write_bytes(tmp / "a.txt", "The cat sat on the mat.");
+  write_bytes(tmp / "b.txt", "A dog ran in the park.");
+  write_bytes(tmp / "bad.wav", "not a wav file");
+  write_bytes(tmp / "m.tsv", "id\ttext\taudio\na\ta.txt\t\nb\tb.txt\t\nbroken\t\tbad.wav\n");
+  auto batch = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = {"-q", "batch", (tmp / "m.tsv").string(), "--out", (tmp / "out").string(), "--model",
+                                  model.string(), "--llama", llama(), "--audio-model", w2v(), "--no-brain-maps"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_cli(a);
+  };
+  auto r = batch({"--shard", "1/2"});
+  const std::string tsv1 = read_bytes(tmp / "out" / "batch.tsv");
+  std::size_t done1 = 0;
+  for (std::size_t p = tsv1.find("\tdone\t"); p != std::string::npos; p = tsv1.find("\tdone\t", p + 1)) ++done1;
+  EXPECT_LT(done1, 2u) << "shard 1/2 ran only its items\n" << tsv1;
+
+  r = batch({});
+  EXPECT_NE(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("1 item(s) failed: broken"), std::string::npos) << r.output;
+  const std::string tsv = read_bytes(tmp / "out" / "batch.tsv");
+  EXPECT_NE(tsv.find("a\ttext\t"), std::string::npos) << tsv;
+  EXPECT_NE(tsv.find("\tfailed\t"), std::string::npos) << tsv;
+  const auto row = tsv.find("broken\taudio\t");
+  ASSERT_NE(row, std::string::npos) << tsv;
+  const std::string line = tsv.substr(row, tsv.find('\n', row) - row);
+  EXPECT_GT(line.size() - line.rfind('\t'), 10u) << "the error is recorded: " << line;
+  for (const char* id : {"a", "b"}) {
+    EXPECT_TRUE(fs::exists(tmp / "out" / id / "preds.npy")) << id;
+    EXPECT_TRUE(fs::exists(tmp / "out" / id / "run.json")) << id;
+  }
+  // The same item through `tribev2 run` on the batch's cache gives the same bytes.
+  r = run_cli({"-q", "run", "--text", (tmp / "a.txt").string(), "--model", model.string(), "--out",
+               (tmp / "ref").string(), "--cache-dir", (tmp / "out" / "cache").string(), "--llama", llama(),
+               "--audio-model", w2v(), "--no-brain-maps"});
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* f : {"preds.npy", "segments.json", "events.tsv", "transcript.tsv", "speech.wav"})
+    EXPECT_EQ(read_bytes(tmp / "ref" / f), read_bytes(tmp / "out" / "a" / f)) << f;
+
+  r = run_cli({"batch", (tmp / "m.tsv").string(), "--out", (tmp / "out").string(), "--model", model.string(), "--llama",
+               llama(), "--audio-model", w2v(), "--no-brain-maps"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("[a] done before: skipped"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[broken] failed before"), std::string::npos) << r.output;
+
+  r = batch({"--retry-failed"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("1 item(s) failed: broken"), std::string::npos) << r.output;
+
+  // batch-status reads the files (no scheduler involved).
+  r = run_cli({"batch-status", (tmp / "out").string()});
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("items: 3, 2 done, 1 failed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("missing items: broken"), std::string::npos) << r.output;
+}

@@ -8,9 +8,12 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tribev2/core/context.hpp"
 #include "tribev2/events/event_table.hpp"
 #include "tribev2/model_io/load.hpp"
+#include "tribev2/pipeline/batch.hpp"
 #include "tribev2/pipeline/build_events.hpp"
 #include "tribev2/pipeline/stages.hpp"
 
@@ -35,6 +38,14 @@ struct RunOptions {
   std::optional<std::int64_t> subject;
   model_io::LoadOptions load;
   std::string command_line;                          // for run.json
+  // Work units (issue 18, docs/cluster.md): the text stage (all words: one cache entry), each
+  // audio chunk and each video chunk (one cache entry each). With `shard`, the run builds the
+  // events, computes only the units of that shard (cost-balanced, deterministic) into the cache,
+  // writes <out>/.shards/K-of-N.json and stops: no prediction, no outputs. With `gather_shards`
+  // = N, the run computes no unit: when some are not cached it writes <out>/.shards/missing.json
+  // and fails naming them (and their shard of N); otherwise it assembles the outputs.
+  std::optional<Shard> shard;
+  int gather_shards = 0;
   // Turns a model option (a local path or a Hub repo id) into a folder, downloading what that
   // loader reads; role: "brain", "text", "audio" or "video". Called only for the models the
   // run uses. Unset: the paths are used as given.
@@ -50,6 +61,9 @@ struct RunResult {
   std::vector<std::filesystem::path> outputs;
   std::size_t n_rows = 0;
   bool nothing_recomputed = false;
+  // --shard / gather: the units of this stimulus (name, shard, status: computed | cached |
+  // other-shard | missing).
+  nlohmann::json units = nlohmann::json::array();
 };
 
 RunResult run_pipeline(const Context& ctx, const Stimulus& stimulus, const RunOptions& options, const Stages& stages,
