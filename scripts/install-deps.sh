@@ -63,3 +63,12 @@ if [[ ! -f "$viewer_dir/node_modules/@niivue/niivue/dist/niivue.umd.js" ]]; then
   echo "install-deps: npm ci in $viewer_dir (NiiVue for tribev2 view)"
   (cd "$viewer_dir" && npm ci --ignore-scripts --no-audit --no-fund)
 fi
+
+# Hugging Face's own JavaScript Hub client (@huggingface/hub, MIT), pinned by
+# tests/hub/hf-js/package-lock.json: the hub tests let it download from the local test Hub and
+# compare its cache with the one `tribev2 download` writes. Tests only.
+hfjs_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/hub/hf-js" && pwd)"
+if [[ "${1:-}" == "--test" && ! -f "$hfjs_dir/node_modules/@huggingface/hub/package.json" ]]; then
+  echo "install-deps: npm ci in $hfjs_dir (@huggingface/hub for the hub tests)"
+  (cd "$hfjs_dir" && npm ci --ignore-scripts --no-audit --no-fund)
+fi

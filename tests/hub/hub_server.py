@@ -40,11 +40,11 @@ class State:
             for path, src in repo["files"].items():
                 data = open(src, "rb").read()
                 lfs = any(fnmatch.fnmatchcase(path, p) for p in repo.get("lfs", []))
-                oid = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # git blob id
+                oid = git_oid(data)  # git blob id
                 sha = hashlib.sha256(data).hexdigest()
                 pointer = ("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n" % (sha, len(data))).encode()
                 repo["meta"][path] = {"src": src, "size": len(data), "lfs": lfs, "sha256": sha, "oid": oid,
-                                      "pointer_oid": hashlib.sha1(b"blob %d\0" % len(pointer) + pointer).hexdigest()}
+                                      "pointer_oid": git_oid(pointer), "pointer_size": len(pointer)}
                 if lfs:
                     self.blobs[sha] = (repo_id, path)
 
@@ -54,23 +54,35 @@ class State:
                 f.write(json.dumps(entry) + "\n")
 
 
-def serve_body(handler, state, data, key, allow_faults):
-    """200 or 206 (Range: bytes=N-), with the faults the tests ask for."""
-    start = 0
+def parse_range(header, size):
+    """(first, last) byte of a `Range: bytes=A-` or `bytes=A-B` header, clamped to the file; None without one."""
+    if not header:
+        return None
+    assert header.startswith("bytes="), header
+    a, b = header[len("bytes="):].split("-", 1)
+    first = int(a)
+    last = min(int(b), size - 1) if b else size - 1
+    return first, last
+
+
+def serve_body(handler, state, data, key, allow_faults, headers=None):
+    """200, or 206 for a Range (open `A-` as huggingface_hub resumes, closed `A-B` as the JavaScript
+    client probes), with the faults the tests ask for."""
     rng = handler.headers.get("Range")
-    if rng:
-        assert rng.startswith("bytes=") and rng.endswith("-"), rng
-        start = int(rng[len("bytes="):-1])
+    first_last = parse_range(rng, len(data))
+    start = first_last[0] if first_last else 0
     if allow_faults and key in state.corrupt:
         data = bytearray(data)
         data[len(data) // 2] ^= 0xFF
         data = bytes(data)
-    body = data[start:]
+    body = data[start:first_last[1] + 1] if first_last else data
     handler.send_response(206 if rng else 200)
+    for k, v in (headers or {}).items():
+        handler.send_header(k, v)
     handler.send_header("Content-Length", str(len(body)))
     handler.send_header("Accept-Ranges", "bytes")
     if rng:
-        handler.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
+        handler.send_header("Content-Range", "bytes %d-%d/%d" % (start, first_last[1], len(data)))
     handler.end_headers()
     if handler.command == "HEAD":
         return
@@ -92,6 +104,32 @@ def serve_body(handler, state, data, key, allow_faults):
     if drop:  # the connection dies mid-file
         handler.close_connection = True
         handler.connection.shutdown(2)
+
+
+def git_oid(data):
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def path_entries(repo, commit, paths=None, expand=False):
+    """The Hub's tree / paths-info entries: files (LFS ones with their pointer's oid and an `lfs`
+    object) and the folders above them."""
+    entries, folders = [], set()
+    for path, meta in sorted(repo["meta"].items()):
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            folders.add("/".join(parts[:i]))
+        e = {"type": "file", "path": path, "size": meta["size"],
+             "oid": meta["pointer_oid"] if meta["lfs"] else meta["oid"]}
+        if meta["lfs"]:
+            e["lfs"] = {"oid": meta["sha256"], "size": meta["size"], "pointerSize": meta["pointer_size"]}
+        entries.append(e)
+    entries += [{"type": "directory", "path": d, "size": 0, "oid": git_oid(d.encode())} for d in sorted(folders)]
+    if paths is not None:
+        entries = [e for e in entries if e["path"] in paths]
+    if expand:
+        for e in entries:
+            e["lastCommit"] = {"id": commit, "title": "Upload", "date": "2025-01-01T00:00:00.000Z"}
+    return entries
 
 
 class HubHandler(BaseHTTPRequestHandler):
@@ -138,12 +176,46 @@ class HubHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         self.handle_any()
 
+    def do_POST(self):
+        self.handle_any()
+
+    def send_json(self, value):
+        body = json.dumps(value).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
     def handle_any(self):
         st = self.state
         url = urllib.parse.urlsplit(self.path)
         parts = url.path.split("/")
         st.log(server="hub", method=self.command, path=url.path, range=self.headers.get("Range"),
                auth=self.headers.get("Authorization") is not None)
+        # /api/models/{org}/{name}/tree/{rev}[/{path}]?recursive=..  and  POST .../paths-info/{rev}
+        # (what Hugging Face's JavaScript client lists and probes before it downloads)
+        if len(parts) >= 7 and parts[1] == "api" and parts[2] == "models" and parts[5] in ("tree", "paths-info"):
+            repo_id = parts[3] + "/" + parts[4]
+            repo = st.repos.get(repo_id)
+            if repo is None:
+                return self.error(401, "RepoNotFound", "Repository not found")
+            commit = self.commit_of(repo, urllib.parse.unquote(parts[6]))
+            if commit is None:
+                return self.error(404, "RevisionNotFound", "Invalid rev id: %s" % parts[6])
+            if parts[5] == "paths-info":
+                if self.command != "POST":
+                    return self.error(405, "MethodNotAllowed", "paths-info takes a POST")
+                req = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+                return self.send_json(path_entries(repo, commit, set(req.get("paths", [])), bool(req.get("expand"))))
+            prefix = urllib.parse.unquote("/".join(parts[7:]))
+            recursive = urllib.parse.parse_qs(url.query).get("recursive", ["false"])[0] == "true"
+            entries = [e for e in path_entries(repo, commit) if not prefix or e["path"].startswith(prefix + "/")]
+            if not recursive:
+                depth = prefix.count("/") + 1 if prefix else 0
+                entries = [e for e in entries if e["path"].count("/") == depth]
+            return self.send_json(entries)
         # /api/models/{org}/{name}/revision/{rev}
         if len(parts) == 7 and parts[1] == "api" and parts[2] == "models" and parts[5] == "revision":
             repo_id = parts[3] + "/" + parts[4]
@@ -199,15 +271,8 @@ class HubHandler(BaseHTTPRequestHandler):
                 if self.command != "HEAD":
                     self.wfile.write(body)
                 return
-            data = open(meta["src"], "rb").read()
-            self.send_response(200)
-            self.send_header("X-Repo-Commit", commit)
-            self.send_header("ETag", '"%s"' % meta["oid"])
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Accept-Ranges", "bytes")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
+            serve_body(self, st, open(meta["src"], "rb").read(), repo_id + "/" + path, False,
+                       {"X-Repo-Commit": commit, "ETag": '"%s"' % meta["oid"]})
             return
         self.error(404, "NotFound", "Not Found")
 
@@ -236,7 +301,10 @@ class CdnHandler(BaseHTTPRequestHandler):
             return
         repo_id, path = st.blobs[sha]
         meta = st.repos[repo_id]["meta"][path]
-        serve_body(self, st, open(meta["src"], "rb").read(), repo_id + "/" + path, True)
+        data = open(meta["src"], "rb").read()
+        # S3 answers with the object's ETag (an MD5 for single-part uploads); the JavaScript
+        # client insists on one, huggingface_hub ignores it (it has X-Linked-Etag from the Hub).
+        serve_body(self, st, data, repo_id + "/" + path, True, {"ETag": '"%s"' % hashlib.md5(data).hexdigest()})
 
     do_HEAD = do_GET
 

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -322,6 +323,78 @@ TEST(HubDownload, CliWritesHuggingfaceHubLayoutThenPredictsOffline) {
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("HF_HUB_OFFLINE=1 is set and org/other (revision main) is not in the cache"), std::string::npos)
       << r.err;
+}
+
+// Every file of a cache folder: "d" (folder), "l <target>" (symlink, not followed) or
+// "f <sha256>" (regular file), by path relative to the folder.
+std::map<std::string, std::string> cache_tree(const fs::path& root) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    const std::string rel = e.path().lexically_relative(root).string();  // fs::relative follows links
+    if (e.is_symlink())
+      out[rel] = "l " + fs::read_symlink(e.path()).string();
+    else if (e.is_directory())
+      out[rel] = "d";
+    else
+      out[rel] = "f " + io::sha256_file(e.path());
+  }
+  return out;
+}
+
+// A client we did not write: Hugging Face's own JavaScript Hub client (@huggingface/hub, pinned
+// in tests/hub/hf-js) downloads the same repo from the same local Hub with its own requests
+// (model info, recursive tree, paths-info, ranged resolve probes, redirects to the CDN). That
+// it succeeds checks the server against a real client; that its cache folder equals ours, file
+// for file and symlink for symlink, checks our layout against a real writer; and predicting
+// from its cache offline, with the server stopped, checks that we read what it wrote.
+TEST(HubDownload, SameCacheAsHuggingFacesJavaScriptClient) {
+  const fs::path js = TRIBEV2_HF_JS_DIR;
+  if (std::system("node --version >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "node is missing: scripts/install-deps.sh --test installs Debian's nodejs with npm";
+  if (!fs::exists(js / "node_modules" / "@huggingface" / "hub" / "package.json"))
+    GTEST_SKIP() << "@huggingface/hub is not installed in " << js.string()
+                 << ": scripts/install-deps.sh --test runs `npm ci` there";
+  TempDir tmp;
+  json cfg = {{"repos", {{"org/tiny", tiny_repo(tmp / "src")}}}};
+  HubServer server(tmp / "server", cfg);
+  NEED_SERVER(server);
+  const fs::path theirs = tmp / "theirs", ours = tmp / "ours";
+  const std::string node = "node '" + (js / "snapshot.mjs").string() + "' " + server.endpoint() + " org/tiny '" +
+                           theirs.string() + "' >'" + (tmp / "node.out").string() + "' 2>'" +
+                           (tmp / "node.err").string() + "'";
+  ASSERT_EQ(std::system(node.c_str()), 0) << slurp(tmp / "node.err");
+  EXPECT_EQ(last_line(slurp(tmp / "node.out")), (theirs / "models--org--tiny" / "snapshots" / kCommit).string());
+  EXPECT_GE(count(server.log(), "hub", "GET", "/tree/" + kCommit), 1);  // requests only that client makes
+  EXPECT_GE(count(server.log(), "hub", "POST", "/paths-info/" + kCommit), 1);
+
+  auto r = cli(tmp.path(), {"HF_ENDPOINT=" + server.endpoint(), "HF_HUB_CACHE=" + ours.string()}, {"-q", "download", "org/tiny"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto their_tree = cache_tree(theirs / "models--org--tiny"), our_tree = cache_tree(ours / "models--org--tiny");
+  int links = 0, files = 0;
+  for (const auto& [path, what] : their_tree) (what[0] == 'l' ? links : what[0] == 'f' ? files : links) += what[0] != 'd';
+  std::string listing;
+  for (const auto& [path, what] : their_tree) listing += path + ": " + what + "\n";
+  EXPECT_EQ(links, 5) << listing;  // snapshots/<commit>/{config.yaml, build_args.json, model.safetensors, best.ckpt, docs/README.md}
+  EXPECT_EQ(files, 6);  // blobs/<5 etags> and refs/main
+  EXPECT_EQ(our_tree, their_tree);
+
+  server.stop();
+  const fs::path f = fixture("brain_model/tribe_like");
+  for (const char* m : {"text", "audio", "video"}) {
+    const Tensor t = io::read_npy(f / (std::string("input_") + m + ".npy"));
+    io::write_npy(tmp / (std::string(m) + ".npy"), t.reshape({t.dim(1), t.dim(2), t.dim(3)}));
+  }
+  auto predict = [&](const std::string& model, const fs::path& out) {
+    return cli(tmp.path(), {"HF_HUB_OFFLINE=1", "HF_HUB_CACHE=" + theirs.string()},
+               {"-q", "predict", "--model", model, "--features", "text=" + (tmp / "text.npy").string(), "--features",
+                "audio=" + (tmp / "audio.npy").string(), "--features", "video=" + (tmp / "video.npy").string(),
+                "--output", out.string()});
+  };
+  r = predict(f.string(), tmp / "ref.npy");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = predict("org/tiny", tmp / "theirs.npy");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(slurp(tmp / "theirs.npy"), slurp(tmp / "ref.npy"));
 }
 
 TEST(HubDownload, GatedRepoNeedsAToken) {
