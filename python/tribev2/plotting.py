@@ -236,8 +236,8 @@ class PlotBrain:
         ignored, as upstream): each frame of row ``i`` shows the last 8 words of ``segments[i]``
         (its Word events with their onset in the segment's window, lower case, punctuation
         removed: upstream's ``get_text``). ``interpolated_fps=F``: ``F`` frames per row blended
-        linearly between the rows, played at ``F`` fps (upstream uses ffmpeg's ``minterpolate``;
-        same frame count and timing); ``F`` is rounded to a whole number in [1, 120]."""
+        linearly between the rows, played at ``F`` fps, ``(n - 1) * F + 1`` frames (upstream uses
+        ffmpeg's ``minterpolate`` at the same rate); ``F`` is rounded to a whole number in [1, 120]."""
         if interpolated_fps is not None:
             if isinstance(interpolated_fps, bool) or not isinstance(interpolated_fps, (int, float, np.integer,
                                                                                           np.floating)):

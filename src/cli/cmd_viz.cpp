@@ -334,7 +334,7 @@ void run_movie(const GlobalOptions& g, const MovieArgs& a) {
   mo.fps = a.fps;
   mo.frames_per_row = a.frames_per_row;
   // upstream: ffmpeg's minterpolate from 1 frame per row to F fps; here F frames per row
-  // blended linearly between the rows (same frame count and timing).
+  // blended linearly between the rows, at F fps (see viz::set_interpolated_fps).
   if (a.interpolated_fps) viz::set_interpolated_fps(mo, *a.interpolated_fps, "--interpolated-fps");
   mo.crf = a.crf;
   mo.encoder = a.encoder;
