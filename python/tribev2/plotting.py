@@ -229,16 +229,59 @@ class PlotBrain:
 
     def plot_timesteps_mp4(self, neuro, filepath, *, segments=None, suptitle=None, interpolated_fps=None,
                            norm_percentile=100, **plot_kwargs):
-        """An MP4 movie of rows ``[n, 20484]`` at 1 row per second (H.264, crf 18)."""
+        """An MP4 movie of rows ``[n, 20484]`` at 1 row per second (H.264, crf 18), as
+        ``tribev2 movie``.
+
+        ``segments`` (those returned by :meth:`TribeModel.predict`, one per row; extra ones are
+        ignored, as upstream): each frame of row ``i`` shows the last 8 words of ``segments[i]``
+        (its Word events with their onset in the segment's window, lower case, punctuation
+        removed: upstream's ``get_text``). ``interpolated_fps=F``: ``F`` frames per row blended
+        linearly between the rows, played at ``F`` fps, ``(n - 1) * F + 1`` frames (upstream uses
+        ffmpeg's ``minterpolate`` at the same rate); ``F`` is rounded to a whole number in [1, 120]."""
         if interpolated_fps is not None:
-            raise NotSupportedYet("interpolated_fps (ffmpeg minterpolate) is not supported")
-        if segments is not None:
-            raise NotSupportedYet("segments (word captions) need the engine's movie captions")
+            if isinstance(interpolated_fps, bool) or not isinstance(interpolated_fps, (int, float, np.integer,
+                                                                                          np.floating)):
+                raise ValueError(f"interpolated_fps must be a number of frames per second in [1, 120], "
+                                 f"got {interpolated_fps!r}")
+            interpolated_fps = float(interpolated_fps)
         views = plot_kwargs.pop("views", "left")
         options = self._options(views=views, title=suptitle, **plot_kwargs)
         neuro = np.asarray(neuro)
+        if neuro.ndim != 2:
+            raise ValueError(f"plot_timesteps_mp4 expects rows [n_timesteps, 20484], got shape {neuro.shape}")
+        captions = _caption_rows(segments, len(neuro)) if segments else None
         if norm_percentile is not None and norm_percentile != 100:
             neuro = robust_normalize(neuro, norm_percentile)
         Path(filepath).parent.mkdir(parents=True, exist_ok=True)
         return _tribev2.write_movie(self._surface, neuro, [float(i) for i in range(len(neuro))], str(filepath),
-                                    options, 1.0, 1, self.threads, False)
+                                    options, 1.0, 1, self.threads, False, interpolated_fps, captions)
+
+
+def _caption_rows(segments, n: int) -> list:
+    """The movie's caption input for rows ``0 .. n-1``: per row, the window ``[start + offset,
+    stop)`` of ``segments[i]`` and its Word events ``(start, duration, text)``; the engine makes
+    the caption from them (``_tribev2.movie_captions``, the rule of ``tribev2 movie``)."""
+    segments = list(segments)
+    if len(segments) < n:
+        raise ValueError(f"segments: {len(segments)} segments for {n} rows (one per row, as returned by "
+                         "TribeModel.predict)")
+    rows = []
+    for i, seg in enumerate(segments[:n]):
+        try:
+            start = float(seg.start) + float(getattr(seg, "offset", 0.0) or 0.0)
+            stop = float(seg.stop) if hasattr(seg, "stop") else start + float(seg.duration)
+        except (AttributeError, TypeError, ValueError) as e:
+            raise ValueError(f"segments[{i}]: expected a segment with start, offset, duration/stop and events "
+                             f"(as returned by TribeModel.predict), got {type(seg).__name__} ({e})") from None
+        words = []
+        ev = getattr(seg, "events", None)
+        if ev is not None and len(ev) > 0 and "type" in ev.columns:
+            for r in ev[ev["type"] == "Word"].to_dict("records"):
+                text = r.get("text")
+                if text is None or (isinstance(text, float) and text != text):
+                    continue
+                duration = r.get("duration", 0.0)
+                duration = 0.0 if duration is None or duration != duration else float(duration)
+                words.append((float(r["start"]), duration, str(text)))
+        rows.append((start, stop, words))
+    return rows

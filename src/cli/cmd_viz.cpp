@@ -333,14 +333,9 @@ void run_movie(const GlobalOptions& g, const MovieArgs& a) {
   mo.figure = figure_options(a.fig);
   mo.fps = a.fps;
   mo.frames_per_row = a.frames_per_row;
-  if (a.interpolated_fps) {
-    // upstream: ffmpeg's minterpolate from 1 frame per row to F fps; here F frames per row
-    // blended linearly between the rows (same frame count and timing).
-    TRIBEV2_CHECK(*a.interpolated_fps >= 1 && *a.interpolated_fps <= 120, "--interpolated-fps must be in [1, 120], got ",
-                  *a.interpolated_fps);
-    mo.frames_per_row = static_cast<int>(std::lround(*a.interpolated_fps));
-    mo.fps = mo.frames_per_row;
-  }
+  // upstream: ffmpeg's minterpolate from 1 frame per row to F fps; here F frames per row
+  // blended linearly between the rows, at F fps (see viz::set_interpolated_fps).
+  if (a.interpolated_fps) viz::set_interpolated_fps(mo, *a.interpolated_fps, "--interpolated-fps");
   mo.crf = a.crf;
   mo.encoder = a.encoder;
   mo.preset = a.preset;

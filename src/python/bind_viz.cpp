@@ -4,6 +4,7 @@
 #include <memory>
 
 #include <algorithm>
+#include <cmath>
 #include <tuple>
 
 #include <pybind11/stl.h>
@@ -112,6 +113,30 @@ StripRequest stimulus_request(const py::dict& d) {
   return {std::move(src), times, *span};
 }
 
+// upstream's plot_timesteps_mp4 captions: per row, the window [start, stop) of segments[i] and
+// that segment's Word events as (start, duration, text) (built by PlotBrain). The caption is the
+// one `tribev2 movie` writes (cli::caption_for: the words whose onset lies in the window, lower
+// case, punctuation removed, the last 8).
+using CaptionWord = std::tuple<double, double, std::string>;
+using CaptionRow = std::tuple<double, double, std::vector<CaptionWord>>;
+std::vector<std::string> movie_captions(const std::vector<CaptionRow>& rows) {
+  std::vector<std::string> out;
+  out.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& [start, stop, words] = rows[i];
+    TRIBEV2_CHECK(std::isfinite(start) && std::isfinite(stop) && stop > start, "segments[", i,
+                  "]: expected a window start < stop (finite seconds), got [", start, ", ", stop, ")");
+    cli::StimulusSource src;
+    for (const auto& [w_start, w_dur, text] : words) {
+      TRIBEV2_CHECK(std::isfinite(w_start), "segments[", i, "]: Word event '", text, "' has no finite start (got ", w_start, ")");
+      src.words.push_back({w_start, w_dur, text});
+    }
+    std::stable_sort(src.words.begin(), src.words.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+    out.push_back(cli::caption_for(src, start, stop));
+  }
+  return out;
+}
+
 }  // namespace
 
 void register_viz(py::module_& m) {
@@ -201,7 +226,8 @@ void register_viz(py::module_& m) {
   m.def(
       "write_movie",
       [](const PySurface& surface, py::handle rows, std::vector<double> row_times, const std::string& out,
-         const py::dict& options, double fps, int frames_per_row, int threads, bool progress) {
+         const py::dict& options, double fps, int frames_per_row, int threads, bool progress,
+         std::optional<double> interpolated_fps, std::optional<std::vector<CaptionRow>> captions) {
         std::int64_t n = 0;
         const InputArray in = maps_of(rows, n);
         TRIBEV2_CHECK(row_times.empty() || static_cast<std::int64_t>(row_times.size()) == n, "row_times: ",
@@ -211,6 +237,12 @@ void register_viz(py::module_& m) {
         mo.figure = figure_options(options);
         mo.fps = fps;
         mo.frames_per_row = frames_per_row;
+        if (interpolated_fps) viz::set_interpolated_fps(mo, *interpolated_fps);  // as `tribev2 movie --interpolated-fps`
+        if (captions) {
+          TRIBEV2_CHECK(static_cast<std::int64_t>(captions->size()) == n, "captions: ", captions->size(),
+                        " segments for ", n, " rows");
+          mo.captions = movie_captions(*captions);
+        }
         return call_interruptible([&](const std::atomic<bool>& cancel) {
           const Context ctx(threads > 0 ? threads : threads_from_env(0));
           mo.progress = progress_fn("movie", progress, cancel);
@@ -219,7 +251,15 @@ void register_viz(py::module_& m) {
       },
       py::arg("surface"), py::arg("rows"), py::arg("row_times"), py::arg("out"), py::arg("options") = py::dict(),
       py::arg("fps") = 1.0, py::arg("frames_per_row") = 1, py::arg("threads") = 0, py::arg("progress") = false,
-      "Writes an MP4 movie of rows [n, 20484]; returns the encoder used.");
+      py::arg("interpolated_fps") = py::none(), py::arg("captions") = py::none(),
+      "Writes an MP4 movie of rows [n, 20484]; returns the encoder used. interpolated_fps: upstream's "
+      "(F frames per row blended linearly, at F fps; overrides fps and frames_per_row); captions: one "
+      "(start, stop, [(start, duration, text), ...]) per row, the window and Word events of each segment, "
+      "captioned as `tribev2 movie` does (the last 8 words with their onset in the window).");
+
+  m.def("movie_captions", &movie_captions, py::arg("rows"),
+        "The captions write_movie draws for rows of (start, stop, [(start, duration, text), ...]): the words "
+        "whose onset lies in [start, stop], lower case, punctuation removed, the last 8 (upstream's get_text).");
 }
 
 }  // namespace tribev2::python

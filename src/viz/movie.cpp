@@ -177,6 +177,12 @@ void Mp4Writer::finish() {
   m.finished = true;
 }
 
+void set_interpolated_fps(MovieOptions& o, double fps, std::string_view what) {
+  TRIBEV2_CHECK(std::isfinite(fps) && fps >= 1 && fps <= 120, what, " must be in [1, 120] frames per second, got ", fps);
+  o.frames_per_row = static_cast<int>(std::lround(fps));
+  o.fps = o.frames_per_row;
+}
+
 std::string write_movie(const Context& ctx, const BrainSurface& surface, std::span<const float> rows, std::int64_t n_rows,
                         std::span<const double> row_times, const MovieOptions& o, const fs::path& out) {
   TRIBEV2_CHECK(n_rows >= 1, "a movie needs at least one row");

@@ -188,3 +188,24 @@ TEST_F(Figures, MovieHasEveryFrame) {
   mo.encoder = "h265";
   EXPECT_THROW_MSG(write_movie(ctx_, surf_, rows, 4, {}, mo, tmp_ / "x.mp4"), "no video encoder 'h265'");
 }
+
+// upstream's interpolated_fps as the CLI and the Python package apply it: F frames per row at F
+// fps, F rounded; out of [1, 120] (or not finite) is an error naming the option.
+TEST(MovieOptionsTest, InterpolatedFps) {
+  MovieOptions mo;
+  set_interpolated_fps(mo, 10);
+  EXPECT_EQ(mo.frames_per_row, 10);
+  EXPECT_EQ(mo.fps, 10.0);
+  set_interpolated_fps(mo, 2.6);
+  EXPECT_EQ(mo.frames_per_row, 3);
+  EXPECT_EQ(mo.fps, 3.0);
+  set_interpolated_fps(mo, 1);
+  EXPECT_EQ(mo.frames_per_row, 1);
+  set_interpolated_fps(mo, 120);
+  EXPECT_EQ(mo.frames_per_row, 120);
+  EXPECT_THROW_MSG(set_interpolated_fps(mo, 0.5), "interpolated_fps must be in [1, 120] frames per second, got 0.5");
+  EXPECT_THROW_MSG(set_interpolated_fps(mo, 121, "--interpolated-fps"), "--interpolated-fps must be in [1, 120]");
+  EXPECT_THROW_MSG(set_interpolated_fps(mo, std::nan("")), "interpolated_fps must be in [1, 120]");
+  EXPECT_THROW_MSG(set_interpolated_fps(mo, INFINITY), "interpolated_fps must be in [1, 120]");
+  EXPECT_EQ(mo.frames_per_row, 120);  // unchanged by the failed calls
+}

@@ -8,6 +8,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tribev2/core/context.hpp"
@@ -28,6 +29,13 @@ struct MovieOptions {
   std::function<void(std::int64_t, std::int64_t)> progress;  // (frames done, total)
   std::function<void(const std::string&)> log;
 };
+
+// upstream's plot_timesteps_mp4(interpolated_fps=F) (ffmpeg's minterpolate from 1 frame per row
+// to F fps), as the CLI's `movie --interpolated-fps` and the Python package do it: F frames per
+// row blended linearly between the rows, played at F fps: (n - 1) * F + 1 frames (ffmpeg 5.1's
+// minterpolate drops the last row: (n - 2) * F + 1). F is rounded to a whole number and must
+// lie in [1, 120]; `what` names the option in the error.
+void set_interpolated_fps(MovieOptions& options, double fps, std::string_view what = "interpolated_fps");
 
 // `rows` is [n_rows * 20484] (row-major), `row_times` the start of each row in seconds (empty:
 // row i starts at i seconds). Returns the encoder used.
