@@ -182,23 +182,35 @@ def main():
                                                      "text=tl_text.npy", "--features", "audio=tl_audio.npy",
                                                      "--features", "video=tl_video.npy", "--output",
                                                      os.path.join(out, "preds.npy")],
-                 ["preds.npy", "segments.json"]),
+                 ["preds.npy", "preds_segments.json"]),
             Case("to-gifti", lambda out, cache=None: [exe, "to-gifti", "preds20484.npy", "--out-dir", out, "--maps"], []),
             Case("convert", lambda out, cache=None: [exe, "convert", "--model", os.path.join(tl, "best.ckpt"), "--out", out],
                  ["model.safetensors", "build_args.json", "config.yaml"]),
         ]
-        # Clean runs: the reference outputs and durations.
+        # Clean runs: the reference outputs, and how long a trial lasts when nothing kills it (the
+        # kill window). The window is the median of three runs in the state the trials meet:
+        # `run` is timed with a cold cache and again with a warm one (its trials share a cache),
+        # so that kills land mid-command instead of after a command that finished early.
+        def timed(argv):
+            t = time.monotonic()
+            r = sh(argv, env=env)
+            return time.monotonic() - t, r
         for c in cases:
             out = os.path.join(work, "ref-" + c.name)
-            t = time.monotonic()
-            r = sh(c.argv_fn(out), env=env)
-            c.seconds = time.monotonic() - t
+            seconds, r = timed(c.argv_fn(out))
             if r.returncode != 0:
                 sys.exit(f"clean {c.name} failed:\n{r.stdout}")
             if not c.outputs:  # to-gifti: whatever it wrote
                 c.outputs = sorted(files_under(out))
             c.set_reference(out, os.path.join(out, "cache"))
-            print(f"clean {c.name}: {c.seconds:.2f} s, outputs {', '.join(c.outputs + list(c.json_outputs))}", flush=True)
+            again = [timed(c.argv_fn(os.path.join(work, f"time-{c.name}-{j}"), os.path.join(out, "cache")))[0]
+                     for j in range(3)]
+            if c.name == "run":
+                c.cold_seconds, c.seconds = seconds, sorted(again)[1]
+            else:
+                c.cold_seconds = c.seconds = sorted(again + [seconds])[1]
+            print(f"clean {c.name}: {c.seconds:.2f} s (cold cache {c.cold_seconds:.2f} s), outputs "
+                  f"{', '.join(c.outputs + list(c.json_outputs))}", flush=True)
 
         # ---- 1. kill -9 at random moments -------------------------------------------------
         weights = {"run": 0.4, "predict": 0.2, "to-gifti": 0.2, "convert": 0.2}
@@ -206,15 +218,19 @@ def main():
         for c in cases:
             k = max(1, int(round(args.trials * weights[c.name])))
             st = {"trials": k, "killed": 0, "finished_before_kill": 0, "bad_outputs": 0, "corrupt_cache_entries": 0,
-                  "rerun_failures": 0, "leftover_files": 0, "cache_entries_checked": 0, "stale_tmp_cache_folders": 0}
+                  "rerun_failures": 0, "leftover_files": 0, "cache_entries_checked": 0, "stale_tmp_cache_folders": 0,
+                  "stray_after_rerun": 0, "cache_tmp_after_rerun": 0}
             for i in range(k):
                 out = os.path.join(work, f"t-{c.name}-{i}")
                 cache = None
+                window = c.seconds
                 if c.name == "run":
                     if rnd.random() < 0.35 and os.path.exists(run_cache):
                         shutil.rmtree(run_cache)  # start cold now and then, so kills land in every stage
                     cache = run_cache
-                delay = rnd.uniform(0.02, 1.0) * c.seconds
+                    if not os.path.exists(run_cache):
+                        window = c.cold_seconds
+                delay = rnd.uniform(0.02, 1.0) * window
                 p = subprocess.Popen(c.argv_fn(out, cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                                      start_new_session=True)
                 time.sleep(delay)
@@ -232,6 +248,7 @@ def main():
                 if left:
                     st["leftover_files"] += 1
                     report["notes"].append(f"{c.name} trial {i}: left {left}")
+                    print(f"{c.name} trial {i} (killed after {delay:.2f} s): left {left}", flush=True)
                 if c.name == "run":
                     entries, corrupt, tmp = check_cache(cache)
                     st["cache_entries_checked"] += entries
@@ -245,6 +262,13 @@ def main():
                 if r.returncode != 0 or bad or missing:
                     st["rerun_failures"] += 1
                     failures.append(f"{c.name} trial {i} rerun: rc {r.returncode} {bad} missing {missing}\n{r.stdout[-600:]}")
+                # What a kill leaves (a dead process's temporary) must be gone once the command ran again.
+                left = leftovers(out, c)
+                if left:
+                    st["stray_after_rerun"] += 1
+                    failures.append(f"{c.name} trial {i}: the rerun left {left}")
+                if c.name == "run":
+                    st["cache_tmp_after_rerun"] += check_cache(cache)[2]
                 shutil.rmtree(out, ignore_errors=True)
             report["kill"][c.name] = st
             print(c.name, st, flush=True)
@@ -378,14 +402,17 @@ def write_doc(path, rep, args):
     L = [f"Generated by `/usr/bin/python3 scripts/fault_injection.py --trials {args.trials} --seed {args.seed} "
          f"--doc {os.path.relpath(path, ROOT)}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
          "| command | kill -9 trials | killed mid-way | finished first | bad outputs | corrupt cache entries | "
-         "cache entries checked | rerun failures | trials leaving stray files |",
-         "|---|---|---|---|---|---|---|---|---|"]
+         "cache entries checked | rerun failures | trials leaving stray files | stray files after the rerun | "
+         "temporary cache folders after the rerun |",
+         "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, s in rep["kill"].items():
         L.append(f"| `{name}` | {s['trials']} | {s['killed']} | {s['finished_before_kill']} | {s['bad_outputs']} | "
-                 f"{s['corrupt_cache_entries']} | {s['cache_entries_checked']} | {s['rerun_failures']} | {s['leftover_files']} |")
+                 f"{s['corrupt_cache_entries']} | {s['cache_entries_checked']} | {s['rerun_failures']} | {s['leftover_files']} | "
+                 f"{s.get('stray_after_rerun', '')} | {s.get('cache_tmp_after_rerun', '') if name == 'run' else '-'} |")
     tot = lambda k: sum(s[k] for s in rep["kill"].values())  # noqa: E731
     L.append(f"| **all** | **{tot('trials')}** | {tot('killed')} | {tot('finished_before_kill')} | {tot('bad_outputs')} | "
-             f"{tot('corrupt_cache_entries')} | {tot('cache_entries_checked')} | {tot('rerun_failures')} | {tot('leftover_files')} |")
+             f"{tot('corrupt_cache_entries')} | {tot('cache_entries_checked')} | {tot('rerun_failures')} | {tot('leftover_files')} | "
+             f"{tot('stray_after_rerun')} | {tot('cache_tmp_after_rerun')} |")
     L += ["", "| disk full / read-only case | exit code | partial files | corrupt cache entries | result | message |",
           "|---|---|---|---|---|---|"]
     for d in rep.get("disk", []):
@@ -401,6 +428,9 @@ def write_doc(path, rep, args):
           f"Failures in total: **{len(rep['failures'])}**."]
     for f in rep["failures"][:20]:
         L.append(f"- {f.splitlines()[0][:300]}")
+    if rep["notes"]:
+        L += ["", "Stray files found right after a kill (before the rerun, which must still succeed):"]
+        L += [f"- {n[:300]}" for n in rep["notes"][:20]]
     text = open(path).read()
     a, b = "<!-- fault-injection:begin -->", "<!-- fault-injection:end -->"
     i, j = text.index(a) + len(a), text.index(b)

@@ -118,7 +118,7 @@ class TribeModel:
     remove_empty_segments: bool = True
 
     def __init__(self, *, checkpoint: str, cache_folder, extractors: dict, precision: str, threads: int,
-                 progress: bool, subject_mode: str, batch_size: int, events_options: dict):
+                 progress: bool, subject_mode: str, batch_size: int, events_options: dict, overlap_trs: int = 0):
         self.checkpoint = checkpoint
         self.cache_folder = str(cache_folder)
         self.extractors = dict(extractors)
@@ -127,6 +127,7 @@ class TribeModel:
         self.progress = progress
         self.subject_mode = subject_mode
         self.batch_size = batch_size
+        self.overlap_trs = overlap_trs
         self.events_options = dict(events_options)
         self.hub: dict = {}
         self._model = _tribev2.BrainModel.load(checkpoint, subject_mode=subject_mode)
@@ -158,6 +159,7 @@ class TribeModel:
         progress: bool = True,
         subject_mode: str = "auto",
         batch_size: int = 8,
+        overlap_trs: int = 0,
         hub_cache=None,
         hub_token=None,
         hub_endpoint=None,
@@ -179,7 +181,9 @@ class TribeModel:
         ``hub_cache`` / ``hub_token`` / ``hub_endpoint`` / ``offline`` (else HF_HUB_CACHE or
         HF_HOME, HF_TOKEN, HF_ENDPOINT, HF_HUB_OFFLINE), ``precision`` (``"f32"`` or ``"bf16"``),
         ``threads`` (0: all cores or ``TRIBEV2_NUM_THREADS``), ``progress``,
-        ``subject_mode``, ``batch_size``; any other keyword is an events option of
+        ``subject_mode``, ``batch_size``, ``overlap_trs`` (upstream's data option
+        ``overlap_trs``: segments every ``duration_trs - K`` TRs, each later segment giving its
+        rows after the first K, as ``predict --overlap-trs``; 0 = back to back); any other keyword is an events option of
         ``tribev2 events`` (``language``, ``voice``, ``speech_rate``, ``reference_quirks``,
         ``sentences``, ``text_case``, ``asr``, ``asr_model``, ``compute_type``, ...).
         """
@@ -200,7 +204,7 @@ class TribeModel:
                       for k, v in (("text", text_model), ("audio", audio_model), ("video", video_model))}
         model = cls(checkpoint=checkpoint, cache_folder=cache, extractors=extractors, precision=precision,
                     threads=threads, progress=progress, subject_mode=subject_mode, batch_size=batch_size,
-                    events_options=events_options)
+                    events_options=events_options, overlap_trs=_overlap_trs(overlap_trs))
         model.hub = hub
         return model
 
@@ -236,7 +240,7 @@ class TribeModel:
         df.attrs["tribev2"] = {"stimulus": {name: built["path"]}, "options": options, "tsv": built["tsv"]}
         return df
 
-    def predict(self, events, verbose: bool = True):
+    def predict(self, events, verbose: bool = True, *, overlap_trs=None):
         """Per-TR predictions for an events DataFrame.
 
         ``events``: the DataFrame of :meth:`get_events_dataframe`, or any DataFrame with
@@ -246,13 +250,15 @@ class TribeModel:
         are dropped, as upstream's RemoveMissing). Returns ``(preds, segments)``: float32
         ``[n_rows, n_vertices]`` and one :class:`Segment` per row (``start``, ``duration`` =
         1 TR, ``offset``, ``events``). With ``remove_empty_segments`` (default, as upstream)
-        rows without any event are dropped.
+        rows without any event are dropped. ``overlap_trs`` overrides the model's (see
+        :meth:`from_pretrained`) for this call.
         """
         pd = _pandas()
         if not isinstance(events, pd.DataFrame):
             raise TypeError(f"events must be a pandas DataFrame, got {type(events).__name__}")
         common = dict(model=self.checkpoint, cache_dir=self.cache_folder, extractors=self.extractors,
                       batch_size=self.batch_size, subject_mode=self.subject_mode, threads=self.threads,
+                      overlap_trs=_overlap_trs(self.overlap_trs if overlap_trs is None else overlap_trs),
                       precision=self.precision, progress=self.progress and verbose, hub=self.hub)
         meta = events.attrs.get("tribev2")
         if meta is not None and events.equals(_events_frame(meta["tsv"])):
@@ -277,6 +283,13 @@ class TribeModel:
 
 # CategoricalEvent: upstream's dummy event spanning the timeline (the engine recomputes it).
 _EVENT_TYPES = {"Word", "Audio", "Video", "Text", "Sentence", "CategoricalEvent"}
+
+
+def _overlap_trs(value) -> int:
+    """A whole number of TRs >= 0 (the engine checks it against the model's segment length)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"overlap_trs must be a whole number of TRs >= 0, got {value!r}")
+    return int(value)
 
 
 def _missing(value) -> bool:

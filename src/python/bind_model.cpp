@@ -139,7 +139,8 @@ void register_model(py::module_& m) {
       .def(
           "predict_features",
           [](const PyBrainModel& b, const py::dict& features, std::optional<double> duration, int batch_size,
-             std::optional<std::int64_t> subject, bool pad, int threads, const std::string& precision, bool progress) {
+             std::optional<std::int64_t> subject, bool pad, std::int64_t overlap_trs, int threads,
+             const std::string& precision, bool progress) {
             const CallOptions co{threads, precision, progress};
             std::vector<InputArray> ins = inputs_of(features, "predict_features");
             std::vector<model::FeatureSeries> series;
@@ -153,6 +154,7 @@ void register_model(py::module_& m) {
               po.batch_size = batch_size;
               po.subject = subject;
               po.pad = pad;
+              po.overlap_trs = overlap_trs;
               po.progress = progress_fn("predict", co.progress, cancel);
               return model::predict(ctx, b.model(), b.loaded->data, series, po);
             });
@@ -162,10 +164,13 @@ void register_model(py::module_& m) {
             return py::make_tuple(to_numpy(p.preds), rows, segs);
           },
           py::arg("features"), py::arg("duration") = py::none(), py::arg("batch_size") = 8,
-          py::arg("subject") = py::none(), py::arg("pad") = false, py::kw_only(), py::arg("threads") = 0,
+          py::arg("subject") = py::none(), py::arg("pad") = false, py::kw_only(), py::arg("overlap_trs") = 0,
+          py::arg("threads") = 0,
           py::arg("precision") = "f32", py::arg("progress") = false,
           "TribeModel.predict on feature timelines {modality: float32 [L, D, N] at the model's frequency}: "
-          "(preds [n_rows, n_outputs], [(start, end)] per row, [(start, duration)] per segment).");
+          "(preds [n_rows, n_outputs], [(start, end)] per row, [(start, duration)] per segment). "
+          "overlap_trs=K: segments every duration_trs - K TRs, later ones give their rows after the first K "
+          "(predict --overlap-trs).");
 }
 
 }  // namespace tribev2::python

@@ -191,8 +191,8 @@ void register_pipeline(py::module_& m) {
          const std::string& model, const std::string& cache_dir, const std::map<std::string, std::string>& extractors,
          const std::map<std::string, std::string>& feature_files, const std::vector<std::string>& ignore_modalities,
          const py::dict& options, int batch_size, std::optional<std::int64_t> subject, const std::string& subject_mode,
-         bool recompute, int threads, const std::string& precision, bool progress, const py::dict& hub,
-         const py::object& given_events) {
+         std::int64_t overlap_trs, bool recompute, int threads, const std::string& precision, bool progress,
+         const py::dict& hub, const py::object& given_events) {
         pipeline::RunOptions o;
         pipeline::Stimulus stimulus;
         if (given_events.is_none()) {
@@ -222,6 +222,7 @@ void register_pipeline(py::module_& m) {
         o.ignore_modalities = ignore_modalities;
         o.brain_maps = false;
         o.batch_size = batch_size;
+        o.overlap_trs = overlap_trs;  // checked against the model's segment length by predict
         o.subject = subject;
         if (subject_mode == "auto") o.load.subject_mode = model_io::SubjectMode::Auto;
         else if (subject_mode == "config") o.load.subject_mode = model_io::SubjectMode::Config;
@@ -260,7 +261,7 @@ void register_pipeline(py::module_& m) {
       py::arg("cache_dir"), py::arg("extractors") = std::map<std::string, std::string>{},
       py::arg("features") = std::map<std::string, std::string>{},
       py::arg("ignore_modalities") = std::vector<std::string>{}, py::arg("options") = py::dict(),
-      py::arg("batch_size") = 8, py::arg("subject") = py::none(), py::arg("subject_mode") = "auto",
+      py::arg("batch_size") = 8, py::arg("subject") = py::none(), py::arg("subject_mode") = "auto", py::arg("overlap_trs") = 0,
       py::arg("recompute") = false, py::arg("threads") = 0, py::arg("precision") = "f32", py::arg("progress") = false,
       py::arg("hub") = py::dict(), py::arg("events") = py::none(),
       "`tribev2 run --no-brain-maps`: {preds, segments.json, events.tsv, run.json} (outputs read back from a "

@@ -134,3 +134,28 @@ def test_two_threads_predict_concurrently():
     for i in range(2):
         for k in range(3):
             np.testing.assert_array_equal(results[i][k], expected[i])
+
+
+def test_predict_features_overlap_matches_cli(tmp_path):
+    """overlap_trs as `predict --overlap-trs`: the same rows, the first segment unchanged, later
+    rows from the shifted windows; K >= the segment length and bad values are errors."""
+    case = FIXTURES / "brain_model" / "text64_pipeline"
+    model = tribev2.BrainModel.load(str(case))
+    feats = random_features(model, 71)  # 35.5 s with 15-TR segments
+    args = []
+    for m, a in feats.items():
+        np.save(tmp_path / f"{m}.npy", a)
+        args += ["--features", f"{m}={tmp_path / f'{m}.npy'}"]
+    run_cli("predict", "--model", case, *args, "--overlap-trs", "5", "--output", tmp_path / "preds.npy")
+    plain, plain_rows, _ = model.predict_features(feats)
+    preds, rows, segments = model.predict_features(feats, overlap_trs=5)
+    cli = np.load(tmp_path / "preds.npy")
+    assert preds.shape == cli.shape == plain.shape
+    assert max_rel_diff(preds, cli) <= 1e-6
+    assert rows == plain_rows
+    assert [s[0] for s in segments] == [0.0, 10.0, 20.0, 30.0]  # every 15 - 5 TRs
+    np.testing.assert_array_equal(preds[:15], plain[:15])  # the first segment gives all its rows
+    assert not np.array_equal(preds[15:], plain[15:])  # later rows have left context now
+    np.testing.assert_array_equal(model.predict_features(feats, overlap_trs=0)[0], plain)
+    with pytest.raises(Exception, match="overlap"):
+        model.predict_features(feats, overlap_trs=15)

@@ -177,3 +177,20 @@ def test_ctrl_c_raises_keyboard_interrupt():
     assert "KeyboardInterrupt" in err, err
     assert "finished" not in out
     assert time.monotonic() - t0 < 30
+
+
+def test_predict_overlap_reaches_the_engine(tiny):
+    """TribeModel's overlap_trs (from_pretrained or per call) goes to the engine's predict: an
+    input shorter than one segment is unaffected, K >= the segment length is the engine's error,
+    and values that are not whole numbers of TRs are refused before anything runs."""
+    d, setup, model = tiny
+    df = model.get_events_dataframe(text_path=str(d / "story.txt"))
+    plain, _ = model.predict(events=df)
+    short, _ = model.predict(events=df, overlap_trs=3)
+    np.testing.assert_array_equal(short, plain)
+    n = model.data.get("duration_trs")
+    with pytest.raises(Exception, match="overlap"):
+        model.predict(events=df, overlap_trs=int(n) if n else 10_000)
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="overlap_trs"):
+            model.predict(events=df, overlap_trs=bad)
