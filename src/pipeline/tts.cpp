@@ -87,13 +87,15 @@ bool write_pod(int fd, const T& v) {
 // handlers, no destructors of the parent's objects). Message: status, then for `ok` the sample
 // rate, the marks (count, then is_word/position/sample each) and the samples (count, data);
 // for `synth_failed` espeak-ng's error code.
-[[noreturn]] void child_synthesise(int fd, const std::string& text, const SpeechOptions& options) {
-  // Ctrl-C reaches the child too (same process group): let it die rather than run the parent's
-  // handler; a parent that goes away takes the child with it.
-  ::signal(SIGINT, SIG_DFL);
-  ::signal(SIGTERM, SIG_DFL);
+[[noreturn]] void child_synthesise(int fd, pid_t parent, const std::string& text, const SpeechOptions& options) {
+  // Ctrl-C (and Slurm's SIGTERM) reach the whole process group: the child ignores them and the
+  // parent decides (its InterruptGuard exits with 130/143 and takes the child with it, through
+  // PR_SET_PDEATHSIG), so an interrupt never shows up as a failed synthesis. The parent may
+  // have gone before prctl: then stop at once.
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGTERM, SIG_IGN);
   ::signal(SIGPIPE, SIG_DFL);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(4);
   // The state of a fresh process: rand() unseeded is srand(1) (C standard), whatever the parent
   // drew before the fork.
   std::srand(1);
@@ -169,6 +171,7 @@ SynthState synthesise_in_child(const std::string& text, const SpeechOptions& opt
   // Nothing buffered in the parent's stdio may be written a second time by the child.
   std::fflush(stdout);
   std::fflush(stderr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int e = errno;
@@ -178,7 +181,7 @@ SynthState synthesise_in_child(const std::string& text, const SpeechOptions& opt
   }
   if (pid == 0) {
     ::close(fds[0]);
-    child_synthesise(fds[1], text, options);
+    child_synthesise(fds[1], parent, text, options);
   }
   ::close(fds[1]);
   std::string msg;
