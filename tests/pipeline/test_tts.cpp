@@ -2,9 +2,18 @@
 // timing rules on synthetic event lists; the WAV writer.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "support/test_support.hpp"
@@ -16,6 +25,8 @@ using namespace tribev2;
 using namespace tribev2::pipeline;
 using namespace tribev2::test;
 namespace fs = std::filesystem;
+
+extern char** environ;
 
 namespace {
 
@@ -48,6 +59,34 @@ void expect_same_speech(const Speech& got, const Speech& want) {
     EXPECT_EQ(got.words[i].start, want.words[i].start) << want.words[i].text;  // exact: same samples, same events
     EXPECT_EQ(got.words[i].duration, want.words[i].duration) << want.words[i].text;
   }
+}
+
+// The children of `pid` that are alive (not zombies), from /proc.
+std::vector<pid_t> live_children(pid_t pid) {
+  std::vector<pid_t> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    long ppid = 0;
+    std::istringstream rest(line.substr(close + 1));
+    rest >> state >> ppid;
+    if (ppid == pid && state != 'Z') out.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  return out;
+}
+
+bool alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return false;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
 }
 
 }  // namespace
@@ -139,6 +178,49 @@ TEST(Tts, BatchItemAndFreshProcessGiveTheSameWavAndTimings) {
     EXPECT_EQ(batch_words[i].start, alone.words[i].start) << alone.words[i].text;
     EXPECT_EQ(batch_words[i].duration, alone.words[i].duration) << alone.words[i].text;
   }
+}
+
+// SIGTERM (Slurm's scancel, or Ctrl-C's SIGINT) while the synthesis child runs: the parent's
+// InterruptGuard exits with 143, not with a "synthesis failed" error, and the child goes with it.
+TEST(Tts, InterruptDuringSynthesisStopsParentAndChild) {
+  TempDir tmp;
+  std::string text;
+  for (int i = 0; i < 300; ++i) text += "The people there lived simply, farming the land and telling stories by the fire. ";
+  write_bytes(tmp / "long.txt", text);
+  std::vector<std::string> args = {TRIBEV2_CLI, "events", "--text", (tmp / "long.txt").string(), "--out",
+                                   (tmp / "out" / "events.tsv").string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 2, (tmp / "stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  ASSERT_EQ(posix_spawn(&pid, TRIBEV2_CLI, &fa, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  std::vector<pid_t> kids;
+  for (int i = 0; i < 1000 && kids.empty(); ++i) {
+    kids = live_children(pid);
+    if (kids.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (kids.empty()) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    FAIL() << "no synthesis child appeared: " << read_bytes(tmp / "stderr.txt");
+  }
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 143) << read_bytes(tmp / "stderr.txt");
+  EXPECT_EQ(read_bytes(tmp / "stderr.txt").find("synthesis process"), std::string::npos) << read_bytes(tmp / "stderr.txt");
+  bool gone = false;
+  for (int i = 0; i < 400 && !gone; ++i) {
+    gone = !alive(kids[0]);
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(gone) << "the synthesis child " << kids[0] << " outlived its parent";
+  EXPECT_FALSE(fs::exists(tmp / "out" / "events.tsv"));
 }
 
 TEST(Tts, OtherVoicesAndRates) {
