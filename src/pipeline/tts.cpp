@@ -30,8 +30,8 @@ namespace {
 // and word timings (by a few ms, and a different length) depending on what the process had
 // synthesised before: `tribev2 batch` (one process for many items, so the result of an item
 // depended on the shard and on which items were cached) and the Python API were not
-// reproducible. espeak_Terminate + espeak_Initialize does not reset these either (and hangs in
-// 1.51). So every synthesis runs in a forked child that initialises espeak-ng from scratch,
+// reproducible. espeak_Terminate + espeak_Initialize cannot reset a function-local static
+// (and hangs in 1.51). So every synthesis runs in a forked child that initialises espeak-ng from scratch,
 // exactly as a fresh process does, and sends the samples and word events back through a pipe.
 // The parent never initialises espeak-ng, so no state can leak into a child.
 

@@ -180,24 +180,26 @@ TEST(Tts, BatchItemAndFreshProcessGiveTheSameWavAndTimings) {
   }
 }
 
-// SIGTERM (Slurm's scancel, or Ctrl-C's SIGINT) while the synthesis child runs: the parent's
-// InterruptGuard exits with 143, not with a "synthesis failed" error, and the child goes with it.
-TEST(Tts, InterruptDuringSynthesisStopsParentAndChild) {
-  TempDir tmp;
+namespace {
+
+// `tribev2 events --text` on a long text, started in the background with stderr to a file;
+// returns its pid and the pid of its synthesis child once that runs (-1 if none appeared).
+std::pair<pid_t, pid_t> start_long_synthesis(const fs::path& dir) {
   std::string text;
   for (int i = 0; i < 300; ++i) text += "The people there lived simply, farming the land and telling stories by the fire. ";
-  write_bytes(tmp / "long.txt", text);
-  std::vector<std::string> args = {TRIBEV2_CLI, "events", "--text", (tmp / "long.txt").string(), "--out",
-                                   (tmp / "out" / "events.tsv").string()};
+  write_bytes(dir / "long.txt", text);
+  std::vector<std::string> args = {TRIBEV2_CLI, "events", "--text", (dir / "long.txt").string(), "--out",
+                                   (dir / "out" / "events.tsv").string()};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 2, (tmp / "stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, (dir / "stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = -1;
-  ASSERT_EQ(posix_spawn(&pid, TRIBEV2_CLI, &fa, nullptr, argv.data(), environ), 0);
+  const int r = posix_spawn(&pid, TRIBEV2_CLI, &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
+  if (r != 0) return {-1, -1};
   std::vector<pid_t> kids;
   for (int i = 0; i < 1000 && kids.empty(); ++i) {
     kids = live_children(pid);
@@ -206,8 +208,20 @@ TEST(Tts, InterruptDuringSynthesisStopsParentAndChild) {
   if (kids.empty()) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
-    FAIL() << "no synthesis child appeared: " << read_bytes(tmp / "stderr.txt");
+    return {pid, -1};
   }
+  return {pid, kids[0]};
+}
+
+}  // namespace
+
+// SIGTERM (Slurm's scancel, or Ctrl-C's SIGINT) while the synthesis child runs: the parent's
+// InterruptGuard exits with 143, not with a "synthesis failed" error, and the child goes with it.
+TEST(Tts, InterruptDuringSynthesisStopsParentAndChild) {
+  TempDir tmp;
+  const auto [pid, child] = start_long_synthesis(tmp.path());
+  ASSERT_GT(pid, 0);
+  ASSERT_GT(child, 0) << "no synthesis child appeared: " << read_bytes(tmp / "stderr.txt");
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
@@ -216,10 +230,27 @@ TEST(Tts, InterruptDuringSynthesisStopsParentAndChild) {
   EXPECT_EQ(read_bytes(tmp / "stderr.txt").find("synthesis process"), std::string::npos) << read_bytes(tmp / "stderr.txt");
   bool gone = false;
   for (int i = 0; i < 400 && !gone; ++i) {
-    gone = !alive(kids[0]);
+    gone = !alive(child);
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  EXPECT_TRUE(gone) << "the synthesis child " << kids[0] << " outlived its parent";
+  EXPECT_TRUE(gone) << "the synthesis child " << child << " outlived its parent";
+  EXPECT_FALSE(fs::exists(tmp / "out" / "events.tsv"));
+}
+
+// A synthesis child that dies (here: SIGKILL) is an error that says so, not a hang or silence.
+TEST(Tts, KilledSynthesisChildIsAnError) {
+  TempDir tmp;
+  const auto [pid, child] = start_long_synthesis(tmp.path());
+  ASSERT_GT(pid, 0);
+  ASSERT_GT(child, 0) << "no synthesis child appeared: " << read_bytes(tmp / "stderr.txt");
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_NE(read_bytes(tmp / "stderr.txt").find("espeak-ng: the synthesis process was killed by signal 9"),
+            std::string::npos)
+      << read_bytes(tmp / "stderr.txt");
   EXPECT_FALSE(fs::exists(tmp / "out" / "events.tsv"));
 }
 
