@@ -1,11 +1,18 @@
 #include "tribev2/pipeline/tts.hpp"
 
 #include <espeak-ng/speak_lib.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
-#include <mutex>
+#include <cstring>
 
 #include "tribev2/core/error.hpp"
 
@@ -13,12 +20,20 @@ namespace tribev2::pipeline {
 
 namespace {
 
-// espeak-ng keeps its state in process globals (voice, callback, buffers): one synthesis
-// at a time per process. This mutex is the one piece of process-wide state it forces on us.
-std::mutex& espeak_mutex() {
-  static std::mutex m;
-  return m;
-}
+// --- one synthesis in a fresh espeak-ng ------------------------------------------------------
+//
+// espeak-ng keeps its synthesiser state in process globals that no API call resets: the pitch
+// flutter phase (a function-local static in wavegen.c's AdvanceParameters), the wave phase and
+// end-of-cycle flag, the formant peaks and resonator memories, the pitch envelope position,
+// and the C library's rand() (the noise of breathy and Klatt voices). Each synthesis starts
+// where the previous one in the same process stopped, so the same text gave different samples
+// and word timings (by a few ms, and a different length) depending on what the process had
+// synthesised before: `tribev2 batch` (one process for many items, so the result of an item
+// depended on the shard and on which items were cached) and the Python API were not
+// reproducible. espeak_Terminate + espeak_Initialize cannot reset a function-local static
+// (and hangs in 1.51). So every synthesis runs in a forked child that initialises espeak-ng from scratch,
+// exactly as a fresh process does, and sends the samples and word events back through a pipe.
+// The parent never initialises espeak-ng, so no state can leak into a child.
 
 struct SynthState {
   std::vector<std::int16_t> samples;
@@ -46,6 +61,179 @@ int on_synth(short* wav, int n, espeak_EVENT* events) {
   }
   if (st && wav && n > 0) st->samples.insert(st->samples.end(), wav, wav + n);
   return 0;
+}
+
+// What the child reports (the first int32 of its message).
+enum class ChildStatus : std::int32_t { ok = 0, no_start = 1, no_voice = 2, synth_failed = 3, no_memory = 4 };
+
+bool write_all(int fd, const void* data, std::size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+template <class T>
+bool write_pod(int fd, const T& v) {
+  return write_all(fd, &v, sizeof v);
+}
+
+// The child: a fresh espeak-ng, one synthesis, the result on `fd`, then _exit (no atexit
+// handlers, no destructors of the parent's objects). Message: status, then for `ok` the sample
+// rate, the marks (count, then is_word/position/sample each) and the samples (count, data);
+// for `synth_failed` espeak-ng's error code.
+[[noreturn]] void child_synthesise(int fd, pid_t parent, const std::string& text, const SpeechOptions& options) {
+  // Ctrl-C (and Slurm's SIGTERM) reach the whole process group: the child ignores them and the
+  // parent decides (its InterruptGuard exits with 130/143 and takes the child with it, through
+  // PR_SET_PDEATHSIG), so an interrupt never shows up as a failed synthesis. The parent may
+  // have gone before prctl: then stop at once.
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGTERM, SIG_IGN);
+  ::signal(SIGPIPE, SIG_DFL);
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(4);
+  // The state of a fresh process: rand() unseeded is srand(1) (C standard), whatever the parent
+  // drew before the fork.
+  std::srand(1);
+  int code = 0;
+  try {
+    SynthState st;
+    st.sample_rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr, espeakINITIALIZE_DONT_EXIT);
+    if (st.sample_rate <= 0) {
+      write_pod(fd, ChildStatus::no_start);
+      ::_exit(0);
+    }
+    espeak_SetSynthCallback(&on_synth);
+    if (espeak_SetVoiceByName(options.voice.c_str()) != EE_OK) {
+      write_pod(fd, ChildStatus::no_voice);
+      ::_exit(0);
+    }
+    espeak_SetParameter(espeakRATE, options.rate_wpm, 0);
+    // AUDIO_OUTPUT_SYNCHRONOUS: espeak_Synth returns when the whole text has been synthesised.
+    const espeak_ERROR r =
+        espeak_Synth(text.c_str(), text.size() + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, nullptr, &st);
+    if (r != EE_OK) {
+      write_pod(fd, ChildStatus::synth_failed);
+      write_pod(fd, static_cast<std::int32_t>(r));
+      ::_exit(0);
+    }
+    bool ok = write_pod(fd, ChildStatus::ok) && write_pod(fd, static_cast<std::int32_t>(st.sample_rate)) &&
+              write_pod(fd, static_cast<std::uint64_t>(st.marks.size()));
+    for (const auto& m : st.marks)
+      ok = ok && write_pod(fd, static_cast<std::uint8_t>(m.is_word)) &&
+           write_pod(fd, static_cast<std::uint64_t>(m.position)) && write_pod(fd, m.sample);
+    ok = ok && write_pod(fd, static_cast<std::uint64_t>(st.samples.size())) &&
+         write_all(fd, st.samples.data(), st.samples.size() * sizeof(std::int16_t));
+    code = ok ? 0 : 2;
+  } catch (const std::bad_alloc&) {
+    write_pod(fd, ChildStatus::no_memory);
+  } catch (...) {
+    code = 3;
+  }
+  ::_exit(code);
+}
+
+// Reads the child's message in order; every read is bounds-checked.
+class MessageReader {
+ public:
+  explicit MessageReader(const std::string& bytes) : b_(bytes) {}
+  template <class T>
+  T pod() {
+    T v{};
+    need(sizeof v);
+    std::memcpy(&v, b_.data() + at_, sizeof v);
+    at_ += sizeof v;
+    return v;
+  }
+  void bytes(void* out, std::size_t n) {
+    need(n);
+    if (n) std::memcpy(out, b_.data() + at_, n);
+    at_ += n;
+  }
+  bool done() const { return at_ == b_.size(); }
+
+ private:
+  void need(std::size_t n) const {
+    if (n > b_.size() - at_)
+      fail("espeak-ng synthesis process: truncated result (", b_.size(), " bytes, needed ", at_ + n, ")");
+  }
+  const std::string& b_;
+  std::size_t at_ = 0;
+};
+
+SynthState synthesise_in_child(const std::string& text, const SpeechOptions& options) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) fail("espeak-ng: cannot create a pipe: ", std::strerror(errno));
+  // Nothing buffered in the parent's stdio may be written a second time by the child.
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int e = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    fail("espeak-ng: cannot start the synthesis process (fork): ", std::strerror(e));
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    child_synthesise(fds[1], parent, text, options);
+  }
+  ::close(fds[1]);
+  std::string msg;
+  char buf[1 << 16];
+  int read_errno = 0;
+  for (;;) {
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n > 0) msg.append(buf, static_cast<std::size_t>(n));
+    else if (n < 0 && errno == EINTR) continue;
+    else {
+      if (n < 0) read_errno = errno;
+      break;
+    }
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (read_errno) fail("espeak-ng: reading the synthesis result: ", std::strerror(read_errno));
+  if (WIFSIGNALED(status))
+    fail("espeak-ng: the synthesis process was killed by signal ", WTERMSIG(status), " (", strsignal(WTERMSIG(status)),
+         ")");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    fail("espeak-ng: the synthesis process failed (exit status ", WEXITSTATUS(status), ")");
+
+  MessageReader in(msg);
+  switch (in.pod<ChildStatus>()) {
+    case ChildStatus::ok: break;
+    case ChildStatus::no_start: fail("espeak-ng could not start (is the espeak-ng-data package installed?)");
+    case ChildStatus::no_voice:
+      fail("espeak-ng has no voice '", options.voice, "' (list them with `espeak-ng --voices`; choose one with --voice)");
+    case ChildStatus::synth_failed:
+      fail("espeak-ng failed to synthesise the text (error ", in.pod<std::int32_t>(), ")");
+    case ChildStatus::no_memory: fail("espeak-ng: out of memory while synthesising ", text.size(), " bytes of text");
+    default: fail("espeak-ng synthesis process: unexpected result");
+  }
+  SynthState st;
+  st.sample_rate = in.pod<std::int32_t>();
+  const auto n_marks = in.pod<std::uint64_t>();
+  TRIBEV2_CHECK(n_marks <= msg.size(), "espeak-ng synthesis process: bad event count ", n_marks);
+  st.marks.resize(n_marks);
+  for (auto& m : st.marks) {
+    m.is_word = in.pod<std::uint8_t>() != 0;
+    m.position = in.pod<std::uint64_t>();
+    m.sample = in.pod<std::int64_t>();
+  }
+  const auto n_samples = in.pod<std::uint64_t>();
+  TRIBEV2_CHECK(n_samples <= msg.size() / 2, "espeak-ng synthesis process: bad sample count ", n_samples);
+  st.samples.resize(n_samples);
+  in.bytes(st.samples.data(), n_samples * sizeof(std::int16_t));
+  TRIBEV2_CHECK(in.done(), "espeak-ng synthesis process: trailing bytes in its result");
+  return st;
 }
 
 bool word_char(char32_t c) {
@@ -204,19 +392,8 @@ std::vector<std::pair<std::int64_t, std::int64_t>> time_tokens(const std::vector
   return spans;
 }
 
-// espeak-ng is initialised once per process and never terminated: in 1.51, terminating and
-// initialising again leaves its worker thread waiting forever. Call with espeak_mutex() held.
-static int espeak_sample_rate() {
-  static int rate = 0;
-  if (rate <= 0) {
-    rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr, espeakINITIALIZE_DONT_EXIT);
-    if (rate <= 0) fail("espeak-ng could not start (is the espeak-ng-data package installed?)");
-  }
-  return rate;
-}
-
 std::string espeak_version() {
-  std::lock_guard lock(espeak_mutex());
+  // espeak_Info only returns constants: no initialisation, nothing shared with a synthesis.
   const char* path = nullptr;
   const char* v = espeak_Info(&path);
   return std::string("espeak-ng ") + (v ? v : "?");
@@ -231,18 +408,7 @@ Speech synthesize_speech(std::string_view text, const SpeechOptions& options) {
                 "speaking rate must be in [", espeakRATE_MINIMUM, ", ", espeakRATE_MAXIMUM, "] words per minute, got ",
                 options.rate_wpm);
 
-  std::lock_guard lock(espeak_mutex());
-  SynthState st;
-  st.sample_rate = espeak_sample_rate();
-  espeak_SetSynthCallback(&on_synth);
-  if (espeak_SetVoiceByName(options.voice.c_str()) != EE_OK)
-    fail("espeak-ng has no voice '", options.voice, "' (list them with `espeak-ng --voices`; choose one with --voice)");
-  espeak_SetParameter(espeakRATE, options.rate_wpm, 0);
-  const std::string buffer(text);
-  // AUDIO_OUTPUT_SYNCHRONOUS: espeak_Synth returns when the whole text has been synthesised.
-  const espeak_ERROR r = espeak_Synth(buffer.c_str(), buffer.size() + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8,
-                                      nullptr, &st);
-  if (r != EE_OK) fail("espeak-ng failed to synthesise the text (error ", static_cast<int>(r), ")");
+  SynthState st = synthesise_in_child(std::string(text), options);
   TRIBEV2_CHECK(!st.samples.empty(), "espeak-ng produced no audio for the text");
 
   const auto spans = time_tokens(tokens, st.marks, st.samples);

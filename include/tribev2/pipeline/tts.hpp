@@ -26,7 +26,10 @@ struct Speech {
   double duration() const { return sample_rate ? static_cast<double>(samples.size()) / sample_rate : 0.0; }
 };
 
-// Text must be valid UTF-8 and contain at least one word.
+// Text must be valid UTF-8 and contain at least one word. Bit-reproducible: the same text and
+// options give the same samples and timings in any process, whatever it synthesised before and
+// from any thread (each call runs espeak-ng, freshly initialised, in a forked child process;
+// espeak-ng's own state is global and is not reset between syntheses).
 Speech synthesize_speech(std::string_view text, const SpeechOptions& options);
 // "espeak-ng 1.51" (for cache keys and run.json).
 std::string espeak_version();
