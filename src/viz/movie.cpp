@@ -119,6 +119,14 @@ Mp4Writer::Mp4Writer(const fs::path& path, int width, int height, double fps, co
     if (std::find(std::begin(kPresets), std::end(kPresets), preset) == std::end(kPresets))
       fail("unknown libx264 preset '", preset, "' (ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow)");
     av_opt_set(m.enc->priv_data, "preset", preset.c_str(), 0);
+    // No macroblock-tree rate control: libx264's AVX-512 MB-tree code (x264 0.164, ffmpeg 5.1 in
+    // Debian 12) reads heap memory it never wrote when the width in macroblocks is not a multiple
+    // of 8, so the bitstream depended on what the process's heap held before (glibc leaves
+    // random tcache keys and pointers there): the same command gave different MP4s now and then.
+    // Without MB-tree the encoder is a function of its input frames. Cost: at the same crf MB-tree
+    // would spend fewer bits on static regions; our movies are short and at crf 18 anyway.
+    if ((rc = av_opt_set_int(m.enc->priv_data, "mbtree", 0, 0)) < 0)
+      fail("cannot turn off libx264's macroblock-tree rate control: ", av_error(rc));
   } else {
     m.enc->flags |= AV_CODEC_FLAG_QSCALE;
     m.enc->global_quality = FF_QP2LAMBDA * 3;

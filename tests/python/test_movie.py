@@ -52,9 +52,11 @@ def frames_of(path):
 
 
 def assert_same_frames(a, b):
-    """Same pictures up to H.264 noise: the engine's text rendering is not always bit-exact
-    between two runs of the same command, so a few pixels of a label may differ by a few levels
-    (one letter changed in a caption changes a few hundred by more than 24)."""
+    """Same pictures up to H.264 noise (one letter changed in a caption changes a few hundred
+    pixels by more than 24). The drawn frames were always bit-exact; the encoded ones differed
+    now and then by a few levels in a few pixels because libx264's AVX-512 MB-tree code read
+    uninitialised heap bytes. The movie writer now turns MB-tree off (src/viz/movie.cpp) and
+    tests/viz test_cli_viz.cpp checks byte-identical MP4s; this tolerance predates that fix."""
     fa, fb = frames_of(a), frames_of(b)
     assert fa.shape == fb.shape
     for i, (x, y) in enumerate(zip(fa, fb)):
