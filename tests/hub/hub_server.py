@@ -194,30 +194,10 @@ class HubHandler(BaseHTTPRequestHandler):
         parts = url.path.split("/")
         st.log(server="hub", method=self.command, path=url.path, range=self.headers.get("Range"),
                auth=self.headers.get("Authorization") is not None)
-        # /api/models/{org}/{name}/tree/{rev}[/{path}]?recursive=..  and  POST .../paths-info/{rev}
-        # (what Hugging Face's JavaScript client lists and probes before it downloads)
-        if len(parts) >= 7 and parts[1] == "api" and parts[2] == "models" and parts[5] in ("tree", "paths-info"):
-            repo_id = parts[3] + "/" + parts[4]
-            repo = st.repos.get(repo_id)
-            if repo is None:
-                return self.error(401, "RepoNotFound", "Repository not found")
-            commit = self.commit_of(repo, urllib.parse.unquote(parts[6]))
-            if commit is None:
-                return self.error(404, "RevisionNotFound", "Invalid rev id: %s" % parts[6])
-            if parts[5] == "paths-info":
-                if self.command != "POST":
-                    return self.error(405, "MethodNotAllowed", "paths-info takes a POST")
-                req = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
-                return self.send_json(path_entries(repo, commit, set(req.get("paths", [])), bool(req.get("expand"))))
-            prefix = urllib.parse.unquote("/".join(parts[7:]))
-            recursive = urllib.parse.parse_qs(url.query).get("recursive", ["false"])[0] == "true"
-            entries = [e for e in path_entries(repo, commit) if not prefix or e["path"].startswith(prefix + "/")]
-            if not recursive:
-                depth = prefix.count("/") + 1 if prefix else 0
-                entries = [e for e in entries if e["path"].count("/") == depth]
-            return self.send_json(entries)
-        # /api/models/{org}/{name}/revision/{rev}
-        if len(parts) == 7 and parts[1] == "api" and parts[2] == "models" and parts[5] == "revision":
+        # /api/models/{org}/{name}/revision/{rev} (both clients), and what only Hugging Face's
+        # JavaScript client asks before it downloads: /tree/{rev}[/{path}]?recursive=.. and
+        # POST /paths-info/{rev}
+        if len(parts) >= 7 and parts[1] == "api" and parts[2] == "models" and parts[5] in ("revision", "tree", "paths-info"):
             repo_id = parts[3] + "/" + parts[4]
             rev = urllib.parse.unquote(parts[6])
             repo = st.repos.get(repo_id)
@@ -226,17 +206,24 @@ class HubHandler(BaseHTTPRequestHandler):
             commit = self.commit_of(repo, rev)
             if commit is None:
                 return self.error(404, "RevisionNotFound", "Invalid rev id: %s" % rev)
-            body = json.dumps({"_id": "0" * 24, "id": repo_id, "modelId": repo_id, "sha": commit, "private": False,
-                               "gated": "manual" if repo.get("token") else False, "disabled": False,
-                               "lastModified": "2025-01-01T00:00:00.000Z", "tags": [],
-                               "siblings": [{"rfilename": p} for p in repo["files"]]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-            return
+            if parts[5] == "revision" and len(parts) == 7:
+                return self.send_json({"_id": "0" * 24, "id": repo_id, "modelId": repo_id, "sha": commit,
+                                       "private": False, "gated": "manual" if repo.get("token") else False,
+                                       "disabled": False, "lastModified": "2025-01-01T00:00:00.000Z", "tags": [],
+                                       "siblings": [{"rfilename": p} for p in repo["files"]]})
+            if parts[5] == "paths-info":
+                if self.command != "POST":
+                    return self.error(405, "MethodNotAllowed", "paths-info takes a POST")
+                req = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+                return self.send_json(path_entries(repo, commit, set(req.get("paths", [])), bool(req.get("expand"))))
+            if parts[5] == "tree":
+                prefix = urllib.parse.unquote("/".join(parts[7:]))
+                recursive = urllib.parse.parse_qs(url.query).get("recursive", ["false"])[0] == "true"
+                entries = [e for e in path_entries(repo, commit) if not prefix or e["path"].startswith(prefix + "/")]
+                if not recursive:
+                    depth = prefix.count("/") + 1 if prefix else 0
+                    entries = [e for e in entries if e["path"].count("/") == depth]
+                return self.send_json(entries)
         # /{org}/{name}/resolve/{rev}/{path...}
         if len(parts) >= 6 and parts[3] == "resolve":
             repo_id = parts[1] + "/" + parts[2]

@@ -3,9 +3,7 @@
 // Ctrl-C (SIGINT to a child process) leaving nothing half-written.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -284,9 +282,6 @@ TEST(Run, CtrlCLeavesNothingHalfWritten) {
   const fs::path out = tmp / "out";
   std::vector<std::string> args = {TRIBEV2_CLI, "run", "--audio", (tmp / "a.wav").string(), "--model",
                                    fixture("brain_model/text64_pipeline").string(), "--out", out.string()};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
   std::vector<std::string> env_strings;
   for (char** e = environ; *e; ++e)
     if (std::string(*e).rfind("PATH=", 0) != 0) env_strings.emplace_back(*e);
@@ -294,12 +289,8 @@ TEST(Run, CtrlCLeavesNothingHalfWritten) {
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 2, (tmp / "stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  ASSERT_EQ(posix_spawn(&pid, TRIBEV2_CLI, &fa, nullptr, argv.data(), envp.data()), 0);
-  posix_spawn_file_actions_destroy(&fa);
+  const pid_t pid = spawn_with_stderr(args, tmp / "stderr.txt", envp.data());
+  ASSERT_GT(pid, 0);
   bool started = false;
   for (int i = 0; i < 500 && !started; ++i) {
     started = fs::exists(marker);

@@ -1,6 +1,9 @@
 #include "support/test_support.hpp"
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -124,6 +127,20 @@ std::string read_bytes(const fs::path& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+int spawn_with_stderr(const std::vector<std::string>& args, const fs::path& stderr_file, char* const* envp) {
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  const int r = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp ? envp : environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return r == 0 ? pid : -1;
 }
 
 }  // namespace tribev2::test

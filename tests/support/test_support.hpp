@@ -64,6 +64,11 @@ struct CliResult {
 };
 CliResult run_cli(const std::vector<std::string>& args);
 
+// Starts args[0] with args in the background, stderr into `stderr_file`, with the environment
+// `envp` (nullptr: this process's). Returns its pid, or -1 when it could not be started.
+int spawn_with_stderr(const std::vector<std::string>& args, const std::filesystem::path& stderr_file,
+                      char* const* envp = nullptr);
+
 // Writes bytes to a file (for corrupt-file tests).
 void write_bytes(const std::filesystem::path& path, const std::string& bytes);
 std::string read_bytes(const std::filesystem::path& path);
