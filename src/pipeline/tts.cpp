@@ -2,6 +2,7 @@
 
 #include <espeak-ng/speak_lib.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -9,10 +10,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "tribev2/core/error.hpp"
 
@@ -165,7 +168,27 @@ class MessageReader {
   std::size_t at_ = 0;
 };
 
+// One synthesis process at a time, from the pipe's creation to the child's exit. Two reasons:
+// (1) a child forked by one thread would inherit the write end of another synthesis's pipe and
+// hold that reader's EOF back; (2) a child inherits the allocator as the parent's other threads
+// left it: glibc's malloc is fork-safe, but the sanitizers' allocators of GCC 12 / clang 14 are
+// not, and espeak-ng starts a thread in the child that allocates, so a fork while another
+// synthesis thread was appending its result deadlocked the child (seen under ASan in CI). A
+// synthesis takes well under a second, so serialising them costs nothing that matters.
+std::mutex& synthesis_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+// How long the parent waits for a child's result before it kills it and says so: a synthesis
+// runs far faster than real time (about 1 s per 10,000 characters here), so this only fires
+// on a child that hangs, and turns a hang into an error.
+std::chrono::milliseconds synthesis_deadline(std::size_t text_bytes) {
+  return std::chrono::milliseconds(120'000 + static_cast<std::int64_t>(text_bytes) * 10);
+}
+
 SynthState synthesise_in_child(const std::string& text, const SpeechOptions& options) {
+  const std::lock_guard<std::mutex> one_at_a_time(synthesis_mutex());
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) fail("espeak-ng: cannot create a pipe: ", std::strerror(errno));
   // Nothing buffered in the parent's stdio may be written a second time by the child.
@@ -187,7 +210,23 @@ SynthState synthesise_in_child(const std::string& text, const SpeechOptions& opt
   std::string msg;
   char buf[1 << 16];
   int read_errno = 0;
+  bool timed_out = false;
+  const auto deadline = std::chrono::steady_clock::now() + synthesis_deadline(text.size());
   for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1'000'000)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) {
+      read_errno = errno;
+      break;
+    }
+    if (ready == 0) continue;
     const ssize_t n = ::read(fds[0], buf, sizeof buf);
     if (n > 0) msg.append(buf, static_cast<std::size_t>(n));
     else if (n < 0 && errno == EINTR) continue;
@@ -200,6 +239,9 @@ SynthState synthesise_in_child(const std::string& text, const SpeechOptions& opt
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  if (timed_out)
+    fail("espeak-ng: the synthesis process gave no result within ", synthesis_deadline(text.size()).count() / 1000,
+         " s for ", text.size(), " bytes of text; it was stopped");
   if (read_errno) fail("espeak-ng: reading the synthesis result: ", std::strerror(read_errno));
   if (WIFSIGNALED(status))
     fail("espeak-ng: the synthesis process was killed by signal ", WTERMSIG(status), " (", strsignal(WTERMSIG(status)),

@@ -136,7 +136,12 @@ TEST(Tts, SameTextSameSamplesWhateverTheProcessSynthesisedBefore) {
   expect_same_speech(w2, w1);
   EXPECT_FALSE(w1.samples == first.samples) << "the voice option must reach the synthesiser";
 
-  // Two threads at once (nothing is shared between syntheses any more).
+  // Two threads at once: the syntheses are serialised inside (see synthesis_mutex), each gives
+  // the same result. Not under AddressSanitizer: the libasan of GCC 12 / clang 14 does not lock
+  // its allocator around fork(), so a fork while another thread of the process allocates (here:
+  // the other test thread starting or finishing) can leave the child blocked on a lock nobody
+  // holds any more. glibc's malloc is fork-safe, so the release build runs this part.
+  if (kUnderAddressSanitizer) GTEST_SKIP() << "two threads forking under AddressSanitizer: see the comment above";
   Speech t1, t2;
   std::thread a([&] { t1 = synthesize_speech(text, {}); });
   std::thread b([&] { t2 = synthesize_speech(text, {}); });

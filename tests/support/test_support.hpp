@@ -12,6 +12,20 @@
 
 namespace tribev2::test {
 
+// Whether this build runs under AddressSanitizer (GCC defines __SANITIZE_ADDRESS__, clang has
+// __has_feature): for the few checks the sanitizer's runtime cannot support (see their uses).
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kUnderAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kUnderAddressSanitizer = true;
+#else
+inline constexpr bool kUnderAddressSanitizer = false;
+#endif
+#else
+inline constexpr bool kUnderAddressSanitizer = false;
+#endif
+
 std::filesystem::path fixtures();                 // tests/fixtures
 std::filesystem::path fixture(const std::string& rel);
 std::filesystem::path shared_data();              // ../shared/data (may not exist)
