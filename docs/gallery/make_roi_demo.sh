@@ -25,6 +25,10 @@ A=atlas/lh.synthetic.annot,atlas/rh.synthetic.annot
 # 4. Only the named regions outlined (--annotate-rois without --roi-outline; its atlas from --roi-atlas).
 "$T" plot demo/preds.npy --roi-atlas "$A" --annotate-rois SYN10,SYN14,SYN20 --view lateral --hemi left \
   --percentile 99 --dpi 90 --title "Named regions only" --mesh-dir "$MESH" --out roi_annotate_only.png
-# 5. Mean per region and row (SYNkk of both hemispheres pooled, as upstream's hemi="both"), and
+# 5. Every region named in one view: crowded names are moved apart (leader lines).
+"$T" plot demo/preds.npy --roi-outline "$A" --annotate-rois "$(seq -f 'SYN%02g' 1 24 | paste -sd,)" \
+  --view lateral --hemi left --percentile 99 --dpi 150 --panel-width 2.2 --title "All 24 names, lateral left" \
+  --mesh-dir "$MESH" --out roi_names_crowded.png
+# 6. Mean per region and row (SYNkk of both hemispheres pooled, as upstream's hemi="both"), and
 #    the 5 highest regions per row: roi/roi.tsv, roi/roi_top5.tsv.
 "$T" roi demo/preds.npy --atlas "$A" --top 5 --out roi/roi.tsv

@@ -353,7 +353,8 @@ struct BrainFigure::Impl {
       draw_image(cr, img, r.x + pc * panel_w, r.y + pr * panel_h);
       if (o.roi_overlay && !o.roi_overlay->names.empty()) {
         const auto names = detail::overlay_names(*o.roi_overlay, surf, normals, winding, p.hemi, items, camera_for(p.view, p.hemi), ro);
-        detail::draw_names(cr, names, r.x + pc * panel_w, r.y + pr * panel_h, o.roi_overlay->name_pt * k, kFont);
+        detail::draw_names(cr, names, r.x + pc * panel_w, r.y + pr * panel_h, panel_w, panel_h,
+                           o.roi_overlay->name_pt * k, kFont);
       }
     }
     if (labels && !label.empty()) {

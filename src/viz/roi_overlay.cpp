@@ -1,5 +1,6 @@
 #include "roi_overlay.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -84,21 +85,87 @@ std::vector<NameAnchor> overlay_names(const RoiOverlay& ov, const BrainSurface& 
   return out;
 }
 
-void draw_names(cairo_t* cr, std::span<const NameAnchor> names, double x0, double y0, double px, const char* font) {
+std::vector<std::optional<std::array<double, 2>>> place_labels(std::span<const LabelBox> boxes, double width,
+                                                               double height, double max_radius, double gap) {
+  std::vector<std::optional<std::array<double, 2>>> out(boxes.size());
+  struct Rect {
+    double x0, y0, x1, y1;
+  };
+  std::vector<Rect> taken;
+  auto fits = [&](const LabelBox& b, double cx, double cy) {
+    const Rect r{cx - b.w / 2, cy - b.h / 2, cx + b.w / 2, cy + b.h / 2};
+    if (r.x0 < 0 || r.y0 < 0 || r.x1 > width || r.y1 > height) return false;
+    for (const auto& t : taken)
+      if (r.x0 < t.x1 + gap && t.x0 < r.x1 + gap && r.y0 < t.y1 + gap && t.y0 < r.y1 + gap) return false;
+    return true;
+  };
+  constexpr int kDirections = 24;
+  for (std::size_t i = 0; i < boxes.size(); ++i) {
+    const LabelBox& b = boxes[i];
+    if (!(b.w > 0 && b.h > 0 && std::isfinite(b.cx) && std::isfinite(b.cy))) continue;
+    std::optional<std::array<double, 2>> at;
+    if (fits(b, b.cx, b.cy)) at = std::array<double, 2>{b.cx, b.cy};
+    const double step = b.h / 2;
+    for (double radius = step; !at && radius <= max_radius; radius += step) {
+      // Of the free places on this ring, the one nearest straight above or below the anchor
+      // (names read best stacked), i.e. the first in this order of angles.
+      for (int k = 0; k < kDirections && !at; ++k) {
+        const int j = (k % 2 == 0 ? 1 : -1) * ((k + 1) / 2);  // 0, -1, 1, -2, 2, ...
+        const double a = -M_PI / 2 + 2 * M_PI * j / kDirections;
+        for (const double side : {1.0, -1.0}) {  // above first, then the mirror below
+          const double cx = b.cx + radius * std::cos(a) * (b.w / b.h), cy = b.cy + side * radius * std::sin(a);
+          if (fits(b, cx, cy)) {
+            at = std::array<double, 2>{cx, cy};
+            break;
+          }
+        }
+      }
+    }
+    if (at) {
+      taken.push_back({(*at)[0] - b.w / 2, (*at)[1] - b.h / 2, (*at)[0] + b.w / 2, (*at)[1] + b.h / 2});
+      out[i] = at;
+    }
+  }
+  return out;
+}
+
+void draw_names(cairo_t* cr, std::span<const NameAnchor> names, double x0, double y0, double w, double h, double px,
+                const char* font) {
   if (names.empty()) return;
   cairo_save(cr);
   cairo_select_font_face(cr, font, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
   cairo_set_font_size(cr, px);
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-  for (const auto& a : names) {
-    cairo_text_extents_t e;
-    cairo_text_extents(cr, a.text.c_str(), &e);
-    const double x = x0 + a.x - e.x_advance / 2, y = y0 + a.y - (e.y_bearing + e.height / 2);
+  const double halo = std::max(1.0, px * 0.28);
+  std::vector<cairo_text_extents_t> ext(names.size());
+  std::vector<LabelBox> boxes(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    cairo_text_extents(cr, names[i].text.c_str(), &ext[i]);
+    boxes[i] = {names[i].x, names[i].y, ext[i].x_advance + 2 * halo, ext[i].height + 2 * halo};
+  }
+  const auto placed = place_labels(boxes, w, h, 6 * px);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!placed[i]) continue;
+    const auto& a = names[i];
+    const double cx = (*placed[i])[0], cy = (*placed[i])[1];
+    if (std::abs(cx - a.x) > 0.5 || std::abs(cy - a.y) > 0.5) {
+      // Moved off its region: a leader from a dot on the region to the nearest point of the box.
+      const double bx = std::clamp(static_cast<double>(a.x), cx - boxes[i].w / 2, cx + boxes[i].w / 2);
+      const double by = std::clamp(static_cast<double>(a.y), cy - boxes[i].h / 2, cy + boxes[i].h / 2);
+      cairo_set_source_rgba(cr, 0.05, 0.05, 0.05, 0.9);
+      cairo_set_line_width(cr, std::max(0.75, px * 0.08));
+      cairo_move_to(cr, x0 + a.x, y0 + a.y);
+      cairo_line_to(cr, x0 + bx, y0 + by);
+      cairo_stroke(cr);
+      cairo_arc(cr, x0 + a.x, y0 + a.y, std::max(1.0, px * 0.15), 0, 2 * M_PI);
+      cairo_fill(cr);
+    }
+    const double x = x0 + cx - ext[i].x_advance / 2, y = y0 + cy - (ext[i].y_bearing + ext[i].height / 2);
     // A light halo keeps the name readable over any colour.
     cairo_move_to(cr, x, y);
     cairo_text_path(cr, a.text.c_str());
     cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
-    cairo_set_line_width(cr, std::max(1.0, px * 0.28));
+    cairo_set_line_width(cr, halo);
     cairo_stroke_preserve(cr);
     cairo_set_source_rgb(cr, 0.05, 0.05, 0.05);
     cairo_fill(cr);
