@@ -241,7 +241,8 @@ int main(int argc, char** argv) try {
     const double t0 = now_s();
     model.forward(ctx, std::span<const std::int32_t>(ids.data() + P, static_cast<std::size_t>(T)), cache, nullptr);
     const double s = now_s() - t0;
-    std::cout << json{{"command", "forward"}, {"tokens", T}, {"past", P}, {"threads", ctx.threads()}, {"seconds", s},
+    std::cout << json{{"command", "forward"}, {"tokens", T}, {"past", P}, {"bf16", lo.compute == text::LlamaCompute::BF16},
+                      {"threads", ctx.threads()}, {"seconds", s},
                       {"tokens_per_s", static_cast<double>(T) / s}, {"load_s", load_s}, {"peak_rss_gb", peak_rss_gb()},
                       {"kv_cache_gb", static_cast<double>(cache.bytes()) / 1e9}}
                      .dump()
@@ -265,7 +266,8 @@ int main(int argc, char** argv) try {
     o.share_prefixes = !flag(argc, argv, "--per-word");
     const auto f = text::compute_word_features(ctx, model, words, o);
     const auto& st = f.stats;
-    std::cout << json{{"command", "words"}, {"words", st.words}, {"per_word", !o.share_prefixes}, {"threads", ctx.threads()},
+    std::cout << json{{"command", "words"}, {"words", st.words}, {"per_word", !o.share_prefixes}, {"max_context_len", mcl},
+                      {"threads", ctx.threads()},
                       {"seconds", st.seconds}, {"words_per_s", static_cast<double>(st.words) / st.seconds},
                       {"tokens_computed", st.tokens_computed}, {"tokens_naive", st.tokens_naive},
                       {"tokens_per_s", static_cast<double>(st.tokens_computed) / st.seconds}, {"load_s", load_s},

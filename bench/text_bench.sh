@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Text features at the real Llama-3.2-3B size (random bf16 weights, 6.4 GB, generated once into
-# bench/cache/text, never committed): forward tokens/s, words/s end to end (shared-prefix path
-# and upstream's per-word loop) and peak memory. Holds /tmp/tribev2-heavy.lock throughout.
+# bench/cache/text, never committed): forward tokens/s in f32 and bf16 with PyTorch's forward on
+# the same folder in the same run (Debian's python3-torch), words/s end to end (shared-prefix
+# path and upstream's per-word loop) and peak memory. Holds /tmp/tribev2-heavy.lock throughout.
 #
 #   bench/text_bench.sh            # uses ./build (configure + build it first)
 #   BUILD=/path/to/build THREADS=2 WORDS_FIRST=48 bench/text_bench.sh
 #
-# Output: one JSON line per measurement on stdout (also appended to bench/cache/text/results.jsonl).
+# Output: one JSON line per measurement on stdout (also appended to bench/cache/text/results.jsonl);
+# then bench/text_doc.py writes the latest figures into docs/text-features.md (never hand-copied).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$root/build}
@@ -29,9 +31,15 @@ flock /tmp/tribev2-heavy.lock bash -c "$(declare -f run); exe='$exe'; cache='$ca
   run plan '$cache/llama-3b' '$cache/words.json' --max-context-len 1024
   run forward '$cache/llama-3b' --tokens 512
   run forward '$cache/llama-3b' --tokens 64
+  run forward '$cache/llama-3b' --tokens 512 --bf16
+  # PyTorch side by side, same folder, same threads (bench/text_llama_torch.py).
+  /usr/bin/python3 '$root/bench/text_llama_torch.py' '$cache/llama-3b' --tokens 512 --dtype f32 --threads $threads | tee -a '$cache/results.jsonl'
+  /usr/bin/python3 '$root/bench/text_llama_torch.py' '$cache/llama-3b' --tokens 512 --dtype bf16 --threads $threads | tee -a '$cache/results.jsonl'
   run words '$cache/llama-3b' '$cache/words.json' --first $first
   run words '$cache/llama-3b' '$cache/words.json' --first $per_word_first --per-word
   # A window that slides (max_context_len 32): every word after the 32nd needs its own pass.
   run plan '$cache/llama-3b' '$cache/words.json' --max-context-len 32
   run words '$cache/llama-3b' '$cache/words.json' --first 48 --max-context-len 32
 "
+/usr/bin/python3 "$root/bench/text_doc.py" "$cache/results.jsonl" "$root/docs/text-features.md"
+echo "text_bench: docs/text-features.md updated from $cache/results.jsonl" >&2
