@@ -5,7 +5,9 @@
 //                                                 transcript's words (about 1.1 tokens a word,
 //                                                 like Llama 3 on English speech)
 //   text_bench make-words FILE.json [--words N]   a synthetic transcript (0.4 s a word)
-//   text_bench forward DIR --tokens T [--past P]  tokens/s of one forward of T tokens after P cached
+//   text_bench forward DIR --tokens T [--past P] [--bf16] [--llama-bf16]
+//                                                 tokens/s of one forward of T tokens after P cached
+//                                                 (--bf16 = --precision bf16, --llama-bf16 = --llama-precision bf16)
 //   text_bench words DIR FILE.json [--first N] [--per-word] [--max-context-len L]
 //                                                 words/s end to end for the first N words
 //   text_bench plan DIR FILE.json [--max-context-len L] [--first N]
@@ -225,10 +227,13 @@ int main(int argc, char** argv) try {
   const std::string cmd = argv[1];
   if (cmd == "make-words") return make_words(argv[2], std::stoi(arg(argc, argv, "--words", "1500")));
   if (cmd == "make-model") return make_model(argv[2], std::stoi(arg(argc, argv, "--layers", "28")));
-  const Context ctx(threads_from_env(0));
+  // --bf16: what `tribev2 --precision bf16` runs (bf16 products, float32 accumulation, in
+  // core's AVX512-BF16/AMX kernels); --llama-bf16 adds --llama-precision bf16 (activations
+  // rounded to bf16 as a bf16 PyTorch run stores them).
+  const Context ctx(threads_from_env(0), flag(argc, argv, "--bf16") ? Precision::BF16 : Precision::F32);
   const double t_load = now_s();
   text::LlamaLoadOptions lo;
-  if (flag(argc, argv, "--bf16")) lo.compute = text::LlamaCompute::BF16;
+  if (flag(argc, argv, "--llama-bf16")) lo.compute = text::LlamaCompute::BF16;
   const text::LlamaModel model = text::LlamaModel::load(argv[2], lo);
   const double load_s = now_s() - t_load;
   if (cmd == "forward") {
@@ -241,7 +246,8 @@ int main(int argc, char** argv) try {
     const double t0 = now_s();
     model.forward(ctx, std::span<const std::int32_t>(ids.data() + P, static_cast<std::size_t>(T)), cache, nullptr);
     const double s = now_s() - t0;
-    std::cout << json{{"command", "forward"}, {"tokens", T}, {"past", P}, {"bf16", lo.compute == text::LlamaCompute::BF16},
+    std::cout << json{{"command", "forward"}, {"tokens", T}, {"past", P}, {"bf16", ctx.precision() == Precision::BF16},
+                      {"llama_bf16", lo.compute == text::LlamaCompute::BF16},
                       {"threads", ctx.threads()}, {"seconds", s},
                       {"tokens_per_s", static_cast<double>(T) / s}, {"load_s", load_s}, {"peak_rss_gb", peak_rss_gb()},
                       {"kv_cache_gb", static_cast<double>(cache.bytes()) / 1e9}}

@@ -32,6 +32,7 @@ flock /tmp/tribev2-heavy.lock bash -c "$(declare -f run); exe='$exe'; cache='$ca
   run forward '$cache/llama-3b' --tokens 512
   run forward '$cache/llama-3b' --tokens 64
   run forward '$cache/llama-3b' --tokens 512 --bf16
+  run forward '$cache/llama-3b' --tokens 512 --bf16 --llama-bf16
   # PyTorch side by side, same folder, same threads (bench/text_llama_torch.py).
   /usr/bin/python3 '$root/bench/text_llama_torch.py' '$cache/llama-3b' --tokens 512 --dtype f32 --threads $threads | tee -a '$cache/results.jsonl'
   /usr/bin/python3 '$root/bench/text_llama_torch.py' '$cache/llama-3b' --tokens 512 --dtype bf16 --threads $threads | tee -a '$cache/results.jsonl'

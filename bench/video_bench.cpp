@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "attention_bf16.hpp"
-#include "bf16_gemm.hpp"
+#include "tribev2/core/attention.hpp"
+#include "tribev2/core/cpu_features.hpp"
 #include "tribev2/core/context.hpp"
 #include "tribev2/core/dtype.hpp"
 #include "tribev2/core/gemm.hpp"
@@ -121,16 +121,16 @@ GemmRate measure_gemm(const Context& ctx, const Shapes& s) {
     std::vector<float> b(static_cast<std::size_t>(cs.N * cs.K));
     for (auto& x : b) x = u(rng);
     const MatView bv{DType::F32, b.data(), cs.N, cs.K, cs.K};
-    const Bf16PackedB pb = pack_bf16_nk(bv);
+    const PackedBf16 pb = PackedBf16::pack(ctx, bv, true);
     gemm(ctx, true, T, cs.N, cs.K, a.data(), cs.K, bv, 0.0f, c.data(), cs.N);  // warm up
     double t0 = now(), k0 = cpu_seconds();
     gemm(ctx, true, T, cs.N, cs.K, a.data(), cs.K, bv, 0.0f, c.data(), cs.N);
     const double d32 = now() - t0;
     r.f32_cpu += cpu_seconds() - k0;
-    gemm_bf16(ctx, T, a.data(), cs.K, pb, c.data(), cs.N, false);
+    gemm_packed(ctx, T, a.data(), cs.K, pb, c.data(), cs.N, GemmEpilogue{});
     t0 = now();
     k0 = cpu_seconds();
-    gemm_bf16(ctx, T, a.data(), cs.K, pb, c.data(), cs.N, false);
+    gemm_packed(ctx, T, a.data(), cs.K, pb, c.data(), cs.N, GemmEpilogue{});
     const double d16 = now() - t0;
     r.bf16_cpu += cpu_seconds() - k0;
     const double f = 2.0 * static_cast<double>(T) * static_cast<double>(cs.N) * static_cast<double>(cs.K);
@@ -171,17 +171,17 @@ int main(int argc, char** argv) {
   Context ctx(threads);
   const double layer_flops = s.layer_flops(), embed_flops = s.embed_flops();
   const double bin_flops = 40 * layer_flops + embed_flops;
-  std::printf("V-JEPA2 ViT-g shapes: hidden %lld, heads %lld, mlp %lld, tokens %lld; %d threads; AMX-BF16 %s\n",
+  std::printf("V-JEPA2 ViT-g shapes: hidden %lld, heads %lld, mlp %lld, tokens %lld; %d threads; kernels %s\n",
               static_cast<long long>(s.hidden), static_cast<long long>(s.heads), static_cast<long long>(s.mlp),
-              static_cast<long long>(s.tokens()), ctx.threads(), bf16_amx_available() ? "yes" : "no");
+              static_cast<long long>(s.tokens()), ctx.threads(), cpu::level_name(cpu::level()));
   std::printf("FLOP per layer %.1f G (attention scores+values %.1f G), per bin (40 layers + patch embedding) %.2f T\n",
               layer_flops / 1e9, 4.0 * static_cast<double>(s.tokens()) * static_cast<double>(s.tokens()) * static_cast<double>(s.hidden) / 1e9,
               bin_flops / 1e12);
 
   const GemmRate g = measure_gemm(ctx, s);
-  std::printf("GEMM limit on the encoder's linear shapes: f32 (OpenBLAS sgemm) %.0f GFLOP/s, bf16 (%s) %.0f GFLOP/s; "
+  std::printf("GEMM limit on the encoder's linear shapes: f32 (core gemm) %.0f GFLOP/s, bf16 (%s) %.0f GFLOP/s; "
               "per CPU-second f32 %.0f, bf16 %.0f GFLOP\n",
-              g.f32 / 1e9, bf16_amx_available() ? "AMX" : "portable", g.bf16 / 1e9, g.f32_cpu / 1e9, g.bf16_cpu / 1e9);
+              g.f32 / 1e9, cpu::level_name(cpu::level()), g.bf16 / 1e9, g.f32_cpu / 1e9, g.bf16_cpu / 1e9);
 
   {
     // Attention alone (T = 8192, 22 heads of 64): the T^2 half of the FLOPs.
@@ -196,8 +196,13 @@ int main(int argc, char** argv) {
     for (int b = 0; b < 2; ++b) {
       if (which.find(b ? "bf16" : "f32") == std::string::npos) continue;
       const double t0 = now(), k0 = cpu_seconds();
-      if (b) attention_bf16(ctx, T, static_cast<int>(s.heads), dh, scale, qkv.data(), ld, qkv.data() + H, ld, qkv.data() + 2 * H, ld, out.data(), H);
-      else attention_f32(ctx, T, static_cast<int>(s.heads), dh, scale, qkv.data(), ld, qkv.data() + H, ld, qkv.data() + 2 * H, ld, out.data(), H);
+      AttentionParams ap;
+      ap.tq = ap.tk = T;
+      ap.heads = ap.kv_heads = static_cast<int>(s.heads);
+      ap.head_dim = dh;
+      ap.scale = scale;
+      ap.bf16_products = b == 1;
+      attention(ctx, ap, qkv.data(), ld, qkv.data() + H, ld, qkv.data() + 2 * H, ld, out.data(), H);
       const double dt = now() - t0, dc = cpu_seconds() - k0;
       std::printf("attention alone (%s): %.2f s per layer, %.0f GFLOP/s; %.2f CPU-s, %.0f GFLOP per CPU-second\n",
                   b ? "bf16" : "f32", dt, aflops / dt / 1e9, dc, aflops / dc / 1e9);

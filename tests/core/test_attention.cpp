@@ -81,3 +81,53 @@ TEST(Attention, StaysFloat32InBf16Context) {
   reference::attention(p, q.data(), dh, k.data(), dh, v.data(), dh, o2.data(), dh);
   for (std::size_t i = 0; i < o1.size(); ++i) EXPECT_NEAR(o1[i], o2[i], 2e-5);
 }
+
+TEST(Attention, Bf16ProductsMatchTheirReference) {
+  // PyTorch's bf16 attention (q.k and p.v in bfloat16, float32 accumulation) against the
+  // reference's per-element evaluation with the same roundings in double: the sums differ in
+  // order only, but a weight may round to the neighbouring bf16 value (2^-8 relative), so the
+  // bound is 1e-2 absolute on outputs of magnitude ~1 (the V-JEPA2 encoder's bf16 tolerance).
+  std::mt19937 g(4);
+  std::normal_distribution<float> d(0.0f, 0.7f);
+  Context ctx(2);
+  for (int tokens : {1, 5, 37, 130, 300})
+    for (int hd : {16, 20, 64})
+      for (auto [heads, kv_heads] : {std::pair{2, 2}, std::pair{4, 2}}) {
+        const std::int64_t ldq = heads * hd + 3, ldk = kv_heads * hd + 1, ldo = heads * hd;
+        std::vector<float> q(static_cast<std::size_t>(tokens * ldq)), k(static_cast<std::size_t>(tokens * ldk)),
+            v(k.size());
+        for (auto* a : {&q, &k, &v})
+          for (auto& x : *a) x = d(g);
+        AttentionParams p;
+        p.tq = p.tk = tokens;
+        p.heads = heads;
+        p.kv_heads = kv_heads;
+        p.head_dim = hd;
+        p.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+        p.bf16_products = true;
+        std::vector<float> got(static_cast<std::size_t>(tokens * ldo)), want(got.size());
+        attention(ctx, p, q.data(), ldq, k.data(), ldk, v.data(), ldk, got.data(), ldo);
+        reference::attention(p, q.data(), ldq, k.data(), ldk, v.data(), ldk, want.data(), ldo);
+        EXPECT_LE(test::max_abs_diff(got, want), 1e-2) << tokens << " tokens, head_dim " << hd << ", " << heads << "/"
+                                                       << kv_heads << " heads";
+        // And it is not the float32 result (the flag reaches the kernels).
+        if (tokens >= 37) {
+          p.bf16_products = false;
+          std::vector<float> f32(got.size());
+          attention(ctx, p, q.data(), ldq, k.data(), ldk, v.data(), ldk, f32.data(), ldo);
+          EXPECT_GT(test::max_abs_diff(got, f32), 1e-5);
+        }
+      }
+}
+
+TEST(Attention, Bf16ProductsRefuseWhatTheyDoNotImplement) {
+  std::vector<float> x(64, 0.5f), o(64);
+  AttentionParams p;
+  p.tq = p.tk = 4;
+  p.head_dim = 8;
+  p.bf16_products = true;
+  p.causal = true;
+  Context ctx(1);
+  EXPECT_THROW_MSG(attention(ctx, p, x.data(), 8, x.data(), 8, x.data(), 8, o.data(), 8),
+                   "bf16 products are implemented for non-causal attention without a score bias only");
+}

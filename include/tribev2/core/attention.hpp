@@ -18,6 +18,12 @@ struct AttentionParams {
   float scale = 1.0f;         // multiplies q.k
   bool causal = false;        // query i sees keys j <= i + causal_offset
   std::int64_t causal_offset = 0;
+  // PyTorch's bfloat16 attention: q.k and p.v as bf16 products (q, k, the normalised weights
+  // and v rounded to nearest even) with float32 accumulation, in core's bf16 kernels with K and
+  // V packed once per head; scores and softmax stay float32. Otherwise every product is
+  // float32, whatever the context's precision. Non-causal, without a score bias (the V-JEPA2
+  // encoder's bf16 mode); other uses are refused.
+  bool bf16_products = false;
 };
 
 // Adds a position-dependent term to the raw scores of one block, before they are multiplied

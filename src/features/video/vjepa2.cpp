@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "attention_bf16.hpp"
+#include "tribev2/core/attention.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/kernels.hpp"
 #include "tribev2/features/video/rope3d.hpp"
@@ -160,13 +160,19 @@ class WeightTaker {
   Tensor empty_;
 };
 
+// Packing at load runs on one thread: the model owns no pool (the forward's Context does).
+std::shared_ptr<const PackedBf16> pack_bf16(const MatView& w) {
+  const Context one_thread(1);
+  return std::make_shared<const PackedBf16>(PackedBf16::pack(one_thread, w, true));
+}
+
 LinearLayer make_linear(WeightTaker& w, const std::string& prefix, std::int64_t out, std::int64_t in, bool bias,
                         Precision precision) {
   LinearLayer l;
   const Tensor& wt = w.take(prefix + ".weight", {out, in});
   if (wt.numel() == out * in && out * in > 0) {
     l.w = mat_view(wt);
-    if (precision == Precision::BF16) l.packed = std::make_shared<Bf16PackedB>(pack_bf16_nk(l.w));
+    if (precision == Precision::BF16) l.packed = pack_bf16(l.w);
   }
   if (bias) {
     const Tensor& bt = w.take(prefix + ".bias", {out});
@@ -207,7 +213,7 @@ VJEPA2Model VJEPA2Model::load(const fs::path& dir, const Options& options) {
                             {H, c.in_chans, c.tubelet_size, c.patch_size, c.patch_size});
   if (pw.numel() > 0) {
     m->patch.w = mat_view(pw.reshape({H, c.patch_dim()}));
-    if (options.precision == Precision::BF16) m->patch.packed = std::make_shared<Bf16PackedB>(pack_bf16_nk(m->patch.w));
+    if (options.precision == Precision::BF16) m->patch.packed = pack_bf16(m->patch.w);
   }
   m->patch.bias = take_vec(w, "encoder.embeddings.patch_embeddings.proj.bias", H);
   for (int i = 0; i < c.num_hidden_layers; ++i) {
@@ -225,15 +231,13 @@ VJEPA2Model VJEPA2Model::load(const fs::path& dir, const Options& options) {
     b.fc2 = make_linear(w, p + "mlp.fc2", H, F, true, options.precision);
     if (options.precision == Precision::BF16 && w.ok()) {
       // One [3H, H] product for q, k and v.
-      auto fused = std::make_shared<Bf16PackedB>();
       std::vector<float> qkv(static_cast<std::size_t>(3 * H * H));
       const LinearLayer* parts[3] = {&b.query, &b.key, &b.value};
       for (int s = 0; s < 3; ++s)
         for (std::int64_t r = 0; r < H; ++r)
           convert_to_f32(parts[s]->w.dtype, parts[s]->w.data, r * parts[s]->w.ld, H,
                          qkv.data() + (s * H + r) * H);
-      pack_bf16_nk_f32(qkv.data(), 3 * H, H, H, *fused);
-      b.qkv_packed = fused;
+      b.qkv_packed = pack_bf16(MatView{DType::F32, qkv.data(), 3 * H, H, H});
     }
     b.qkv_bias.assign(static_cast<std::size_t>(3 * H), 0.0f);
     const LinearLayer* parts[3] = {&b.query, &b.key, &b.value};
@@ -259,7 +263,9 @@ void linear_forward(const Context& ctx, Precision precision, const float* x, std
                     const LinearLayer& layer, float* y, std::int64_t ldy, bool accumulate) {
   const std::int64_t N = layer.out(), K = layer.in();
   if (precision == Precision::BF16 && layer.packed) {
-    gemm_bf16(ctx, M, x, ldx, *layer.packed, y, ldy, accumulate);
+    GemmEpilogue ep;
+    if (accumulate) ep.residual = y, ep.ldr = ldy;  // y = x W^T + y
+    gemm_packed(ctx, M, x, ldx, *layer.packed, y, ldy, ep);
   } else {
     gemm(ctx, true, M, N, K, x, ldx, layer.w, accumulate ? 1.0f : 0.0f, y, ldy);
   }
@@ -340,14 +346,9 @@ void VJEPA2Model::forward(const Context& ctx, const float* pixels, std::int64_t 
     float* v = q + 2 * H;
     const std::int64_t ld = 3 * H;
     if (prec == Precision::BF16 && b.qkv_packed) {
-      gemm_bf16(ctx, T, xn.data(), H, *b.qkv_packed, q, ld, false);
-      ctx.pool().parallel_for(
-          T,
-          [&](std::int64_t r0, std::int64_t r1) {
-            for (std::int64_t r = r0; r < r1; ++r)
-              for (std::int64_t j = 0; j < 3 * H; ++j) q[r * ld + j] += b.qkv_bias[static_cast<std::size_t>(j)];
-          },
-          64);
+      GemmEpilogue ep;
+      ep.bias = b.qkv_bias.data();
+      gemm_packed(ctx, T, xn.data(), H, *b.qkv_packed, q, ld, ep);
     } else {
       linear_forward(ctx, Precision::F32, xn.data(), T, H, b.query, q, ld, false);
       linear_forward(ctx, Precision::F32, xn.data(), T, H, b.key, k, ld, false);
@@ -355,11 +356,13 @@ void VJEPA2Model::forward(const Context& ctx, const float* pixels, std::int64_t 
     }
     rope.apply(ctx, q, T, ld, heads);
     rope.apply(ctx, k, T, ld, heads);
-    if (prec == Precision::BF16) {
-      attention_bf16(ctx, T, heads, dh, scale, q, ld, k, ld, v, ld, ctxv.data(), H);
-    } else {
-      attention_f32(ctx, T, heads, dh, scale, q, ld, k, ld, v, ld, ctxv.data(), H);
-    }
+    AttentionParams ap;
+    ap.tq = ap.tk = T;
+    ap.heads = ap.kv_heads = heads;
+    ap.head_dim = dh;
+    ap.scale = scale;
+    ap.bf16_products = prec == Precision::BF16;
+    attention(ctx, ap, q, ld, k, ld, v, ld, ctxv.data(), H);
     // x += proj(attention)
     linear_forward(ctx, prec, ctxv.data(), T, H, b.proj, x.data(), H, true);
     // x += fc2(gelu(fc1(norm2(x)))), in row blocks so the [rows, mlp] buffer stays bounded.

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "bf16_gemm.hpp"
 #include "tribev2/core/gemm.hpp"
 #include "tribev2/features/video/vjepa2.hpp"
 #include "tribev2/io/safetensors.hpp"
@@ -14,11 +13,11 @@
 namespace tribev2::features::video {
 
 // nn.Linear y = x W^T + b. `w` views the stored weight (F32/F16/BF16, memory-mapped); in BF16
-// mode `packed` holds the same weight rounded to bfloat16 in the GEMM kernel's layout.
+// mode `packed` holds the same weight rounded to bfloat16 in core's bf16 kernel layout.
 struct LinearLayer {
   MatView w;
   std::vector<float> bias;  // empty: no bias
-  std::shared_ptr<const Bf16PackedB> packed;
+  std::shared_ptr<const PackedBf16> packed;
   std::int64_t out() const { return w.rows; }
   std::int64_t in() const { return w.cols; }
 };
@@ -26,7 +25,7 @@ struct LinearLayer {
 struct EncoderBlock {
   std::vector<float> norm1_w, norm1_b, norm2_w, norm2_b;
   LinearLayer query, key, value, proj, fc1, fc2;
-  std::shared_ptr<const Bf16PackedB> qkv_packed;  // BF16 mode: [3H, H] fused q/k/v
+  std::shared_ptr<const PackedBf16> qkv_packed;  // BF16 mode: [3H, H] fused q/k/v
   std::vector<float> qkv_bias;                    // [3H] (zeros where a projection has no bias)
 };
 
