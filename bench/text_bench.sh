@@ -20,7 +20,9 @@ mkdir -p "$cache"
 exe=$cache/text_bench
 libs=(src/features/text/libtribev2_text.a src/features/libtribev2_features.a src/events/libtribev2_events.a
       src/io/libtribev2_io.a src/core/libtribev2_core.a)
-for l in "${libs[@]}"; do [[ -f $build/$l ]] || { echo "text_bench: build $build first (missing $l)" >&2; exit 1; }; done
+[[ -f $build/CMakeCache.txt ]] || { echo "text_bench: configure $build first (cmake -S . -B $build)" >&2; exit 1; }
+# The libraries must match the headers this file is compiled with: build them first.
+cmake --build "$build" --target tribev2_text tribev2_features tribev2_events tribev2_io tribev2_core >/dev/null
 nice g++ -std=c++20 -O3 -DNDEBUG -I"$root/include" "$root/bench/text_bench.cpp" "${libs[@]/#/$build/}" \
   $(pkg-config --libs libpcre2-8 openblas libzip libcrypto) -lpthread -o "$exe"
 export TRIBEV2_NUM_THREADS=$threads
