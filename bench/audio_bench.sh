@@ -27,7 +27,25 @@ fi
 echo "== C++ (tribev2), $THREADS threads"
 flock "$LOCK" /usr/bin/time -f "  wall %e s, max RSS %M KB (time -f)" \
   "$BIN" run "$MODEL" --seconds "$SECONDS_AUDIO" --threads "$THREADS" \
-  --features-out "$CACHE/features_${SECONDS_AUDIO}s.npy" --json "$CACHE/cpp_${THREADS}t.json"
+  --features-out "$CACHE/features_${SECONDS_AUDIO}s.npy" --output-out "$CACHE/audio_out_f32.npy" \
+  --json "$CACHE/cpp_${THREADS}t.json"
+
+echo "== C++ (tribev2), $THREADS threads, --precision bf16"
+flock "$LOCK" /usr/bin/time -f "  wall %e s, max RSS %M KB (time -f)" \
+  "$BIN" run "$MODEL" --seconds "$SECONDS_AUDIO" --threads "$THREADS" --precision bf16 \
+  --output-out "$CACHE/audio_out_bf16.npy" --json "$CACHE/cpp_bf16_${THREADS}t.json"
+# Fidelity of bf16 against f32 on the same input: per feature (one of the 3 x 1024 grouped
+# features, over the 2 Hz rows) Pearson r, and the largest difference relative to max |f32|.
+/usr/bin/python3 - "$CACHE/audio_out_f32.npy" "$CACHE/audio_out_bf16.npy" <<'PY'
+import sys
+import numpy as np
+a, b = (np.load(f).astype(np.float64) for f in sys.argv[1:3])
+a2, b2 = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
+ac, bc = a2 - a2.mean(1, keepdims=True), b2 - b2.mean(1, keepdims=True)
+r = (ac * bc).sum(1) / np.sqrt((ac * ac).sum(1) * (bc * bc).sum(1))
+print(f"  bf16 vs f32 ({a.shape}): per-feature Pearson r min {r.min():.6f}, median {np.median(r):.6f}; "
+      f"max |bf16 - f32| = {np.abs(a - b).max() / np.abs(a).max():.2e} x max |f32|")
+PY
 
 echo "== PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), $THREADS threads, HF's relative_key algorithm"
 flock "$LOCK" /usr/bin/time -f "  wall %e s, max RSS %M KB (time -f)" \

@@ -4,9 +4,12 @@
 //   audio_w2vbert_bench make-model DIR [--dtype F32|F16|BF16] [--seed N]
 //       writes config.json, preprocessor_config.json and model.safetensors (F32: 2.4 GB)
 //   audio_w2vbert_bench run DIR [--seconds 60] [--rate 16000] [--channels 1] [--threads N]
-//                              [--features-out F.npy] [--json OUT]
+//                              [--precision f32|bf16] [--features-out F.npy] [--output-out O.npy]
+//                              [--json OUT]
 //       times resampling + z-score, fbank, the model forward and the layer groups, and prints
-//       the real-time factor (compute time / audio time) and the peak resident memory.
+//       the real-time factor (compute time / audio time) and the peak resident memory;
+//       --precision bf16 is `tribev2 --precision bf16` (bf16 products in core's kernels);
+//       --output-out writes the grouped 2 Hz features (for the bf16-vs-f32 fidelity figures).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -120,9 +123,9 @@ void make_model(const fs::path& dir, DType dtype, std::uint64_t seed) {
   std::cout << "wrote " << dir.string() << " (" << t.size() << " tensors, " << dtype_name(dtype) << ")\n";
 }
 
-void run(const fs::path& dir, double seconds, int rate, int channels, int threads, const std::string& features_out,
-         const std::string& json_out) {
-  const Context ctx(threads);
+void run(const fs::path& dir, double seconds, int rate, int channels, int threads, Precision precision,
+         const std::string& features_out, const std::string& output_out, const std::string& json_out) {
+  const Context ctx(threads, precision);
   double t0 = now();
   const auto model = W2vBertModel::load(dir);
   const double t_load = now() - t0;
@@ -163,12 +166,14 @@ void run(const fs::path& dir, double seconds, int rate, int channels, int thread
   t0 = now();
   const Tensor out = resample_nearest(groups.result(), static_cast<std::int64_t>(std::nearbyint(2.0 * seconds)));
   t_group += now() - t0;
+  if (!output_out.empty()) io::write_npy(output_out, out);
   double checksum = 0.0;
   for (const float v : out.f32()) checksum += v;
   const double total = t_wave + t_fbank + t_model + t_group;
   const double rss = peak_rss_mb();
-  std::printf("w2v-BERT 2.0 full size, %s, %.0f s of audio at %d Hz x %d, %d threads\n", dir.string().c_str(), seconds,
-              rate, channels, ctx.threads());
+  const char* prec = precision == Precision::BF16 ? "bf16" : "f32";
+  std::printf("w2v-BERT 2.0 full size, %s, %.0f s of audio at %d Hz x %d, %d threads, %s compute\n",
+              dir.string().c_str(), seconds, rate, channels, ctx.threads(), prec);
   std::printf("  load (mmap + checks)  %8.3f s\n", t_load);
   std::printf("  resample + z-score    %8.3f s\n", t_wave);
   std::printf("  fbank (T50 = %lld)    %8.3f s\n", static_cast<long long>(feats.dim(0)), t_fbank);
@@ -182,7 +187,7 @@ void run(const fs::path& dir, double seconds, int rate, int channels, int thread
     nlohmann::json j = {{"seconds", seconds},       {"threads", ctx.threads()}, {"t_load", t_load},
                         {"t_wave", t_wave},         {"t_fbank", t_fbank},       {"t_model", t_model},
                         {"t_group", t_group},       {"total", total},           {"rtf", total / seconds},
-                        {"peak_rss_mb", rss},       {"T50", feats.dim(0)}};
+                        {"peak_rss_mb", rss},       {"T50", feats.dim(0)},      {"precision", prec}};
     std::ofstream(json_out) << j.dump(2) << "\n";
   }
 }
@@ -194,14 +199,14 @@ int main(int argc, char** argv) {
     if (argc < 3) {
       std::fprintf(stderr,
                    "usage: %s make-model DIR [--dtype F32|F16|BF16] [--seed N]\n"
-                   "       %s run DIR [--seconds 60] [--rate 16000] [--channels 1] [--threads N] [--features-out F.npy] "
-                   "[--json OUT]\n",
+                   "       %s run DIR [--seconds 60] [--rate 16000] [--channels 1] [--threads N] [--precision f32|bf16] "
+                   "[--features-out F.npy] [--output-out O.npy] [--json OUT]\n",
                    argv[0], argv[0]);
       return 2;
     }
     const std::string cmd = argv[1];
     const fs::path dir = argv[2];
-    std::string dtype = "F32", features_out, json_out;
+    std::string dtype = "F32", features_out, output_out, json_out, precision = "f32";
     double seconds = 60.0;
     int rate = 16000, channels = 1, threads = 0;
     std::uint64_t seed = 0;
@@ -214,6 +219,8 @@ int main(int argc, char** argv) {
       else if (k == "--channels") channels = std::stoi(v);
       else if (k == "--threads") threads = std::stoi(v);
       else if (k == "--features-out") features_out = v;
+      else if (k == "--output-out") output_out = v;
+      else if (k == "--precision") precision = v;
       else if (k == "--json") json_out = v;
       else fail("unknown option ", k);
     }
@@ -221,7 +228,9 @@ int main(int argc, char** argv) {
       const DType dt = dtype == "F16" ? DType::F16 : dtype == "BF16" ? DType::BF16 : DType::F32;
       make_model(dir, dt, seed);
     } else if (cmd == "run") {
-      run(dir, seconds, rate, channels, threads, features_out, json_out);
+      if (precision != "f32" && precision != "bf16") fail("--precision must be f32 or bf16, got '", precision, "'");
+      run(dir, seconds, rate, channels, threads, precision == "bf16" ? Precision::BF16 : Precision::F32, features_out,
+          output_out, json_out);
     } else {
       fail("unknown command ", cmd);
     }

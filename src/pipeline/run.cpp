@@ -21,6 +21,7 @@
 #include "tribev2/pipeline/segment_features.hpp"
 #include "tribev2/pipeline/segments_json.hpp"
 #include "tribev2/pipeline/tts.hpp"
+#include "modality_table.hpp"
 
 namespace tribev2::pipeline {
 
@@ -47,9 +48,11 @@ std::string fmt_seconds(double s) {
   return buf;
 }
 
-const char* flag_of(const std::string& modality) {
-  return modality == "text" ? "--text-features" : modality == "audio" ? "--audio-features" : "--video-features";
-}
+using detail::modality_row;
+using detail::modality_table;
+using detail::ModalityRow;
+
+const char* flag_of(const std::string& modality) { return modality_row(modality).features_flag; }
 
 // One modality's input to the brain model and where it came from.
 struct ModalityFeatures {
@@ -161,7 +164,7 @@ ModalityFeatures Runner::from_file(const std::string& modality, const fs::path& 
   if (n > expected + 2)
     fail(file.string(), ": ", n, " steps at ", f, " Hz (", n / f, " s) but the stimulus lasts ", t_stop_,
          " s: these features belong to another input");
-  if (modality != "text" && n + 2 < expected)
+  if (modality_row(modality).covers_whole_stimulus && n + 2 < expected)
     fail(file.string(), ": ", n, " steps at ", f, " Hz (", n / f, " s) but the stimulus lasts ", t_stop_,
          " s: too short for ", modality, " features");
   const std::string sha = sha256_file(file);
@@ -185,15 +188,17 @@ std::string Runner::text_key() {
 }
 
 std::vector<events::MediaEvent> Runner::chunks_of(const std::string& modality) const {
-  const std::string type = modality == "audio" ? "Audio" : "Video";
+  const ModalityRow& row = modality_row(modality);
+  TRIBEV2_CHECK(row.is_media(), "chunks_of: '", modality, "' is not carried by media chunks");
   std::vector<events::MediaEvent> chunks;
   for (const auto& m : built_.events.media)
-    if (m.type == type) chunks.push_back(m);
+    if (m.type == row.media_type) chunks.push_back(m);
   return chunks;
 }
 
 std::string Runner::media_key(const std::string& modality, const events::MediaEvent& c) {
-  const fs::path& model_dir = modality == "audio" ? o_.audio_model : o_.video_model;
+  const ModalityRow& row = modality_row(modality);
+  const fs::path& model_dir = o_.*row.model;
   auto& fp = model_fp_[model_dir];
   if (fp.empty()) fp = fingerprint_path(model_dir);
   auto& sha = file_sha_[c.filepath];
@@ -205,7 +210,7 @@ std::string Runner::media_key(const std::string& modality, const events::MediaEv
       .set("offset", c.offset)
       .set("duration", c.duration)
       .set("model", fp)
-      .set("extractor", modality == "audio" ? stages_.audio_id : stages_.video_id)
+      .set("extractor", stages_.*row.id)
       .hex();
 }
 
@@ -243,8 +248,9 @@ ModalityFeatures Runner::text_from_extractor() {
 
 ModalityFeatures Runner::media_from_extractor(const std::string& modality) {
   const double t = now_s();
-  const fs::path& model_dir = modality == "audio" ? o_.audio_model : o_.video_model;
-  const auto& fn = modality == "audio" ? stages_.audio_chunk_features : stages_.video_chunk_features;
+  const ModalityRow& row = modality_row(modality);
+  const fs::path& model_dir = o_.*row.model;
+  const auto& fn = stages_.*row.chunk_features;
   std::vector<EventArray> arrays;
   std::vector<std::string> keys;
   std::size_t computed = 0;
@@ -262,7 +268,7 @@ ModalityFeatures Runner::media_from_extractor(const std::string& modality) {
     if (planning_) {
       units_.push_back({modality + " chunk " + std::to_string(i + 1) + "/" + std::to_string(chunks.size()) + " [" +
                             fmt_seconds(c.start) + ", " + fmt_seconds(c.start + c.duration) + ") s",
-                        modality + "-features", key, (modality == "audio" ? 1.0 : 380.0) * c.duration,
+                        modality + "-features", key, row.cost_per_second * c.duration,
                         [compute] { (void)compute(); }});
       keys.push_back(key);
       continue;
@@ -288,8 +294,8 @@ std::vector<ModalityFeatures> Runner::modality_features() {
   std::vector<ModalityFeatures> out;
   std::vector<Planned> planned;
   const auto& events = built_.events;
-  const std::map<std::string, fs::path> files = {
-      {"text", o_.text_features}, {"audio", o_.audio_features}, {"video", o_.video_features}};
+  std::map<std::string, fs::path> files;
+  for (const auto& row : modality_table()) files[row.name] = o_.*row.features;
   const auto& use = model_.data.features_to_use;
   for (const auto& [m, f] : files) {
     const bool model_has = model_.model->feature_dims(m) != nullptr;
@@ -313,7 +319,8 @@ std::vector<ModalityFeatures> Runner::modality_features() {
       record({m + " features", "skipped", 0.0, "", "--ignore-modality"});
       continue;
     }
-    const bool present = m == "text" ? !events.words.empty() : m == "audio" ? events.has("Audio") : events.has("Video");
+    const ModalityRow& row = modality_row(m);
+    const bool present = row.is_media() ? events.has(row.media_type) : !events.words.empty();
     // (A modality the input lacks is reported as missing below, whatever --modalities says.)
     if (present && !o_.modalities.empty() &&
         std::find(o_.modalities.begin(), o_.modalities.end(), m) == o_.modalities.end()) {
@@ -326,7 +333,7 @@ std::vector<ModalityFeatures> Runner::modality_features() {
     }
     if (!present) {
       if (!file.empty())
-        fail(flag_of(m), " given, but the input has no ", m == "text" ? "words" : m,
+        fail(flag_of(m), " given, but the input has no ", row.carried_by,
              " events (upstream drops the extractor then); remove the option");
       modality_status_[m] = "missing (no " + m + " events): zeros after the projector, as upstream";
       record({m + " features", "skipped", 0.0, "", "no " + m + " events: missing, as upstream"});
@@ -334,27 +341,21 @@ std::vector<ModalityFeatures> Runner::modality_features() {
     }
     const auto ld = *fd.layers_dim;
     if (file.empty()) {
-      const bool have = m == "text" ? static_cast<bool>(stages_.text_word_features)
-                        : m == "audio" ? static_cast<bool>(stages_.audio_chunk_features)
-                                       : static_cast<bool>(stages_.video_chunk_features);
-      const char* what = m == "text" ? "the text feature extractor (Llama 3.2)"
-                         : m == "audio" ? "the audio feature extractor (w2v-BERT 2.0)"
-                                        : "the video feature extractor (V-JEPA 2)";
+      const bool have = row.is_media() ? static_cast<bool>(stages_.*row.chunk_features)
+                                       : static_cast<bool>(stages_.text_word_features);
       if (!have)
-        fail(m, " features: ", what, " is not available in this build. Pass ", flag_of(m),
+        fail(m, " features: ", row.extractor, " is not available in this build. Pass ", flag_of(m),
              " F.npy (a 2 Hz [L, D, N] timeline from t = 0, e.g. from `tribev2 ", m, "-features`), or --ignore-modality ",
              m, " to treat it as absent (not what upstream does)");
-      const fs::path& dir = m == "text" ? o_.llama : m == "audio" ? o_.audio_model : o_.video_model;
+      fs::path& dir = o_.*row.model;
       if (dir.empty())
-        fail(m, " features: pass ", m == "text" ? "--llama DIR" : m == "audio" ? "--audio-model DIR" : "--video-model DIR",
-             " (the model folder) or ", flag_of(m), " F.npy");
+        fail(m, " features: pass ", row.model_flag, " DIR (the model folder) or ", flag_of(m), " F.npy");
       if (o_.resolve_model) {
-        fs::path& slot = m == "text" ? o_.llama : m == "audio" ? o_.audio_model : o_.video_model;
         try {
-          slot = o_.resolve_model(slot, m);
+          dir = o_.resolve_model(dir, m);
         } catch (const Error& e) {
-          fail(m, " features: ", m == "text" ? "--llama " : m == "audio" ? "--audio-model " : "--video-model ",
-               slot.string(), ": ", e.what(), " (or pass ", flag_of(m), " F.npy)");
+          fail(m, " features: ", row.model_flag, " ", dir.string(), ": ", e.what(), " (or pass ", flag_of(m),
+               " F.npy)");
         }
       }
     }
@@ -367,7 +368,7 @@ std::vector<ModalityFeatures> Runner::modality_features() {
     if (!p.file.empty()) {
       mf = from_file(p.modality, p.file, p.ld);
     } else {
-      mf = p.modality == "text" ? text_from_extractor() : media_from_extractor(p.modality);
+      mf = modality_row(p.modality).is_media() ? media_from_extractor(p.modality) : text_from_extractor();
       if (!planning_) check_dims(p.modality, mf.data, p.ld, p.modality + " extractor");
     }
     modality_status_[p.modality] = "from " + mf.source;
@@ -381,17 +382,18 @@ void Runner::print_estimate(const std::vector<Planned>& planned) {
   for (const auto& p : planned) {
     if (!p.file.empty()) continue;
     const std::string& m = p.modality;
+    const ModalityRow& row = modality_row(m);
     try {
-      if (m == "text") {
+      if (!row.is_media()) {
         if (!stages_.text_estimate || cache_.find("text-features", text_key())) continue;
         stages.push_back(stages_.text_estimate(o_.llama, built_.events.words));
       } else {
-        const auto& fn = m == "audio" ? stages_.audio_estimate : stages_.video_estimate;
+        const auto& fn = stages_.*row.chunk_estimate;
         if (!fn) continue;
         std::vector<double> todo;
         for (const auto& c : chunks_of(m))
           if (!cache_.find(m + "-features", media_key(m, c))) todo.push_back(c.duration);
-        if (!todo.empty()) stages.push_back(fn(m == "audio" ? o_.audio_model : o_.video_model, todo));
+        if (!todo.empty()) stages.push_back(fn(o_.*row.model, todo));
       }
     } catch (const Error& e) {
       obs_.say("estimate: " + m + " features: not estimated (" + e.what() + ")");
@@ -659,9 +661,9 @@ RunResult Runner::run() {
                    {"audio_model", o_.audio_model.string()},
                    {"video_model", o_.video_model.string()}};
   json files = json::object();
-  for (const auto& [m, p] : std::map<std::string, fs::path>{
-           {"text", o_.text_features}, {"audio", o_.audio_features}, {"video", o_.video_features}})
-    if (!p.empty()) files[m] = {{"path", p.string()}, {"sha256", sha256_file(p)}};
+  for (const auto& row : modality_table())
+    if (const fs::path& p = o_.*row.features; !p.empty())
+      files[row.name] = {{"path", p.string()}, {"sha256", sha256_file(p)}};
   run["feature_files"] = files;
   run["modalities"] = modality_status_;
   {
