@@ -173,8 +173,10 @@ class MessageReader {
 // hold that reader's EOF back; (2) a child inherits the allocator as the parent's other threads
 // left it: glibc's malloc is fork-safe, but the sanitizers' allocators of GCC 12 / clang 14 are
 // not, and espeak-ng starts a thread in the child that allocates, so a fork while another
-// synthesis thread was appending its result deadlocked the child (seen under ASan in CI). A
-// synthesis takes well under a second, so serialising them costs nothing that matters.
+// thread was allocating deadlocked the child (seen under ASan in CI, the other thread being a
+// second synthesis). Serialising removes that case; under those sanitizers a fork while some
+// unrelated thread allocates can still hang a child, and the deadline below turns that into an
+// error. A synthesis takes well under a second, so serialising costs nothing that matters.
 std::mutex& synthesis_mutex() {
   static std::mutex m;
   return m;
