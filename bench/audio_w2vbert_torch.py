@@ -10,30 +10,13 @@ lighter equivalent (q . E for the 73 distances, then a gather).
   audio_w2vbert_torch.py check FIXTURES_AUDIO_DIR      # hidden states vs the fixture golden
   audio_w2vbert_torch.py time MODEL_DIR --features F.npy [--threads N] [--relpos hf|gather] [--json OUT]
 """
-import argparse, json, math, resource, struct, sys, time
+import argparse, json, math, resource, sys, time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-    mm = np.memmap(path, dtype=np.uint8, mode="r")
-    out = {}
-    for k, v in header.items():
-        if k == "__metadata__":
-            continue
-        a, b = v["data_offsets"]
-        raw = mm[8 + n + a: 8 + n + b]
-        if v["dtype"] == "BF16":
-            arr = (np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
-        else:
-            arr = np.frombuffer(raw, dtype={"F32": np.float32, "F16": np.float16}[v["dtype"]]).astype(np.float32)
-        out[k] = torch.from_numpy(arr.reshape(v["shape"]).copy())
-    return out
+from safetensors_torch import load_safetensors
 
 
 class W2vBert:

@@ -4,7 +4,10 @@ forward of one 100-TR window each), wall time (median), peak RSS, the cost again
 expected 1 / (1 - K/100); checks that every K gives the same rows and times as K = 0 and that
 the first segment's rows are identical. Writes bench/results/overlap-<date>-<host>.{json,md}
 and replaces the overlap block of BENCHMARKS.md."""
-import argparse, datetime, json, os, platform, re, socket, statistics
+import argparse, datetime, json, os, platform, socket, statistics, sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import doc_block  # noqa: E402
 
 import numpy as np
 
@@ -75,11 +78,7 @@ stem = f"bench/results/overlap-{date}-{host}"
 json.dump({"date": date, "host": host, "cpu": cpu, "threads": a.threads, "seconds": dur, "load_after": load,
            "baseline": a.baseline, "baseline_k0": a.baseline_result, "rows": rows}, open(stem + ".json", "w"), indent=1)
 open(stem + ".md", "w").write(text)
-bm = open("BENCHMARKS.md").read()
-block = f"<!-- overlap:begin -->\n{text}<!-- overlap:end -->"
-if "<!-- overlap:begin -->" in bm:
-    bm = re.sub(r"<!-- overlap:begin -->.*?<!-- overlap:end -->", lambda _: block, bm, flags=re.S)
-else:
-    bm = bm.rstrip("\n") + "\n\n## Overlapping segments (issue 13)\n\nProduced by `bench/overlap.sh` (see docs/prediction.md); do not edit by hand.\n\n" + block + "\n"
-open("BENCHMARKS.md", "w").write(bm)
+doc_block.replace_block("BENCHMARKS.md", "overlap", text, missing="append",
+                        heading="## Overlapping segments (issue 13)\n\nProduced by `bench/overlap.sh` (see "
+                                "docs/prediction.md); do not edit by hand.\n\n")
 print(text)

@@ -6,6 +6,9 @@
 """
 import json, os, sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import doc_block  # noqa: E402
+
 
 def fmt(x, nd=1):
     return "-" if x is None else f"{x:.{nd}f}"
@@ -115,13 +118,9 @@ def main():
     bm = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(stem))), "..", "BENCHMARKS.md")
     bm = os.path.normpath(bm)
     if os.path.exists(bm):
-        text = open(bm).read()
-        a, b = "<!-- results:begin -->", "<!-- results:end -->"
-        if a in text and b in text:
-            body = md.replace("# Brain-model CPU benchmark", "### Latest run") + (
-                "\n#### Charts\n" + chart_md.replace("{}", "bench/results/") if charts else "")
-            text = text[: text.index(a) + len(a)] + "\n" + body + "\n" + text[text.index(b):]
-            open(bm, "w").write(text)
+        body = md.replace("# Brain-model CPU benchmark", "### Latest run") + (
+            "\n#### Charts\n" + chart_md.replace("{}", "bench/results/") if charts else "")
+        doc_block.replace_block(bm, "results", body, missing="skip")
 
 
 def targets(res):

@@ -10,6 +10,9 @@ import os
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import doc_block  # noqa: E402
+
 
 def latest(rows, **match):
     """The last record whose fields equal `match` (later runs append to the file)."""
@@ -69,10 +72,7 @@ def main():
                         f"({rate:.1f} tokens/s): shared path {plan['tokens_shared'] / rate / 3600:.1f} h, upstream's "
                         f"per-word loop {plan['tokens_naive'] / rate / 3600:.1f} h (its short passes run slower per "
                         f"token, so more)."]
-    text = open(doc).read()
-    a, b = "<!-- text-bench:begin -->", "<!-- text-bench:end -->"
-    i, j = text.index(a) + len(a), text.index(b)
-    open(doc, "w").write(text[:i] + "\n" + "\n".join(out) + "\n" + text[j:])
+    doc_block.replace_block(doc, "text-bench", "\n".join(out))
 
 
 if __name__ == "__main__":

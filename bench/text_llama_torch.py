@@ -16,30 +16,11 @@ import argparse
 import json
 import math
 import resource
-import struct
 import time
 
-import numpy as np
 import torch
 
-
-def load_safetensors(path, names=None):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-    mm = np.memmap(path, dtype=np.uint8, mode="r")
-    out = {}
-    for k, v in header.items():
-        if k == "__metadata__" or (names is not None and k not in names):
-            continue
-        a, b = v["data_offsets"]
-        raw = np.asarray(mm[8 + n + a: 8 + n + b])
-        if v["dtype"] == "BF16":
-            t = torch.from_numpy(raw.view(np.int16).copy()).view(torch.bfloat16)
-        else:
-            t = torch.from_numpy(raw.view({"F32": np.float32, "F16": np.float16}[v["dtype"]]).copy())
-        out[k] = t.reshape(v["shape"])
-    return out
+from safetensors_torch import load_safetensors
 
 
 def llama3_inv_freq(cfg):
@@ -82,7 +63,7 @@ def main():
     t0 = time.perf_counter()
     w = {}
     for shard in sorted(set(index.values())):
-        for k, t in load_safetensors(f"{a.model}/{shard}").items():
+        for k, t in load_safetensors(f"{a.model}/{shard}", widen=False).items():
             # The embedding stays as stored (only the looked-up rows are cast), as in HF a
             # gather, not a matmul.
             w[k] = t if k == "model.embed_tokens.weight" else t.to(dt)

@@ -8,6 +8,9 @@ import os
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import doc_block  # noqa: E402
+
 
 def main():
     summary, doc = sys.argv[1], sys.argv[2]
@@ -28,10 +31,7 @@ def main():
     total = sum(int(r[2]) for r in rows if r[2].isdigit())
     failed = sum(r[4] != "ok" for r in rows)
     out += ["", f"{total:,} executions in total; {failed} targets failed."]
-    text = open(doc).read()
-    a, b = "<!-- fuzz:begin -->", "<!-- fuzz:end -->"
-    i, j = text.index(a) + len(a), text.index(b)
-    open(doc, "w").write(text[:i] + "\n" + "\n".join(out) + "\n" + text[j:])
+    doc_block.replace_block(doc, "fuzz", "\n".join(out))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ import tempfile
 import time
 
 import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import doc_block  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(ROOT, "tests", "fixtures")
@@ -431,10 +433,7 @@ def write_doc(path, rep, args):
     if rep["notes"]:
         L += ["", "Stray files found right after a kill (before the rerun, which must still succeed):"]
         L += [f"- {n[:300]}" for n in rep["notes"][:20]]
-    text = open(path).read()
-    a, b = "<!-- fault-injection:begin -->", "<!-- fault-injection:end -->"
-    i, j = text.index(a) + len(a), text.index(b)
-    open(path, "w").write(text[:i] + "\n" + "\n".join(L) + "\n" + text[j:])
+    doc_block.replace_block(path, "fault-injection", "\n".join(L))
 
 
 if __name__ == "__main__":
