@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -160,19 +161,18 @@ class WeightTaker {
   Tensor empty_;
 };
 
-// Packing at load runs on one thread: the model owns no pool (the forward's Context does).
-std::shared_ptr<const PackedBf16> pack_bf16(const MatView& w) {
-  const Context one_thread(1);
-  return std::make_shared<const PackedBf16>(PackedBf16::pack(one_thread, w, true));
+std::shared_ptr<const PackedBf16> pack_bf16(const Context& ctx, const MatView& w) {
+  return std::make_shared<const PackedBf16>(PackedBf16::pack(ctx, w, true));
 }
 
+// `bf16_pack`: the context that packs the weight for bf16 compute, or null (not packed).
 LinearLayer make_linear(WeightTaker& w, const std::string& prefix, std::int64_t out, std::int64_t in, bool bias,
-                        Precision precision) {
+                        const Context* bf16_pack) {
   LinearLayer l;
   const Tensor& wt = w.take(prefix + ".weight", {out, in});
   if (wt.numel() == out * in && out * in > 0) {
     l.w = mat_view(wt);
-    if (precision == Precision::BF16) l.packed = pack_bf16(l.w);
+    if (bf16_pack) l.packed = pack_bf16(*bf16_pack, l.w);
   }
   if (bias) {
     const Tensor& bt = w.take(prefix + ".bias", {out});
@@ -209,11 +209,16 @@ VJEPA2Model VJEPA2Model::load(const fs::path& dir, const Options& options) {
   WeightTaker w(read_weights(dir, m->files, m->fingerprint), dir.string());
 
   const std::int64_t H = c.hidden_size, F = c.mlp_hidden();
+  // bf16 mode packs every weight once, here, on one thread: the model owns no pool (the
+  // forward's Context does).
+  std::optional<Context> pack;
+  if (options.precision == Precision::BF16) pack.emplace(1);
+  const Context* pack_ctx = pack ? &*pack : nullptr;
   const Tensor& pw = w.take("encoder.embeddings.patch_embeddings.proj.weight",
                             {H, c.in_chans, c.tubelet_size, c.patch_size, c.patch_size});
   if (pw.numel() > 0) {
     m->patch.w = mat_view(pw.reshape({H, c.patch_dim()}));
-    if (options.precision == Precision::BF16) m->patch.packed = pack_bf16(m->patch.w);
+    if (pack) m->patch.packed = pack_bf16(*pack, m->patch.w);
   }
   m->patch.bias = take_vec(w, "encoder.embeddings.patch_embeddings.proj.bias", H);
   for (int i = 0; i < c.num_hidden_layers; ++i) {
@@ -223,13 +228,13 @@ VJEPA2Model VJEPA2Model::load(const fs::path& dir, const Options& options) {
     b.norm1_b = take_vec(w, p + "norm1.bias", H);
     b.norm2_w = take_vec(w, p + "norm2.weight", H);
     b.norm2_b = take_vec(w, p + "norm2.bias", H);
-    b.query = make_linear(w, p + "attention.query", H, H, c.qkv_bias, Precision::F32);
-    b.key = make_linear(w, p + "attention.key", H, H, c.qkv_bias, Precision::F32);
-    b.value = make_linear(w, p + "attention.value", H, H, c.qkv_bias, Precision::F32);
-    b.proj = make_linear(w, p + "attention.proj", H, H, true, options.precision);
-    b.fc1 = make_linear(w, p + "mlp.fc1", F, H, true, options.precision);
-    b.fc2 = make_linear(w, p + "mlp.fc2", H, F, true, options.precision);
-    if (options.precision == Precision::BF16 && w.ok()) {
+    b.query = make_linear(w, p + "attention.query", H, H, c.qkv_bias, nullptr);
+    b.key = make_linear(w, p + "attention.key", H, H, c.qkv_bias, nullptr);
+    b.value = make_linear(w, p + "attention.value", H, H, c.qkv_bias, nullptr);
+    b.proj = make_linear(w, p + "attention.proj", H, H, true, pack_ctx);
+    b.fc1 = make_linear(w, p + "mlp.fc1", F, H, true, pack_ctx);
+    b.fc2 = make_linear(w, p + "mlp.fc2", H, F, true, pack_ctx);
+    if (pack && w.ok()) {
       // One [3H, H] product for q, k and v.
       std::vector<float> qkv(static_cast<std::size_t>(3 * H * H));
       const LinearLayer* parts[3] = {&b.query, &b.key, &b.value};
@@ -237,7 +242,7 @@ VJEPA2Model VJEPA2Model::load(const fs::path& dir, const Options& options) {
         for (std::int64_t r = 0; r < H; ++r)
           convert_to_f32(parts[s]->w.dtype, parts[s]->w.data, r * parts[s]->w.ld, H,
                          qkv.data() + (s * H + r) * H);
-      b.qkv_packed = pack_bf16(MatView{DType::F32, qkv.data(), 3 * H, H, H});
+      b.qkv_packed = pack_bf16(*pack, MatView{DType::F32, qkv.data(), 3 * H, H, H});
     }
     b.qkv_bias.assign(static_cast<std::size_t>(3 * H), 0.0f);
     const LinearLayer* parts[3] = {&b.query, &b.key, &b.value};
