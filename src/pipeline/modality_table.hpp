@@ -51,8 +51,8 @@ inline const std::array<ModalityRow, 3>& modality_table() {
   return rows;
 }
 
-// The row of `name`; names outside the table are a programming error (the brain model's
-// feature_dims and the CLI only know these three).
+// The row of `name`; a name outside the table (e.g. a brain model with another modality) is a
+// clear error naming it.
 const ModalityRow& modality_row(std::string_view name);
 
 }  // namespace tribev2::pipeline::detail
