@@ -51,8 +51,8 @@ double network_efficiency(Network n, Precision precision) {
   //   Llama-3.2-3B, 512 tokens: f32 51.7 tok/s = 76 %; --precision bf16 runs 1.5x the f32 rate
   //   in the same run (bench/text_bench.sh: 71.8 vs 48.2 tok/s) = ~100 %;
   //   w2v-BERT 2.0: 22.6 s per minute of audio = 49 % (bf16 not measured: taken as f32);
-  //   V-JEPA2 ViT-g: 196 s per bin = 41 %; bf16 on core's kernels 2.0x the f32 rate in the same
-  //   run (bench/video_bench.sh: 107 vs 211 s per bin) = ~80 %.
+  //   V-JEPA2 ViT-g: 196 s per bin = 41 %; bf16 on core's kernels 1.7-2.0x the f32 rate in the
+  //   same run (bench/video_bench.sh, two runs: 107 vs 211 and 96 vs 165 s per bin) = ~70-80 %.
   // Re-measure with bench/ when the kernels change.
   const bool bf16 = precision == Precision::BF16;
   switch (n) {
