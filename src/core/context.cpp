@@ -11,7 +11,7 @@ namespace tribev2 {
 
 Context::Context(int threads, Precision precision) : precision_(precision) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  pool_ = std::make_unique<ThreadPool>(threads);
+  pool_ = std::make_shared<ThreadPool>(threads);
   // All parallelism goes through our pool: BLAS is only ever called single-threaded, from
   // inside pool tasks (see gemm.cpp), so its threads can never oversubscribe the cores.
   openblas_set_num_threads(1);

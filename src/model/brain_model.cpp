@@ -186,26 +186,32 @@ BrainModel::BrainModel(BrainConfig config, BuildArgs build_args, WeightStore wei
       L.g = to_vec(*weights_.find(p + ".0.0.g"))[0];
       if (e.scale_residual) L.residual_scale = to_vec(*weights_.find(p + ".2.residual_scale"));
       if (L.attention) {
-        L.wq = mat_view(*weights_.find(p + ".1.to_q.weight"));
-        L.wk = mat_view(*weights_.find(p + ".1.to_k.weight"));
-        L.wv = mat_view(*weights_.find(p + ".1.to_v.weight"));
-        L.wo = mat_view(*weights_.find(p + ".1.to_out.weight"));
+        L.wq = Linear(mat_view(*weights_.find(p + ".1.to_q.weight")));
+        L.wk = Linear(mat_view(*weights_.find(p + ".1.to_k.weight")));
+        L.wv = Linear(mat_view(*weights_.find(p + ".1.to_v.weight")));
+        L.wo = Linear(mat_view(*weights_.find(p + ".1.to_out.weight")));
       } else {
-        L.w1 = mat_view(*weights_.find(p + ".1.ff.0.0.weight"));
-        L.b1 = to_vec(*weights_.find(p + ".1.ff.0.0.bias"));
-        L.w2 = mat_view(*weights_.find(p + ".1.ff.2.weight"));
-        L.b2 = to_vec(*weights_.find(p + ".1.ff.2.bias"));
+        L.w1 = Linear(mat_view(*weights_.find(p + ".1.ff.0.0.weight")), to_vec(*weights_.find(p + ".1.ff.0.0.bias")));
+        L.w2 = Linear(mat_view(*weights_.find(p + ".1.ff.2.weight")), to_vec(*weights_.find(p + ".1.ff.2.bias")));
       }
       layers_.push_back(std::move(L));
     }
     final_g_ = to_vec(*weights_.find("encoder.final_norm.g"))[0];
   }
-  if (c.low_rank_head) low_rank_ = mat_view(*weights_.find("low_rank_head.weight"));
+  if (c.low_rank_head) low_rank_ = Linear(mat_view(*weights_.find("low_rank_head.weight")));
   head_in_ = c.low_rank_head ? *c.low_rank_head : c.hidden;
   predictor_w_ = weights_.find("predictor.weights");
   if (c.subject_layers.bias) predictor_b_ = to_vec(*weights_.find("predictor.bias"));
   n_subject_rows_ = predictor_w_->dim(0);
-  bf16_ = std::make_shared<Bf16Cache>();
+  if (!needs_subject_ids()) {
+    // Subject layer [S, C, N]: only the row that average-subject models use.
+    const std::int64_t row = c.subject_layers.n_subjects, N = args_.n_outputs;
+    std::vector<float> bias;
+    if (!predictor_b_.empty()) bias.assign(predictor_b_.begin() + row * N, predictor_b_.begin() + (row + 1) * N);
+    subject_average_ = Linear(mat_rows(mat_view(*predictor_w_), row * head_in_, head_in_), std::move(bias),
+                              Linear::Layout::InOut);
+  }
+  pack_once_ = std::make_shared<PackOnce>();
 }
 
 const FeatureDims* BrainModel::feature_dims(const std::string& modality) const {
@@ -236,8 +242,8 @@ Mlp BrainModel::build_mlp(const std::string& prefix, const std::optional<MlpConf
   auto linear = [&](const std::string& key, std::int64_t i, std::int64_t o, bool bias) {
     MlpOp op;
     op.kind = MlpOp::Kind::Linear;
-    op.weight = mat_view(weights_.require(key + ".weight", {o, i}));
-    if (bias) op.bias = to_vec(weights_.require(key + ".bias", {o}));
+    op.linear = Linear(mat_view(weights_.require(key + ".weight", {o, i})),
+                       bias ? to_vec(weights_.require(key + ".bias", {o})) : std::vector<float>());
     op.in = i;
     op.out = o;
     return op;
@@ -280,82 +286,37 @@ Mlp BrainModel::build_mlp(const std::string& prefix, const std::optional<MlpConf
   return m;
 }
 
-struct BrainModel::Bf16Cache {
-  std::once_flag once, once_f32;
-  std::map<const void*, PackedBf16> packed;   // keyed by the source weight's data pointer
-  std::map<const void*, PackedF32> packed_f32;
+struct BrainModel::PackOnce {
+  std::once_flag f32, bf16;
 };
 
-std::vector<std::pair<MatView, bool>> BrainModel::packable_weights() const {
-  std::vector<std::pair<MatView, bool>> ws;  // (weight, trans_b)
+std::vector<Linear*> BrainModel::linears() const {
+  std::vector<Linear*> ls;
   for (const auto& mlp : projectors_)
     for (const auto& op : mlp.ops)
-      if (op.kind == MlpOp::Kind::Linear) ws.emplace_back(op.weight, true);
+      if (op.kind == MlpOp::Kind::Linear) ls.push_back(&op.linear);
   for (const auto& op : combiner_.ops)
-    if (op.kind == MlpOp::Kind::Linear) ws.emplace_back(op.weight, true);
+    if (op.kind == MlpOp::Kind::Linear) ls.push_back(&op.linear);
   for (const auto& L : layers_)
-    for (const MatView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2})
-      if (w->data) ws.emplace_back(*w, true);
-  if (low_rank_.data) ws.emplace_back(low_rank_, true);
-  // Subject layer [S, C, N]: only the row that average-subject models use.
-  if (!needs_subject_ids()) {
-    const std::int64_t row = config_.subject_layers.n_subjects;
-    ws.emplace_back(mat_rows(mat_view(*predictor_w_), row * head_in_, head_in_), false);
-  }
-  return ws;
+    for (Linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2})
+      if (!w->empty()) ls.push_back(w);
+  if (!low_rank_.empty()) ls.push_back(&low_rank_);
+  if (!subject_average_.empty()) ls.push_back(&subject_average_);
+  return ls;
 }
 
 void BrainModel::prepare(const Context& ctx) const {
-  if (ctx.precision() == Precision::BF16) {
-    std::call_once(bf16_->once, [&] {
-      for (const auto& [w, trans] : packable_weights()) {
-        bf16_->packed.emplace(w.data, PackedBf16::pack(ctx, w, trans));
-        // The packed copy replaces the source: give its pages back if they are a file mapping.
-        release_file_pages({{w.data, static_cast<std::size_t>(w.rows * w.ld) * dtype_size(w.dtype)}});
-      }
-    });
-    return;
-  }
-  // Float32: F32 weights served from a file mapping (safetensors) are packed once for the
-  // kernels and their pages given back, so memory stays at one copy and no forward repacks
-  // them. Weights on the heap (best.ckpt) or stored as F16/BF16 (packing would widen them to
-  // twice their size) are left as they are and packed per call.
-  std::call_once(bf16_->once_f32, [&] {
-    // Largest first: while a weight is packed its source pages and its packed copy are both
-    // resident, so the peak is (everything packed so far) + (the weight being packed); with the
-    // 168 MB subject layer first that is about one feed-forward weight above the final size.
-    auto ws = packable_weights();
-    std::stable_sort(ws.begin(), ws.end(), [](const auto& a, const auto& b) {
-      return a.first.rows * a.first.ld > b.first.rows * b.first.ld;
-    });
-    for (const auto& [w, trans] : ws) {
-      const std::size_t bytes = static_cast<std::size_t>(w.rows * w.ld) * dtype_size(w.dtype);
-      if (w.dtype != DType::F32 || !is_file_mapping(w.data, bytes)) continue;
-      bf16_->packed_f32.emplace(w.data, PackedF32::pack(ctx, w, trans));
-      release_file_pages({{w.data, bytes}});
-    }
+  // Linear::pack's policy: BF16 packs every weight; F32 packs the memory-mapped F32 ones
+  // (safetensors) and leaves heap (best.ckpt) and F16/BF16 storage to per-call packing.
+  // Largest first: while a weight is packed its source pages and its packed copy are both
+  // resident, so the peak is (everything packed so far) + (the weight being packed); with the
+  // 168 MB subject layer first that is about one feed-forward weight above the final size.
+  std::call_once(ctx.precision() == Precision::BF16 ? pack_once_->bf16 : pack_once_->f32, [&] {
+    auto ls = linears();
+    std::stable_sort(ls.begin(), ls.end(),
+                     [](const Linear* a, const Linear* b) { return a->weight().bytes() > b->weight().bytes(); });
+    for (Linear* l : ls) l->pack(ctx);
   });
-}
-
-void BrainModel::linear_op(const Context& ctx, const float* x, std::int64_t M, std::int64_t K, const MatView& W,
-                           float* y, std::int64_t ldy, const GemmEpilogue& ep) const {
-  prepare(ctx);
-  if (ctx.precision() == Precision::BF16) {
-    const auto it = bf16_->packed.find(W.data);
-    if (it != bf16_->packed.end()) {
-      TRIBEV2_CHECK(it->second.k() == K, "linear: weight has ", it->second.k(), " input features, input has ", K);
-      gemm_packed(ctx, M, x, K, it->second, y, ldy, ep);
-      return;
-    }
-  } else {
-    const auto it = bf16_->packed_f32.find(W.data);
-    if (it != bf16_->packed_f32.end() && it->second.n() == W.rows) {
-      TRIBEV2_CHECK(it->second.k() == K, "linear: weight has ", it->second.k(), " input features, input has ", K);
-      gemm_packed(ctx, M, x, K, it->second, y, ldy, ep);
-      return;
-    }
-  }
-  linear_ex(ctx, x, M, K, W, y, ldy, ep);
 }
 
 void BrainModel::run_mlp(const Context& ctx, const Mlp& mlp, std::vector<float>& x, std::int64_t rows,
@@ -366,11 +327,7 @@ void BrainModel::run_mlp(const Context& ctx, const Mlp& mlp, std::vector<float>&
     switch (op.kind) {
       case MlpOp::Kind::Linear:
         tmp.resize(static_cast<std::size_t>(rows * op.out));
-        {
-          GemmEpilogue ep;
-          ep.bias = op.bias.empty() ? nullptr : op.bias.data();
-          linear_op(ctx, input ? input : x.data(), rows, op.in, op.weight, tmp.data(), op.out, ep);
-        }
+        op.linear.forward(ctx, input ? input : x.data(), rows, tmp.data());
         input = nullptr;
         x.swap(tmp);
         break;
@@ -416,7 +373,6 @@ void BrainModel::run_encoder(const Context& ctx, float* x, std::int64_t B, std::
   ap.head_dim = head_dim_;
   ap.scale = 1.0f / std::sqrt(static_cast<float>(head_dim_));
   ap.causal = config_.encoder && config_.encoder->causal;
-  const GemmEpilogue plain;
   for (const auto& L : layers_) {
     kernels::scale_norm(ctx, x, h.data(), rows, H, L.g);
     // x = block(norm(x)) + x * residual_scale: the residual is the last GEMM's epilogue, which
@@ -426,9 +382,9 @@ void BrainModel::run_encoder(const Context& ctx, float* x, std::int64_t B, std::
     res.ldr = H;
     res.residual_scale = L.residual_scale.empty() ? nullptr : L.residual_scale.data();
     if (L.attention) {
-      linear_op(ctx, h.data(), rows, H, L.wq, q.data(), H, plain);
-      linear_op(ctx, h.data(), rows, H, L.wk, k.data(), H, plain);
-      linear_op(ctx, h.data(), rows, H, L.wv, v.data(), H, plain);
+      L.wq.forward(ctx, h.data(), rows, q.data());
+      L.wk.forward(ctx, h.data(), rows, k.data());
+      L.wv.forward(ctx, h.data(), rows, v.data());
       if (rot_dim_ > 0) {
         for (std::int64_t b = 0; b < B; ++b) {
           kernels::rope_rotate_half(ctx, q.data() + b * T * H, T, H, heads_, head_dim_, rot_dim_, cos_t.data(), sin_t.data());
@@ -438,15 +394,13 @@ void BrainModel::run_encoder(const Context& ctx, float* x, std::int64_t B, std::
       float* att = h.data();
       for (std::int64_t b = 0; b < B; ++b)
         attention(ctx, ap, q.data() + b * T * H, H, k.data() + b * T * H, H, v.data() + b * T * H, H, att + b * T * H, H);
-      linear_op(ctx, att, rows, H, L.wo, x, H, res);
+      L.wo.forward(ctx, att, rows, x, res);
     } else {
       ff.resize(static_cast<std::size_t>(rows * inner));
       GemmEpilogue up;
-      up.bias = L.b1.data();
       up.gelu = true;
-      linear_op(ctx, h.data(), rows, H, L.w1, ff.data(), inner, up);
-      res.bias = L.b2.data();
-      linear_op(ctx, ff.data(), rows, inner, L.w2, x, H, res);
+      L.w1.forward(ctx, h.data(), rows, ff.data(), up);
+      L.w2.forward(ctx, ff.data(), rows, x, res);
     }
   }
   kernels::scale_norm(ctx, x, x, rows, H, final_g_);
@@ -469,6 +423,7 @@ void BrainModel::forward_time_major_into(const Context& ctx, const Batch& batch,
 Tensor BrainModel::forward_impl(const Context& ctx, const Batch& batch, bool pool_outputs, Tensor* latents,
                                 bool time_major, float* out_rows) const {
   const auto& c = config_;
+  prepare(ctx);
   // B and T come from the first known modality in batch order; every present modality must
   // agree, and every batch key must be a modality of the model.
   std::int64_t B = -1, T = -1;
@@ -663,7 +618,7 @@ Tensor BrainModel::forward_impl(const Context& ctx, const Batch& batch, bool poo
   const float* head_in = head_x;
   if (c.low_rank_head) {
     z.resize(static_cast<std::size_t>(B * To * head_in_));
-    linear_op(ctx, head_x, B * To, width, low_rank_, z.data(), head_in_, GemmEpilogue{});
+    low_rank_.forward(ctx, head_x, B * To, width, z.data(), head_in_);
     head_in = z.data();
   }
   const std::int64_t N = args_.n_outputs;
@@ -677,18 +632,11 @@ Tensor BrainModel::forward_impl(const Context& ctx, const Batch& batch, bool poo
   const MatView W = mat_view(*predictor_w_);  // [S*C, N]
   auto subject_layer = [&](std::int64_t row, const float* in, std::int64_t M, float* out) {
     TRIBEV2_CHECK(row >= 0 && row < S, "subject row ", row, " out of range for ", S, " rows");
-    const MatView Wr = mat_rows(W, row * head_in_, head_in_);
+    if (!subject_average_.empty() && row == c.subject_layers.n_subjects) return subject_average_.forward(ctx, in, M, out);
+    // Per-subject rows: a Linear over the row, per call (not packed).
     GemmEpilogue ep;
     ep.bias = predictor_b_.empty() ? nullptr : predictor_b_.data() + row * N;
-    prepare(ctx);
-    if (ctx.precision() == Precision::BF16) {
-      const auto it = bf16_->packed.find(Wr.data);
-      if (it != bf16_->packed.end()) return gemm_packed(ctx, M, in, head_in_, it->second, out, N, ep);
-    } else {
-      const auto it = bf16_->packed_f32.find(Wr.data);
-      if (it != bf16_->packed_f32.end() && it->second.n() == N) return gemm_packed(ctx, M, in, head_in_, it->second, out, N, ep);
-    }
-    gemm_ex(ctx, false, M, N, head_in_, in, head_in_, Wr, out, N, ep);
+    Linear(mat_rows(W, row * head_in_, head_in_), {}, Linear::Layout::InOut).forward(ctx, in, M, out, ep);
   };
   if (!needs_subject_ids()) {  // average mode: one product for the whole batch
     subject_layer(c.subject_layers.n_subjects, head_in, B * To, y);

@@ -71,7 +71,7 @@ TEST(TextFeaturesCli, DefaultWindowPerWordLoopAndGgufRoute) {
     for (std::int64_t t = 0; t < 58; ++t) d.add(grid.data<float>()[c * 58 + t], g100.data<float>()[c * 200 + t]);
   EXPECT_LE(d.rel(), 1e-4);
   // The same from a BF16 GGUF conversion of the checkpoint.
-  text::write_llama_gguf(kLlama, tmp / "tiny.gguf", text::WeightType::BF16);
+  text::write_llama_gguf(kLlama, tmp / "tiny.gguf", tribev2::WeightType::BF16);
   const auto rg = run_cli({"--quiet", "text-features", "--llama", (tmp / "tiny.gguf").string(), "--words", kWords1024,
                            "--output", (tmp / "grid_gguf.npy").string(), "--no-cache"});
   ASSERT_EQ(rg.code, 0) << rg.output;

@@ -14,14 +14,24 @@ class Context {
  public:
   // threads <= 0 means "all hardware threads".
   explicit Context(int threads = 0, Precision precision = Precision::F32);
+  Context(Context&&) noexcept = default;
+  Context& operator=(Context&&) noexcept = default;
 
   int threads() const { return pool_->size(); }
   ThreadPool& pool() const { return *pool_; }
   Precision precision() const { return precision_; }
   void set_precision(Precision p) { precision_ = p; }
+  // The same threads with another precision: for a model whose precision was fixed when it
+  // was loaded (its weights were packed for it), whatever the caller's context says.
+  Context with_precision(Precision p) const {
+    Context c(*this);
+    c.precision_ = p;
+    return c;
+  }
 
  private:
-  std::unique_ptr<ThreadPool> pool_;
+  Context(const Context&) = default;  // copies share the pool; only with_precision makes them
+  std::shared_ptr<ThreadPool> pool_;
   Precision precision_;
 };
 

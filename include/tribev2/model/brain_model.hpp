@@ -12,6 +12,7 @@
 
 #include "tribev2/core/context.hpp"
 #include "tribev2/core/gemm.hpp"
+#include "tribev2/core/linear.hpp"
 #include "tribev2/core/tensor.hpp"
 #include "tribev2/model/config.hpp"
 #include "tribev2/model/weight_store.hpp"
@@ -21,8 +22,10 @@ namespace tribev2::model {
 // One step of a projector/combiner MLP.
 struct MlpOp {
   enum class Kind { Linear, LayerNorm, UnitNorm, Act } kind = Kind::Linear;
-  MatView weight;             // Linear: [out, in]
-  std::vector<float> bias;    // Linear bias (may be empty); LayerNorm beta
+  // Linear: weight [out, in] and bias, packed once per precision on first use (prepare()),
+  // hence mutable behind the model's const interface.
+  mutable tribev2::Linear linear;
+  std::vector<float> bias;    // LayerNorm beta
   std::vector<float> gamma;   // LayerNorm
   Activation act = Activation::Identity;
   float slope = 0.25f;        // PReLU
@@ -93,21 +96,17 @@ class BrainModel {
     bool attention = true;
     float g = 1.0f;                       // ScaleNorm gain
     std::vector<float> residual_scale;    // empty = 1
-    MatView wq, wk, wv, wo;               // attention
-    MatView w1, w2;                       // feed-forward
-    std::vector<float> b1, b2;
+    // Packed once per precision on first use (prepare()), hence mutable.
+    mutable Linear wq, wk, wv, wo;        // attention
+    mutable Linear w1, w2;                // feed-forward (with their biases)
   };
 
   Tensor forward_impl(const Context& ctx, const Batch& batch, bool pool_outputs, Tensor* latents,
                       bool time_major, float* out_rows) const;
 
-  struct Bf16Cache;  // packed bf16 / f32 weights, built once on demand (brain_model.cpp)
-  // Every linear weight with its gemm layout (trans_b): what prepare() packs.
-  std::vector<std::pair<MatView, bool>> packable_weights() const;
-
-  // y = epilogue(x W^T) in ctx's precision, with W's packed copy when there is one.
-  void linear_op(const Context& ctx, const float* x, std::int64_t M, std::int64_t K, const MatView& W, float* y,
-                 std::int64_t ldy, const GemmEpilogue& ep) const;
+  struct PackOnce;  // one std::once_flag per precision (brain_model.cpp)
+  // Every Linear of the model: what prepare() packs.
+  std::vector<Linear*> linears() const;
 
   Mlp build_mlp(const std::string& prefix, const std::optional<MlpConfig>& cfg, std::int64_t in,
                 std::int64_t out) const;
@@ -131,12 +130,14 @@ class BrainModel {
   float final_g_ = 1.0f;
   std::vector<float> inv_freq_;
   int heads_ = 0, head_dim_ = 0, rot_dim_ = 0;
-  MatView low_rank_;                    // [r, hidden]
+  mutable Linear low_rank_;             // [r, hidden]
   std::int64_t head_in_ = 0;            // C
   const Tensor* predictor_w_ = nullptr; // [S, C, N]
   std::vector<float> predictor_b_;      // [S, N] (empty = no bias)
   std::int64_t n_subject_rows_ = 0;
-  std::shared_ptr<Bf16Cache> bf16_;
+  // Average-subject models: the one subject row [C, N] with its bias, as a Linear (x W + b).
+  mutable Linear subject_average_;
+  std::shared_ptr<PackOnce> pack_once_;
 };
 
 }  // namespace tribev2::model

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/gemm.hpp"
 #include "tribev2/core/kernels.hpp"
+#include "tribev2/core/linear.hpp"
 #include "tribev2/features/audio/conformer_kernels.hpp"
 #include "tribev2/io/hash.hpp"
 #include "tribev2/io/file.hpp"
@@ -86,17 +88,15 @@ struct Norm {
 };
 struct FfnW {
   Norm ln;
-  MatView w1, w2;
-  std::vector<float> b1, b2;
+  Linear w1, w2;
 };
 struct LayerW {
   FfnW ffn1, ffn2;
   Norm attn_ln;
-  MatView q, k, v, o;
-  std::vector<float> bq, bk, bv, bo;
+  Linear q, k, v, o;
   std::vector<float> dist;  // [left + right + 1, head_dim]
   Norm conv_ln;
-  MatView pw1, pw2;
+  Linear pw1, pw2;
   std::vector<float> dw;  // [K, hidden] (tap-major)
   Norm dw_ln;
   Norm final_ln;
@@ -116,9 +116,20 @@ struct W2vBertModel::Weights {
   std::string fingerprint;
   io::SafetensorsFile file;
   Norm proj_ln;
-  MatView proj;
-  std::vector<float> proj_b;
-  std::vector<LayerW> layers;
+  // The layers' Linears are packed once per compute precision on first use (prepare), so
+  // they are mutable behind the model's const interface.
+  mutable Linear proj;
+  mutable std::vector<LayerW> layers;
+  mutable std::once_flag packed_f32, packed_bf16;
+
+  void prepare(const Context& ctx) const {
+    std::call_once(ctx.precision() == Precision::BF16 ? packed_bf16 : packed_f32, [&] {
+      proj.pack(ctx);
+      for (auto& L : layers)
+        for (Linear* m : {&L.ffn1.w1, &L.ffn1.w2, &L.q, &L.k, &L.v, &L.o, &L.pw1, &L.pw2, &L.ffn2.w1, &L.ffn2.w2})
+          m->pack(ctx);
+    });
+  }
 };
 
 namespace {
@@ -242,10 +253,12 @@ W2vBertModel W2vBertModel::load(const fs::path& dir) {
   auto mat = [&](const std::string& key, std::int64_t rows, std::int64_t cols) {
     return mat_view(f.get(key).reshape({rows, cols}));
   };
+  auto lin = [&](const std::string& key, std::int64_t rows, std::int64_t cols, bool bias = true) {
+    return Linear(mat(key + ".weight", rows, cols), bias ? as_f32(f.get(key + ".bias")) : std::vector<float>());
+  };
   const std::int64_t H = c.hidden, I = c.intermediate;
   w->proj_ln = norm("feature_projection.layer_norm");
-  w->proj = mat("feature_projection.projection.weight", H, c.input_dim);
-  w->proj_b = as_f32(f.get("feature_projection.projection.bias"));
+  w->proj = lin("feature_projection.projection", H, c.input_dim);
   w->layers.resize(static_cast<std::size_t>(c.layers));
   for (int l = 0; l < c.layers; ++l) {
     const std::string p = "encoder.layers." + std::to_string(l) + ".";
@@ -253,27 +266,21 @@ W2vBertModel W2vBertModel::load(const fs::path& dir) {
     auto ffn = [&](const std::string& n) {
       FfnW r;
       r.ln = norm(p + n + "_layer_norm");
-      r.w1 = mat(p + n + ".intermediate_dense.weight", I, H);
-      r.b1 = as_f32(f.get(p + n + ".intermediate_dense.bias"));
-      r.w2 = mat(p + n + ".output_dense.weight", H, I);
-      r.b2 = as_f32(f.get(p + n + ".output_dense.bias"));
+      r.w1 = lin(p + n + ".intermediate_dense", I, H);
+      r.w2 = lin(p + n + ".output_dense", H, I);
       return r;
     };
     L.ffn1 = ffn("ffn1");
     L.ffn2 = ffn("ffn2");
     L.attn_ln = norm(p + "self_attn_layer_norm");
-    L.q = mat(p + "self_attn.linear_q.weight", H, H);
-    L.k = mat(p + "self_attn.linear_k.weight", H, H);
-    L.v = mat(p + "self_attn.linear_v.weight", H, H);
-    L.o = mat(p + "self_attn.linear_out.weight", H, H);
-    L.bq = as_f32(f.get(p + "self_attn.linear_q.bias"));
-    L.bk = as_f32(f.get(p + "self_attn.linear_k.bias"));
-    L.bv = as_f32(f.get(p + "self_attn.linear_v.bias"));
-    L.bo = as_f32(f.get(p + "self_attn.linear_out.bias"));
+    L.q = lin(p + "self_attn.linear_q", H, H);
+    L.k = lin(p + "self_attn.linear_k", H, H);
+    L.v = lin(p + "self_attn.linear_v", H, H);
+    L.o = lin(p + "self_attn.linear_out", H, H);
     L.dist = as_f32(f.get(p + "self_attn.distance_embedding.weight"));
     L.conv_ln = norm(p + "conv_module.layer_norm");
-    L.pw1 = mat(p + "conv_module.pointwise_conv1.weight", 2 * H, H);
-    L.pw2 = mat(p + "conv_module.pointwise_conv2.weight", H, H);
+    L.pw1 = lin(p + "conv_module.pointwise_conv1", 2 * H, H, false);
+    L.pw2 = lin(p + "conv_module.pointwise_conv2", H, H, false);
     const auto dw = as_f32(f.get(p + "conv_module.depthwise_conv.weight"));  // [H, 1, K]
     L.dw.resize(dw.size());
     for (std::int64_t ch = 0; ch < H; ++ch)
@@ -322,9 +329,9 @@ void layer_norm(const Context& ctx, const float* x, float* out, std::int64_t T, 
 void half_ffn(const Context& ctx, const W2vBertConfig& c, const FfnW& f, float* x, std::int64_t T, Scratch& s) {
   const std::int64_t H = c.hidden, I = c.intermediate;
   layer_norm(ctx, x, s.ln.data(), T, H, f.ln, c.layer_norm_eps);
-  linear(ctx, s.ln.data(), T, H, f.w1, f.b1.data(), s.inter.data(), I);
+  f.w1.forward(ctx, s.ln.data(), T, s.inter.data());
   tribev2::kernels::silu(ctx, s.inter.data(), T * I);
-  linear(ctx, s.inter.data(), T, I, f.w2, f.b2.data(), s.tmp.data(), H);
+  f.w2.forward(ctx, s.inter.data(), T, s.tmp.data());
   const std::int64_t n = T * H;
   for (std::int64_t i = 0; i < n; ++i) x[i] = s.tmp[static_cast<std::size_t>(i)] * 0.5f + x[i];
 }
@@ -334,9 +341,9 @@ void attention_block(const Context& ctx, const W2vBertConfig& c, const LayerW& L
                      Scratch& s, float* out) {
   const std::int64_t H = c.hidden;
   const int D = c.head_dim();
-  linear(ctx, x, T, H, L.q, L.bq.data(), s.q.data(), H);
-  linear(ctx, x, T, H, L.k, L.bk.data(), s.k.data(), H);
-  linear(ctx, x, T, H, L.v, L.bv.data(), s.v.data(), H);
+  L.q.forward(ctx, x, T, s.q.data());
+  L.k.forward(ctx, x, T, s.k.data());
+  L.v.forward(ctx, x, T, s.v.data());
   const int left = c.left_max, right = c.right_max;
   const std::int64_t width = static_cast<std::int64_t>(left) + right + 1;
   const MatView E{DType::F32, L.dist.data(), width, D, D};
@@ -356,7 +363,7 @@ void attention_block(const Context& ctx, const W2vBertConfig& c, const LayerW& L
   p.head_dim = D;
   p.scale = 1.0f / std::sqrt(static_cast<float>(D));
   attention(ctx, p, s.q.data(), H, s.k.data(), H, s.v.data(), H, s.att.data(), H, &bias);
-  linear(ctx, s.att.data(), T, H, L.o, L.bo.data(), out, H);
+  L.o.forward(ctx, s.att.data(), T, out);
 }
 
 // out = Conv(x) (the convolution module including its LayerNorm, without the residual).
@@ -364,12 +371,12 @@ void conv_block(const Context& ctx, const W2vBertConfig& c, const LayerW& L, con
                 float* out) {
   const std::int64_t H = c.hidden;
   layer_norm(ctx, x, s.ln.data(), T, H, L.conv_ln, c.layer_norm_eps);
-  linear(ctx, s.ln.data(), T, H, L.pw1, nullptr, s.wide.data(), 2 * H);
+  L.pw1.forward(ctx, s.ln.data(), T, s.wide.data());
   kernels::glu(ctx, s.wide.data(), T, H, s.glu.data());
   kernels::depthwise_causal_conv(ctx, s.glu.data(), T, H, L.dw.data(), c.conv_kernel, s.conv.data());
   layer_norm(ctx, s.conv.data(), s.conv.data(), T, H, L.dw_ln, c.layer_norm_eps);
   tribev2::kernels::silu(ctx, s.conv.data(), T * H);
-  linear(ctx, s.conv.data(), T, H, L.pw2, nullptr, out, H);
+  L.pw2.forward(ctx, s.conv.data(), T, out);
 }
 
 void layer_forward(const Context& ctx, const W2vBertConfig& c, const LayerW& L, float* x, std::int64_t T, Scratch& s) {
@@ -397,7 +404,8 @@ void W2vBertModel::forward(const Context& ctx, const Tensor& features, const Hid
   Scratch s(T, c);
   std::vector<float> x(static_cast<std::size_t>(T * c.hidden));
   layer_norm(ctx, features.data<float>(), s.ln.data(), T, c.input_dim, w_->proj_ln, c.layer_norm_eps);
-  linear(ctx, s.ln.data(), T, c.input_dim, w_->proj, w_->proj_b.data(), x.data(), c.hidden);
+  w_->prepare(ctx);
+  w_->proj.forward(ctx, s.ln.data(), T, x.data());
   if (sink) sink(0, x.data(), T);
   for (int l = 0; l < c.layers; ++l) {
     layer_forward(ctx, c, w_->layers[static_cast<std::size_t>(l)], x.data(), T, s);
@@ -420,18 +428,21 @@ Tensor W2vBertModel::forward_all(const Context& ctx, const Tensor& features) con
 void W2vBertModel::self_attention(const Context& ctx, int layer, const float* x, std::int64_t T, float* out) const {
   TRIBEV2_CHECK(layer >= 0 && layer < w_->cfg.layers, "w2v-BERT: no layer ", layer);
   Scratch s(T, w_->cfg);
+  w_->prepare(ctx);
   attention_block(ctx, w_->cfg, w_->layers[static_cast<std::size_t>(layer)], x, T, s, out);
 }
 
 void W2vBertModel::conv_module(const Context& ctx, int layer, const float* x, std::int64_t T, float* out) const {
   TRIBEV2_CHECK(layer >= 0 && layer < w_->cfg.layers, "w2v-BERT: no layer ", layer);
   Scratch s(T, w_->cfg);
+  w_->prepare(ctx);
   conv_block(ctx, w_->cfg, w_->layers[static_cast<std::size_t>(layer)], x, T, s, out);
 }
 
 void W2vBertModel::conformer_layer(const Context& ctx, int layer, float* x, std::int64_t T) const {
   TRIBEV2_CHECK(layer >= 0 && layer < w_->cfg.layers, "w2v-BERT: no layer ", layer);
   Scratch s(T, w_->cfg);
+  w_->prepare(ctx);
   layer_forward(ctx, w_->cfg, w_->layers[static_cast<std::size_t>(layer)], x, T, s);
 }
 

@@ -4,10 +4,12 @@
 #include <cmath>
 #include <cstring>
 #include <iostream>
+#include <mutex>
 
 #include "tribev2/core/attention.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/core/kernels.hpp"
+#include "tribev2/core/linear.hpp"
 #include "tribev2/io/hash.hpp"
 #include "tribev2/io/file.hpp"
 #include "weight_ops.hpp"
@@ -48,10 +50,25 @@ void KvCache::ensure(int layers, std::int64_t kv_dim, std::int64_t needed) {
 
 // ---- model ----------------------------------------------------------------------------------
 
+// A decoder layer's products, on core's one Linear type (viewing LlamaWeights' matrices).
+struct LayerLinears {
+  Linear q, k, v, o, gate, up, down;
+};
+
 struct LlamaModel::Impl {
   LlamaWeights w;
   Tokenizer tokenizer;
   LlamaCompute compute = LlamaCompute::F32;
+  // Packed once per compute precision, on first use (prepare); const forwards read them after.
+  mutable std::vector<LayerLinears> linears;
+  mutable std::once_flag packed_f32, packed_bf16;
+
+  void prepare(const Context& ctx) const {
+    std::call_once(ctx.precision() == Precision::BF16 ? packed_bf16 : packed_f32, [&] {
+      for (auto& L : linears)
+        for (Linear* m : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) m->pack(ctx);
+    });
+  }
 };
 
 namespace {
@@ -145,7 +162,13 @@ LlamaModel LlamaModel::from_weights(LlamaWeights w, Tokenizer tokenizer, LlamaCo
     }
     round_vec(w.final_norm);
   }
-  auto impl = std::make_shared<Impl>(Impl{std::move(w), std::move(tokenizer), compute});
+  auto impl = std::make_shared<Impl>();
+  impl->w = std::move(w);
+  impl->tokenizer = std::move(tokenizer);
+  impl->compute = compute;
+  for (const auto& l : impl->w.layers)
+    impl->linears.push_back({Linear(l.q), Linear(l.k), Linear(l.v), Linear(l.o), Linear(l.gate), Linear(l.up),
+                             Linear(l.down)});
   LlamaModel m;
   m.impl_ = std::move(impl);
   return m;
@@ -171,6 +194,7 @@ void LlamaModel::forward(const Context& ctx, std::span<const std::int32_t> ids, 
                   "token id ", ids[static_cast<std::size_t>(t)], " is outside the embedding [0, ", w.embed.rows, ")");
   const std::int64_t p0 = cache.size();
   cache.ensure(c.n_layers, KD, p0 + T);
+  impl_->prepare(ctx);
 
   std::vector<float> x(static_cast<std::size_t>(T * H)), xn(x.size()), q(static_cast<std::size_t>(T * QD)),
       att(q.size()), g(static_cast<std::size_t>(T * I)), u(g.size());
@@ -211,13 +235,14 @@ void LlamaModel::forward(const Context& ctx, std::span<const std::int32_t> ids, 
 
   for (int l = 0; l < c.n_layers; ++l) {
     const LlamaLayerWeights& L = w.layers[static_cast<std::size_t>(l)];
+    const LayerLinears& P = impl_->linears[static_cast<std::size_t>(l)];
     float* kc = cache.k_[static_cast<std::size_t>(l)].data() + p0 * KD;
     float* vc = cache.v_[static_cast<std::size_t>(l)].data() + p0 * KD;
     // Attention block.
     rms_norm(ctx, x.data(), xn.data(), T, H, L.attn_norm, eps, bf16);
-    linear_w(ctx, xn.data(), T, H, L.q, q.data(), QD);
-    linear_w(ctx, xn.data(), T, H, L.k, kc, KD);
-    linear_w(ctx, xn.data(), T, H, L.v, vc, KD);
+    P.q.forward(ctx, xn.data(), T, H, q.data(), QD);
+    P.k.forward(ctx, xn.data(), T, H, kc, KD);
+    P.v.forward(ctx, xn.data(), T, H, vc, KD);
     maybe_round(q.data(), T * QD);
     maybe_round(kc, T * KD);
     maybe_round(vc, T * KD);
@@ -227,13 +252,13 @@ void LlamaModel::forward(const Context& ctx, std::span<const std::int32_t> ids, 
     const float* v_all = cache.v_[static_cast<std::size_t>(l)].data();
     attention(ctx, ap, q.data(), QD, k_all, KD, v_all, KD, att.data(), QD);
     maybe_round(att.data(), T * QD);
-    linear_w(ctx, att.data(), T, QD, L.o, xn.data(), H);
+    P.o.forward(ctx, att.data(), T, QD, xn.data(), H);
     maybe_round(xn.data(), T * H);
     add_into(x.data(), xn.data(), T * H);
     // SwiGLU MLP.
     rms_norm(ctx, x.data(), xn.data(), T, H, L.mlp_norm, eps, bf16);
-    linear_w(ctx, xn.data(), T, H, L.gate, g.data(), I);
-    linear_w(ctx, xn.data(), T, H, L.up, u.data(), I);
+    P.gate.forward(ctx, xn.data(), T, H, g.data(), I);
+    P.up.forward(ctx, xn.data(), T, H, u.data(), I);
     maybe_round(g.data(), T * I);
     maybe_round(u.data(), T * I);
     kernels::silu(ctx, g.data(), T * I);
@@ -243,7 +268,7 @@ void LlamaModel::forward(const Context& ctx, std::span<const std::int32_t> ids, 
         g[k] = bf16 ? bf16_round(bf16_round(g[k]) * u[k]) : g[k] * u[k];
       }
     }, 4096);
-    linear_w(ctx, g.data(), T, I, L.down, xn.data(), H);
+    P.down.forward(ctx, g.data(), T, I, xn.data(), H);
     maybe_round(xn.data(), T * H);
     add_into(x.data(), xn.data(), T * H);
     if (!on_state) continue;

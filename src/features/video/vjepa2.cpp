@@ -161,23 +161,18 @@ class WeightTaker {
   Tensor empty_;
 };
 
-std::shared_ptr<const PackedBf16> pack_bf16(const Context& ctx, const MatView& w) {
-  return std::make_shared<const PackedBf16>(PackedBf16::pack(ctx, w, true));
-}
-
-// `bf16_pack`: the context that packs the weight for bf16 compute, or null (not packed).
-LinearLayer make_linear(WeightTaker& w, const std::string& prefix, std::int64_t out, std::int64_t in, bool bias,
-                        const Context* bf16_pack) {
-  LinearLayer l;
+// `pack`: the BF16 context that packs the weight for bf16 compute, or null (not packed).
+Linear make_linear(WeightTaker& w, const std::string& prefix, std::int64_t out, std::int64_t in, bool bias,
+                   const Context* pack) {
   const Tensor& wt = w.take(prefix + ".weight", {out, in});
-  if (wt.numel() == out * in && out * in > 0) {
-    l.w = mat_view(wt);
-    if (bf16_pack) l.packed = pack_bf16(*bf16_pack, l.w);
-  }
+  std::vector<float> b;
   if (bias) {
     const Tensor& bt = w.take(prefix + ".bias", {out});
-    if (bt.numel() == out) l.bias = to_f32_vector(bt);
+    if (bt.numel() == out) b = to_f32_vector(bt);
   }
+  if (wt.numel() != out * in || out * in == 0) return {};  // reported by WeightTaker::finish
+  Linear l(mat_view(wt), std::move(b));
+  if (pack) l.pack(*pack);
   return l;
 }
 
@@ -212,15 +207,15 @@ VJEPA2Model VJEPA2Model::load(const fs::path& dir, const Options& options) {
   // bf16 mode packs every weight once, here, on one thread: the model owns no pool (the
   // forward's Context does).
   std::optional<Context> pack;
-  if (options.precision == Precision::BF16) pack.emplace(1);
+  if (options.precision == Precision::BF16) pack.emplace(1, Precision::BF16);
   const Context* pack_ctx = pack ? &*pack : nullptr;
   const Tensor& pw = w.take("encoder.embeddings.patch_embeddings.proj.weight",
                             {H, c.in_chans, c.tubelet_size, c.patch_size, c.patch_size});
+  std::vector<float> patch_bias = take_vec(w, "encoder.embeddings.patch_embeddings.proj.bias", H);
   if (pw.numel() > 0) {
-    m->patch.w = mat_view(pw.reshape({H, c.patch_dim()}));
-    if (pack) m->patch.packed = pack_bf16(*pack, m->patch.w);
+    m->patch = Linear(mat_view(pw.reshape({H, c.patch_dim()})), std::move(patch_bias));
+    if (pack) m->patch.pack(*pack);
   }
-  m->patch.bias = take_vec(w, "encoder.embeddings.patch_embeddings.proj.bias", H);
   for (int i = 0; i < c.num_hidden_layers; ++i) {
     const std::string p = "encoder.layer." + std::to_string(i) + ".";
     EncoderBlock b;
@@ -236,18 +231,9 @@ VJEPA2Model VJEPA2Model::load(const fs::path& dir, const Options& options) {
     b.fc2 = make_linear(w, p + "mlp.fc2", H, F, true, pack_ctx);
     if (pack && w.ok()) {
       // One [3H, H] product for q, k and v.
-      std::vector<float> qkv(static_cast<std::size_t>(3 * H * H));
-      const LinearLayer* parts[3] = {&b.query, &b.key, &b.value};
-      for (int s = 0; s < 3; ++s)
-        for (std::int64_t r = 0; r < H; ++r)
-          convert_to_f32(parts[s]->w.dtype, parts[s]->w.data, r * parts[s]->w.ld, H,
-                         qkv.data() + (s * H + r) * H);
-      b.qkv_packed = pack_bf16(*pack, MatView{DType::F32, qkv.data(), 3 * H, H, H});
+      const Linear* parts[3] = {&b.query, &b.key, &b.value};
+      b.qkv = Linear::stack(*pack, parts);
     }
-    b.qkv_bias.assign(static_cast<std::size_t>(3 * H), 0.0f);
-    const LinearLayer* parts[3] = {&b.query, &b.key, &b.value};
-    for (int s = 0; s < 3; ++s)
-      if (!parts[s]->bias.empty()) std::copy(parts[s]->bias.begin(), parts[s]->bias.end(), b.qkv_bias.begin() + s * H);
     m->blocks.push_back(std::move(b));
   }
   m->norm_w = take_vec(w, "encoder.layernorm.weight", H);
@@ -263,28 +249,6 @@ const std::string& VJEPA2Model::fingerprint() const { return impl_->fingerprint;
 const fs::path& VJEPA2Model::directory() const { return impl_->dir; }
 
 // ---- forward -------------------------------------------------------------------------------
-
-void linear_forward(const Context& ctx, Precision precision, const float* x, std::int64_t M, std::int64_t ldx,
-                    const LinearLayer& layer, float* y, std::int64_t ldy, bool accumulate) {
-  const std::int64_t N = layer.out(), K = layer.in();
-  if (precision == Precision::BF16 && layer.packed) {
-    GemmEpilogue ep;
-    if (accumulate) ep.residual = y, ep.ldr = ldy;  // y = x W^T + y
-    gemm_packed(ctx, M, x, ldx, *layer.packed, y, ldy, ep);
-  } else {
-    gemm(ctx, true, M, N, K, x, ldx, layer.w, accumulate ? 1.0f : 0.0f, y, ldy);
-  }
-  if (!layer.bias.empty())
-    ctx.pool().parallel_for(
-        M,
-        [&](std::int64_t r0, std::int64_t r1) {
-          for (std::int64_t r = r0; r < r1; ++r) {
-            float* row = y + r * ldy;
-            for (std::int64_t j = 0; j < N; ++j) row[j] += layer.bias[static_cast<std::size_t>(j)];
-          }
-        },
-        64);
-}
 
 namespace {
 
@@ -325,6 +289,8 @@ void VJEPA2Model::forward(const Context& ctx, const float* pixels, std::int64_t 
   const int heads = c.num_attention_heads, dh = c.head_dim();
   const auto eps = static_cast<float>(c.layer_norm_eps);
   const Precision prec = m.precision;
+  // The weights were packed for the model's precision at load: its products use that one.
+  const Context mc = ctx.with_precision(prec);
   // RoPE positions come from the config's grid (crop_size // patch_size), as upstream.
   const Rope3D rope(dh, c.grid_size(), T);
 
@@ -332,7 +298,7 @@ void VJEPA2Model::forward(const Context& ctx, const float* pixels, std::int64_t 
   {
     std::vector<float> patches(static_cast<std::size_t>(T * c.patch_dim()));
     gather_patches(c, pixels, frames, size, patches.data());
-    linear_forward(ctx, prec, patches.data(), T, c.patch_dim(), m.patch, x.data(), H, false);
+    m.patch.forward(mc, patches.data(), T, c.patch_dim(), x.data(), H);
   }
   if (on_state) on_state(0, x.data(), T, H);
 
@@ -350,14 +316,12 @@ void VJEPA2Model::forward(const Context& ctx, const float* pixels, std::int64_t 
     float* k = q + H;
     float* v = q + 2 * H;
     const std::int64_t ld = 3 * H;
-    if (prec == Precision::BF16 && b.qkv_packed) {
-      GemmEpilogue ep;
-      ep.bias = b.qkv_bias.data();
-      gemm_packed(ctx, T, xn.data(), H, *b.qkv_packed, q, ld, ep);
+    if (!b.qkv.empty()) {
+      b.qkv.forward(mc, xn.data(), T, H, q, ld);
     } else {
-      linear_forward(ctx, Precision::F32, xn.data(), T, H, b.query, q, ld, false);
-      linear_forward(ctx, Precision::F32, xn.data(), T, H, b.key, k, ld, false);
-      linear_forward(ctx, Precision::F32, xn.data(), T, H, b.value, v, ld, false);
+      b.query.forward(mc, xn.data(), T, H, q, ld);
+      b.key.forward(mc, xn.data(), T, H, k, ld);
+      b.value.forward(mc, xn.data(), T, H, v, ld);
     }
     rope.apply(ctx, q, T, ld, heads);
     rope.apply(ctx, k, T, ld, heads);
@@ -369,14 +333,19 @@ void VJEPA2Model::forward(const Context& ctx, const float* pixels, std::int64_t 
     ap.bf16_products = prec == Precision::BF16;
     attention(ctx, ap, q, ld, k, ld, v, ld, ctxv.data(), H);
     // x += proj(attention)
-    linear_forward(ctx, prec, ctxv.data(), T, H, b.proj, x.data(), H, true);
+    GemmEpilogue add_x;  // y = x W^T + b + x, fused
+    add_x.residual = x.data();
+    add_x.ldr = H;
+    b.proj.forward(mc, ctxv.data(), T, H, x.data(), H, add_x);
     // x += fc2(gelu(fc1(norm2(x)))), in row blocks so the [rows, mlp] buffer stays bounded.
     kernels::layer_norm(ctx, x.data(), xn.data(), T, H, b.norm2_w.data(), b.norm2_b.data(), eps);
     for (std::int64_t r0 = 0; r0 < T; r0 += mlp_rows) {
       const std::int64_t rows = std::min(mlp_rows, T - r0);
-      linear_forward(ctx, prec, xn.data() + r0 * H, rows, H, b.fc1, hidden.data(), F, false);
+      b.fc1.forward(mc, xn.data() + r0 * H, rows, H, hidden.data(), F);
       kernels::gelu_erf(ctx, hidden.data(), rows * F);
-      linear_forward(ctx, prec, hidden.data(), rows, F, b.fc2, x.data() + r0 * H, H, true);
+      add_x.residual = x.data() + r0 * H;
+      b.fc2.forward(mc, hidden.data(), rows, F, x.data() + r0 * H, H, add_x);
+      add_x.residual = x.data();
     }
     if (li + 1 < c.num_hidden_layers && on_state) on_state(li + 1, x.data(), T, H);
   }

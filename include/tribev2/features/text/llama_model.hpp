@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tribev2/core/context.hpp"
+#include "tribev2/core/weight_matrix.hpp"
 #include "tribev2/core/tensor.hpp"
 #include "tribev2/features/text/llama_config.hpp"
 #include "tribev2/features/text/tokenizer.hpp"
@@ -31,20 +32,7 @@ namespace gguf {
 class File;
 }
 
-enum class WeightType : std::uint8_t { F32, F16, BF16, Q8_0 };
-const char* weight_type_name(WeightType t);
-
-// A matrix [rows, cols], row-major (nn.Linear layout [out_features, in_features]); Q8_0 rows
-// are cols/32 blocks of {float16 scale, 32 x int8}.
-struct WeightMatrix {
-  WeightType type = WeightType::F32;
-  const void* data = nullptr;
-  std::int64_t rows = 0;
-  std::int64_t cols = 0;
-  std::size_t row_bytes() const;
-  // Row r widened to float32 (exact for F32/F16/BF16; d * q for Q8_0).
-  void row_to_f32(std::int64_t r, float* out) const;
-};
+// WeightType, WeightMatrix and the Q8_0 layout live in core (tribev2/core/weight_matrix.hpp).
 
 // HuggingFace keeps q/k in the rotate-half layout; llama.cpp's GGUF conversion permutes the
 // rows of q_proj/k_proj so that rotated pairs are adjacent. Rotating adjacent pairs of the
