@@ -35,6 +35,7 @@
 
 #include "tribev2/core/cpu_features.hpp"
 #include "tribev2/core/gemm.hpp"
+#include "tribev2/core/linear.hpp"
 #include "tribev2/io/feature_file.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/model/brain_model.hpp"
@@ -236,7 +237,8 @@ int cmd_gemm(const Args& a) {
       });
     };
     const MatView Wv{DType::F32, W.data(), s.N, s.K, s.K};
-    auto ours = [&] { linear(ctx, A.data(), s.M, s.K, Wv, nullptr, C.data(), s.N); };
+    const Linear layer(Wv);
+    auto ours = [&] { layer.forward(ctx, A.data(), s.M, C.data()); };
     // Median wall time, and median CPU time (all threads) divided by the thread count: on a
     // loaded machine the second is what the kernels cost when they do run.
     double cpu_med = 0;

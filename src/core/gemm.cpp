@@ -265,20 +265,6 @@ void gemm_ex(const Context& ctx, bool trans_b, std::int64_t M, std::int64_t N, s
   gemm_impl(ctx, trans_b, M, N, K, A, lda, B, 0.0f, C, ldc, ep, level);
 }
 
-void linear(const Context& ctx, const float* x, std::int64_t M, std::int64_t K, const MatView& W,
-            const float* bias, float* y, std::int64_t ldy) {
-  TRIBEV2_CHECK(W.cols == K, "linear: weight has ", W.cols, " input features, input has ", K);
-  GemmEpilogue ep;
-  ep.bias = bias;
-  gemm_impl(ctx, true, M, W.rows, K, x, K, W, 0.0f, y, ldy, ep, cpu::Level::Amx);
-}
-
-void linear_ex(const Context& ctx, const float* x, std::int64_t M, std::int64_t K, const MatView& W, float* y,
-               std::int64_t ldy, const GemmEpilogue& ep) {
-  TRIBEV2_CHECK(W.cols == K, "linear: weight has ", W.cols, " input features, input has ", K);
-  gemm_impl(ctx, true, M, W.rows, K, x, K, W, 0.0f, y, ldy, ep, cpu::Level::Amx);
-}
-
 PackedF32 PackedF32::pack(const Context& ctx, const MatView& B, bool trans_b) {
   return pack(ctx, B, trans_b, cpu::level());
 }

@@ -49,20 +49,6 @@ TEST(Gemm, BetaAccumulates) {
   check(ctx, false, 5, 300, 33, DType::BF16, 0.5f);
 }
 
-TEST(Gemm, LinearAddsBias) {
-  Context ctx(1);
-  const float x[] = {1, 2, 3, 4, 5, 6};       // [2, 3]
-  const float w[] = {1, 0, 0, 0, 1, 1};       // [2, 3]
-  const float b[] = {10, 20};
-  Tensor W = Tensor::from<float>({2, 3}, w);
-  float y[4];
-  linear(ctx, x, 2, 3, mat_view(W), b, y, 2);
-  EXPECT_FLOAT_EQ(y[0], 11);
-  EXPECT_FLOAT_EQ(y[1], 25);
-  EXPECT_FLOAT_EQ(y[2], 14);
-  EXPECT_FLOAT_EQ(y[3], 31);
-}
-
 TEST(Gemm, RejectsTooSmallOperand) {
   Context ctx(1);
   Tensor W = Tensor::zeros(DType::F32, {2, 3});
@@ -227,15 +213,3 @@ TEST(GemmKernels, PackedF32IsBitIdenticalToPerCallPacking) {
   EXPECT_THROW_MSG(gemm_packed(bf, 1, x.data(), 3, P, y.data(), 2, {}), "a float32 packing is for float32 compute");
 }
 
-TEST(GemmKernels, OldApiHonoursBf16Context) {
-  // gemm()/linear() in a BF16 context take bf16 products: equal to the bf16 twin, not to f32.
-  const std::int64_t M = 5, N = 40, K = 64;
-  const auto A = rand_vec(static_cast<std::size_t>(M * K), 31);
-  const auto W = rand_vec(static_cast<std::size_t>(N * K), 32);
-  Tensor Wt = Tensor::from<float>({N, K}, W);
-  std::vector<float> y(static_cast<std::size_t>(M * N)), yr(y.size());
-  Context ctx(1, Precision::BF16);
-  linear(ctx, A.data(), M, K, mat_view(Wt), nullptr, y.data(), N);
-  reference::gemm_bf16(true, M, N, K, A.data(), K, mat_view(Wt), yr.data(), N, GemmEpilogue{});
-  for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], yr[i], 1e-4);
-}

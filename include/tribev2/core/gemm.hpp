@@ -31,10 +31,6 @@ void gemm(const Context& ctx, bool trans_b, std::int64_t M, std::int64_t N, std:
           const float* A, std::int64_t lda, const MatView& B, float beta, float* C,
           std::int64_t ldc);
 
-// nn.Linear: y[M, N] = x[M, K] * W^T + bias, W stored [N, K]; bias may be null (F32 span of N).
-void linear(const Context& ctx, const float* x, std::int64_t M, std::int64_t K, const MatView& W,
-            const float* bias, float* y, std::int64_t ldy);
-
 // What happens to every result before it is stored, fused into the GEMM's last pass over C
 // (so C is written once and nothing is re-read from memory):
 //   C = act(A*op(B) + bias) + residual * residual_scale
@@ -56,10 +52,6 @@ void gemm_ex(const Context& ctx, bool trans_b, std::int64_t M, std::int64_t N, s
 void gemm_ex(const Context& ctx, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
              const float* A, std::int64_t lda, const MatView& B, float* C, std::int64_t ldc,
              const GemmEpilogue& ep, cpu::Level level);
-
-// nn.Linear with a fused epilogue: y[M, N] = act(x W^T + bias) + residual * residual_scale.
-void linear_ex(const Context& ctx, const float* x, std::int64_t M, std::int64_t K, const MatView& W,
-               float* y, std::int64_t ldy, const GemmEpilogue& ep);
 
 // A weight rounded once to bfloat16 and laid out for the bf16 kernels (K pairs interleaved in
 // panels of 32 columns: the AMX / AVX512-BF16 operand layout), for Precision::BF16. Packing
