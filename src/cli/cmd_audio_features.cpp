@@ -9,6 +9,7 @@
 #include "tribev2/hub/model_files.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/features/audio/extractor.hpp"
+#include "tribev2/io/cache_key.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/media/audio.hpp"
 
@@ -29,13 +30,6 @@ struct AudioFeaturesArgs {
   std::string constant_bins = "reference";
   std::string video_audio = "moviepy";
 };
-
-std::filesystem::path default_cache_dir() {
-  if (const char* d = std::getenv("TRIBEV2_CACHE_DIR"); d && *d) return std::filesystem::path(d) / "audio";
-  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return std::filesystem::path(d) / "tribev2" / "audio";
-  if (const char* d = std::getenv("HOME"); d && *d) return std::filesystem::path(d) / ".cache" / "tribev2" / "audio";
-  return {};
-}
 
 std::vector<double> parse_fractions(const std::string& text) {
   std::vector<double> out;
@@ -65,7 +59,7 @@ void register_audio_features(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--duration", a->duration, "Window length, seconds (default: the audio's duration)");
   cmd->add_option("--event-start", a->event_start, "Timeline time of the audio's first sample (default 0)");
   cmd->add_option("--cache-dir", a->cache_dir,
-                  "Per-chunk feature cache (default: $TRIBEV2_CACHE_DIR/audio or ~/.cache/tribev2/audio)");
+                  "Per-chunk feature cache (default: $TRIBEV2_CACHE_DIR/audio, else $XDG_CACHE_HOME/tribev2/audio, else ~/.cache/tribev2/audio)");
   cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the feature cache");
   cmd->add_option("--layers", a->layers, "Layer fractions for the group means (default 0.5,0.75,1.0)");
   cmd->add_option("--constant-bins", a->constant_bins,
@@ -88,7 +82,7 @@ void register_audio_features(CLI::App& app, GlobalOptions& g) {
     TRIBEV2_CHECK(std::isnan(a->start) || std::isfinite(a->start), "--start must be a finite number");
     TRIBEV2_CHECK(a->duration < 0.0 || (std::isfinite(a->duration) && a->duration >= 0.0),
                   "--duration must be a finite number >= 0");
-    if (!a->no_cache) o.cache_dir = a->cache_dir.empty() ? default_cache_dir() : std::filesystem::path(a->cache_dir);
+    if (!a->no_cache) o.cache_dir = a->cache_dir.empty() ? io::user_cache_dir("audio") : std::filesystem::path(a->cache_dir);
 
     const Context ctx = g.make_context();
     const auto model = fa::W2vBertModel::load(resolve_model_arg(g, a->model, hub::audio_model_files()));

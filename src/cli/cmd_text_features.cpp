@@ -12,6 +12,7 @@
 #include "tribev2/features/text/feature_cache.hpp"
 #include "tribev2/features/text/text_grid.hpp"
 #include "tribev2/features/text/word_features.hpp"
+#include "tribev2/io/cache_key.hpp"
 #include "tribev2/io/npy.hpp"
 
 namespace tribev2::cli {
@@ -58,7 +59,7 @@ void register_text_features(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str();
   cmd->add_option("--tokenizer", a->tokenizer, "tokenizer.json to use instead of the checkpoint's (or the GGUF vocabulary)");
   cmd->add_option("--llama-precision", a->llama_precision, "f32 (default: float32 compute, bf16 weights widened) or bf16 (emulates a bf16 run)");
-  cmd->add_option("--cache-dir", a->cache_dir, "Per-word feature cache (default $XDG_CACHE_HOME/tribev2/text-features)");
+  cmd->add_option("--cache-dir", a->cache_dir, "Per-word feature cache (default: $TRIBEV2_CACHE_DIR/text-features, else $XDG_CACHE_HOME/tribev2/text-features, else ~/.cache/tribev2/text-features)");
   cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the feature cache");
   cmd->add_flag("--per-word", a->per_word, "Run upstream's per-word loop (one forward per word) instead of sharing context prefixes");
   cmd->callback([a, &g] {
@@ -114,7 +115,7 @@ void register_text_features(CLI::App& app, GlobalOptions& g) {
                (model.compute() == text::LlamaCompute::BF16 ? "bf16" : "float32") + " compute");
     std::optional<text::FeatureCache> cache;
     if (!a->no_cache) {
-      const std::filesystem::path dir = a->cache_dir.empty() ? text::default_feature_cache_dir() : std::filesystem::path(a->cache_dir);
+      const std::filesystem::path dir = a->cache_dir.empty() ? io::user_cache_dir("text-features") : std::filesystem::path(a->cache_dir);
       if (!dir.empty()) cache.emplace(dir, text::feature_cache_key(ctx, model, text::upstream_layer_groups(model.n_states())));
     }
     Progress progress(g, "text features");

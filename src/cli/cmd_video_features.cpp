@@ -8,6 +8,7 @@
 #include "tribev2/hub/model_files.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/features/video/extractor.hpp"
+#include "tribev2/io/cache_key.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/media/video.hpp"
 
@@ -35,12 +36,6 @@ std::string num(double x) {
   return buf;
 }
 
-fs::path default_cache_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "tribev2" / "video";
-  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "tribev2" / "video";
-  return {};
-}
-
 }  // namespace
 
 void register_video_features(CLI::App& app, GlobalOptions& g) {
@@ -50,7 +45,7 @@ void register_video_features(CLI::App& app, GlobalOptions& g) {
       ->required();
   cmd->add_option("--video", a->video, "Video file (anything FFmpeg decodes)")->required();
   cmd->add_option("--output", a->output, "Output .npy: float32 [2, hidden, round(2 * duration)]")->capture_default_str();
-  cmd->add_option("--cache-dir", a->cache_dir, "Per-chunk feature cache (default: $XDG_CACHE_HOME/tribev2/video)");
+  cmd->add_option("--cache-dir", a->cache_dir, "Per-chunk feature cache (default: $TRIBEV2_CACHE_DIR/video, else $XDG_CACHE_HOME/tribev2/video, else ~/.cache/tribev2/video)");
   cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the feature cache");
   cmd->add_option("--resize", a->resize,
                   "float: torchvision's float antialias path (upstream on AVX-512 CPUs; the goldens); uint8: PyTorch's "
@@ -70,7 +65,7 @@ void register_video_features(CLI::App& app, GlobalOptions& g) {
     if (a->vfr == "timestamps") o.vfr = media::VfrPolicy::Timestamps;
     else if (a->vfr == "ordinal") o.vfr = media::VfrPolicy::Ordinal;
     else fail("--vfr must be timestamps or ordinal, got '", a->vfr, "'");
-    if (!a->no_cache) o.cache_dir = a->cache_dir.empty() ? default_cache_dir() : fs::path(a->cache_dir);
+    if (!a->no_cache) o.cache_dir = a->cache_dir.empty() ? io::user_cache_dir("video") : fs::path(a->cache_dir);
 
     // This command implements bf16 itself (bf16 GEMMs for the encoder), so it builds its
     // context here rather than through GlobalOptions::make_context.

@@ -1,5 +1,7 @@
 #include "tribev2/io/cache_key.hpp"
 
+#include <cstdlib>
+
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/hash.hpp"
 
@@ -38,6 +40,13 @@ std::string CacheKey::hex() const {
                 "): the key states neither a compute precision nor that the stage has none");
   // nlohmann::json (not ordered_json) keeps object keys sorted: the dump is canonical.
   return sha256_hex(description_.dump());
+}
+
+std::filesystem::path user_cache_dir(const std::string& sub) {
+  if (const char* d = std::getenv("TRIBEV2_CACHE_DIR"); d && *d) return std::filesystem::path(d) / sub;
+  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return std::filesystem::path(d) / "tribev2" / sub;
+  if (const char* d = std::getenv("HOME"); d && *d) return std::filesystem::path(d) / ".cache" / "tribev2" / sub;
+  return {};
 }
 
 }  // namespace tribev2::io

@@ -4,12 +4,15 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "support/test_support.hpp"
+#include "tribev2/io/cache_key.hpp"
 #include "tribev2/io/file.hpp"
 #include "tribev2/pipeline/cache.hpp"
 #include "tribev2/pipeline/hash.hpp"
@@ -193,4 +196,26 @@ TEST(AtomicFile, TemporariesOfDeadProcessesAreRemovedAndFolderErrorsAreClear) {
   // A folder that cannot be created (a file is in the way) is named in the error.
   write_bytes(tmp / "file", "x");
   EXPECT_THROW_MSG(io::write_text_file_atomic(tmp / "file" / "sub" / "out.txt", "x"), "cannot create the folder");
+}
+
+TEST(UserCacheDir, OneRootForTheExtractorCommands) {
+  // $TRIBEV2_CACHE_DIR, else $XDG_CACHE_HOME/tribev2, else ~/.cache/tribev2; each restored after.
+  struct Env {
+    std::string name;
+    std::optional<std::string> old;
+    explicit Env(std::string n) : name(std::move(n)) {
+      if (const char* v = std::getenv(name.c_str())) old = v;
+    }
+    ~Env() { old ? ::setenv(name.c_str(), old->c_str(), 1) : ::unsetenv(name.c_str()); }
+  } t("TRIBEV2_CACHE_DIR"), x("XDG_CACHE_HOME"), h("HOME");
+  ::setenv("TRIBEV2_CACHE_DIR", "/c/t", 1);
+  ::setenv("XDG_CACHE_HOME", "/c/x", 1);
+  ::setenv("HOME", "/c/h", 1);
+  EXPECT_EQ(io::user_cache_dir("audio"), std::filesystem::path("/c/t/audio"));
+  ::unsetenv("TRIBEV2_CACHE_DIR");
+  EXPECT_EQ(io::user_cache_dir("video"), std::filesystem::path("/c/x/tribev2/video"));
+  ::unsetenv("XDG_CACHE_HOME");
+  EXPECT_EQ(io::user_cache_dir("text-features"), std::filesystem::path("/c/h/.cache/tribev2/text-features"));
+  ::unsetenv("HOME");
+  EXPECT_TRUE(io::user_cache_dir("audio").empty());
 }

@@ -10,6 +10,7 @@
 //    model fingerprints, options, implementation ids.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -46,5 +47,10 @@ class CacheKey {
 
 // The precision as it appears in keys and entry metadata: "f32" or "bf16".
 const char* precision_name(Precision p);
+
+// The per-user cache folder of the extractor commands, `sub` under the one root
+// $TRIBEV2_CACHE_DIR, else $XDG_CACHE_HOME/tribev2, else ~/.cache/tribev2; empty when none of
+// them is set (the caller then caches nothing).
+std::filesystem::path user_cache_dir(const std::string& sub);
 
 }  // namespace tribev2::io

@@ -46,10 +46,4 @@ void FeatureCache::put(const std::string& text, const std::string& context, std:
   io::write_file_atomic(entry_path(text, context), bytes);
 }
 
-fs::path default_feature_cache_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "tribev2" / "text-features";
-  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "tribev2" / "text-features";
-  return {};
-}
-
 }  // namespace tribev2::text

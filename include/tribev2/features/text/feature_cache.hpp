@@ -32,7 +32,4 @@ class FeatureCache {
   std::string model_key_;
 };
 
-// ${XDG_CACHE_HOME:-$HOME/.cache}/tribev2/text-features (empty if neither is set).
-std::filesystem::path default_feature_cache_dir();
-
 }  // namespace tribev2::text
