@@ -13,6 +13,8 @@
 //         per call (the cost is O(N K) against the product's O(M N K)).
 // A packed copy replaces its source: the source's file pages are given back, so memory stays
 // at one copy. Q8_0 weights are never packed: tiles of rows are widened to float32 per call.
+// Whether to pack is each model's choice, by measurement (docs/performance.md, "Which weights
+// are packed"): the brain model and V-JEPA2 (bf16) pack; w2v-BERT and Llama run per call.
 #pragma once
 
 #include <cstdint>

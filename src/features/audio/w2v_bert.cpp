@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
@@ -116,20 +115,11 @@ struct W2vBertModel::Weights {
   std::string fingerprint;
   io::SafetensorsFile file;
   Norm proj_ln;
-  // The layers' Linears are packed once per compute precision on first use (prepare), so
-  // they are mutable behind the model's const interface.
-  mutable Linear proj;
-  mutable std::vector<LayerW> layers;
-  mutable std::once_flag packed_f32, packed_bf16;
-
-  void prepare(const Context& ctx) const {
-    std::call_once(ctx.precision() == Precision::BF16 ? packed_bf16 : packed_f32, [&] {
-      proj.pack(ctx);
-      for (auto& L : layers)
-        for (Linear* m : {&L.ffn1.w1, &L.ffn1.w2, &L.q, &L.k, &L.v, &L.o, &L.pw1, &L.pw2, &L.ffn2.w1, &L.ffn2.w2})
-          m->pack(ctx);
-    });
-  }
+  // Not packed: each forward multiplies thousands of rows (~50 per second of audio) by every
+  // weight, where packing per call is amortised and the packed layout measured slower
+  // (docs/performance.md, "Which weights are packed").
+  Linear proj;
+  std::vector<LayerW> layers;
 };
 
 namespace {
@@ -404,7 +394,6 @@ void W2vBertModel::forward(const Context& ctx, const Tensor& features, const Hid
   Scratch s(T, c);
   std::vector<float> x(static_cast<std::size_t>(T * c.hidden));
   layer_norm(ctx, features.data<float>(), s.ln.data(), T, c.input_dim, w_->proj_ln, c.layer_norm_eps);
-  w_->prepare(ctx);
   w_->proj.forward(ctx, s.ln.data(), T, x.data());
   if (sink) sink(0, x.data(), T);
   for (int l = 0; l < c.layers; ++l) {
@@ -428,21 +417,18 @@ Tensor W2vBertModel::forward_all(const Context& ctx, const Tensor& features) con
 void W2vBertModel::self_attention(const Context& ctx, int layer, const float* x, std::int64_t T, float* out) const {
   TRIBEV2_CHECK(layer >= 0 && layer < w_->cfg.layers, "w2v-BERT: no layer ", layer);
   Scratch s(T, w_->cfg);
-  w_->prepare(ctx);
   attention_block(ctx, w_->cfg, w_->layers[static_cast<std::size_t>(layer)], x, T, s, out);
 }
 
 void W2vBertModel::conv_module(const Context& ctx, int layer, const float* x, std::int64_t T, float* out) const {
   TRIBEV2_CHECK(layer >= 0 && layer < w_->cfg.layers, "w2v-BERT: no layer ", layer);
   Scratch s(T, w_->cfg);
-  w_->prepare(ctx);
   conv_block(ctx, w_->cfg, w_->layers[static_cast<std::size_t>(layer)], x, T, s, out);
 }
 
 void W2vBertModel::conformer_layer(const Context& ctx, int layer, float* x, std::int64_t T) const {
   TRIBEV2_CHECK(layer >= 0 && layer < w_->cfg.layers, "w2v-BERT: no layer ", layer);
   Scratch s(T, w_->cfg);
-  w_->prepare(ctx);
   layer_forward(ctx, w_->cfg, w_->layers[static_cast<std::size_t>(layer)], x, T, s);
 }
 

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 #include <iostream>
-#include <mutex>
 
 #include "tribev2/core/attention.hpp"
 #include "tribev2/core/error.hpp"
@@ -59,16 +58,10 @@ struct LlamaModel::Impl {
   LlamaWeights w;
   Tokenizer tokenizer;
   LlamaCompute compute = LlamaCompute::F32;
-  // Packed once per compute precision, on first use (prepare); const forwards read them after.
-  mutable std::vector<LayerLinears> linears;
-  mutable std::once_flag packed_f32, packed_bf16;
-
-  void prepare(const Context& ctx) const {
-    std::call_once(ctx.precision() == Precision::BF16 ? packed_bf16 : packed_f32, [&] {
-      for (auto& L : linears)
-        for (Linear* m : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) m->pack(ctx);
-    });
-  }
+  // Not packed (per-call packing inside the GEMM): packing the 3B model's weights for bf16
+  // once cost ~14 s up front for the same forward speed (docs/performance.md, "Which weights
+  // are packed"); its F32 weights gain nothing measurable from it.
+  std::vector<LayerLinears> linears;
 };
 
 namespace {
@@ -194,7 +187,6 @@ void LlamaModel::forward(const Context& ctx, std::span<const std::int32_t> ids, 
                   "token id ", ids[static_cast<std::size_t>(t)], " is outside the embedding [0, ", w.embed.rows, ")");
   const std::int64_t p0 = cache.size();
   cache.ensure(c.n_layers, KD, p0 + T);
-  impl_->prepare(ctx);
 
   std::vector<float> x(static_cast<std::size_t>(T * H)), xn(x.size()), q(static_cast<std::size_t>(T * QD)),
       att(q.size()), g(static_cast<std::size_t>(T * I)), u(g.size());
