@@ -14,13 +14,7 @@
 using namespace tribev2;
 
 namespace {
-std::vector<float> rand_vec(std::size_t n, unsigned seed) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> d;
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
+using test::rand_vec;
 
 void check(const Context& ctx, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, DType bt, float beta) {
   const auto A = rand_vec(static_cast<std::size_t>(M * K), 1);

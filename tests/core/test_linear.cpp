@@ -21,13 +21,7 @@ using namespace tribev2;
 
 namespace {
 
-std::vector<float> rand_vec(std::size_t n, unsigned seed) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> d;
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
+using test::rand_vec;
 
 // Float32 sums of K products in another order (and, under BF16, of the same exact products):
 // a few ulps of sqrt(K)-sized values, as in test_gemm.

@@ -76,6 +76,14 @@ MaxDiff tensor_diff(const Tensor& got, const Tensor& expected) {
 double max_abs_diff(const Tensor& got, const Tensor& expected) { return tensor_diff(got, expected).abs(); }
 double max_rel_diff(const Tensor& got, const Tensor& expected) { return tensor_diff(got, expected).rel(); }
 
+std::vector<float> rand_vec(std::size_t n, unsigned seed) {
+  std::mt19937 g(seed);
+  std::normal_distribution<float> d;
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(g);
+  return v;
+}
+
 double max_abs_diff(std::span<const float> got, std::span<const float> expected) {
   MaxDiff d;
   d.add(got, expected);

@@ -71,6 +71,9 @@ double max_abs_diff(std::span<const float> got, std::span<const float> expected)
 // max_rel_diff of each slice along dim 0 (one value per slice; {+inf} on a shape mismatch).
 std::vector<double> rel_diff_per_slice(const Tensor& got, const Tensor& expected);
 
+// n standard-normal floats from std::mt19937(seed): the random operands of kernel tests.
+std::vector<float> rand_vec(std::size_t n, unsigned seed);
+
 // Runs the tribev2 CLI with arguments; returns the exit code and captures stdout+stderr.
 struct CliResult {
   int code = -1;
