@@ -6,12 +6,14 @@
 #include <sstream>
 
 #include "common.hpp"
+#include "feature_store_arg.hpp"
 #include "tribev2/hub/model_files.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/features/audio/extractor.hpp"
-#include "tribev2/io/cache_key.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/media/audio.hpp"
+#include "tribev2/pipeline/build_events.hpp"
+#include "tribev2/pipeline/stages.hpp"
 
 namespace tribev2::cli {
 
@@ -58,9 +60,8 @@ void register_audio_features(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--start", a->start, "Window start on the timeline, seconds (default: --event-start)");
   cmd->add_option("--duration", a->duration, "Window length, seconds (default: the audio's duration)");
   cmd->add_option("--event-start", a->event_start, "Timeline time of the audio's first sample (default 0)");
-  cmd->add_option("--cache-dir", a->cache_dir,
-                  "Per-chunk feature cache (default: $TRIBEV2_CACHE_DIR/audio, else $XDG_CACHE_HOME/tribev2/audio, else ~/.cache/tribev2/audio)");
-  cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the feature cache");
+  cmd->add_option("--cache-dir", a->cache_dir, kFeatureCacheHelp);
+  cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the stage cache");
   cmd->add_option("--layers", a->layers, "Layer fractions for the group means (default 0.5,0.75,1.0)");
   cmd->add_option("--constant-bins", a->constant_bins,
                   "CMVN of a mel bin constant over a chunk (pure digital silence): reference (as upstream) or zero");
@@ -82,10 +83,10 @@ void register_audio_features(CLI::App& app, GlobalOptions& g) {
     TRIBEV2_CHECK(std::isnan(a->start) || std::isfinite(a->start), "--start must be a finite number");
     TRIBEV2_CHECK(a->duration < 0.0 || (std::isfinite(a->duration) && a->duration >= 0.0),
                   "--duration must be a finite number >= 0");
-    if (!a->no_cache) o.cache_dir = a->cache_dir.empty() ? io::user_cache_dir("audio") : std::filesystem::path(a->cache_dir);
 
     const Context ctx = g.make_context();
-    const auto model = fa::W2vBertModel::load(resolve_model_arg(g, a->model, hub::audio_model_files()));
+    const std::filesystem::path model_dir = resolve_model_arg(g, a->model, hub::audio_model_files());
+    const auto model = fa::W2vBertModel::load(model_dir);
     const auto info = media::probe_audio(a->audio);
     fa::TimelineWindow w;
     w.event_start = a->event_start;
@@ -93,14 +94,41 @@ void register_audio_features(CLI::App& app, GlobalOptions& g) {
     w.duration = a->duration;
     Progress bar(g, "audio features");
     o.progress = [&](std::int64_t d, std::int64_t t) { bar.update(d, t); };
+
+    // Chunks go through the stage cache under `tribev2 run`'s keys (the file's content, the
+    // chunk, the model folder, the extractor and, when they differ from run's, the options).
+    CommandFeatureStore cache(ctx, a->cache_dir, a->no_cache);
+    std::string extractor = pipeline::available_stages().audio_id;
+    if (a->layers != "0.5,0.75,1.0" || a->constant_bins != "reference")
+      extractor += " layers=" + a->layers + " constant-bins=" + a->constant_bins;
+    std::size_t stored = 0;
+    const auto attach_store = [&](const std::filesystem::path& file, int rate) {
+      if (!cache.store()) return;
+      o.store = [&, file, rate](const events::Chunk& c, const std::function<Tensor()>& compute) {
+        const events::MediaEvent ev{"Audio", std::filesystem::absolute(file), c.start, c.offset, c.duration,
+                                    static_cast<double>(rate)};
+        auto got = cache.store()->media_chunk("audio", model_dir, extractor, ev, compute);
+        stored += got.computed ? 0 : 1;
+        return features::StoredChunk{std::move(got.data), got.computed};
+      };
+    };
     Tensor out;
     if (info.has_video && a->video_audio == "moviepy") {
       log(g, a->audio + ": video file; using its audio as upstream's moviepy WAV (44.1 kHz, 16-bit, stereo)");
-      const auto buf = media::decode_audio_like_moviepy(a->audio);
-      out = fa::extract_timeline(ctx, model, buf, w, o, "moviepy:" + a->audio);
+      if (cache.cache()) {
+        // The WAV `run` extracts from a video (the "audio-track" stage), so the keys agree.
+        const auto track = pipeline::video_audio_track(a->audio, *cache.cache());
+        attach_store(track.wav, track.sample_rate);
+        out = fa::extract_timeline(ctx, model, track.wav, w, o);
+      } else {
+        const auto buf = media::decode_audio_like_moviepy(a->audio);
+        out = fa::extract_timeline(ctx, model, buf, w, o, "moviepy:" + a->audio);
+      }
     } else {
+      attach_store(a->audio, info.sample_rate);
       out = fa::extract_timeline(ctx, model, std::filesystem::path(a->audio), w, o);
     }
+    if (cache.store()) log(g, "audio-features: " + std::to_string(stored) + " chunk(s) from the stage cache " + cache.root().string());
     bar.finish();
     io::write_npy(a->output, out);
     log(g, "wrote " + a->output + " " + shape_str(out.shape()));

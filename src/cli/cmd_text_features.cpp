@@ -1,18 +1,20 @@
 // `tribev2 text-features`: word events -> Llama 3 word features -> the [2, hidden, T] 2 Hz grid
 // of one segment that `tribev2 predict` reads as its text input.
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 #include "common.hpp"
+#include "feature_store_arg.hpp"
 #include "tribev2/hub/model_files.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/events/event_table.hpp"
 #include "tribev2/events/sentences.hpp"
 #include "tribev2/events/word.hpp"
-#include "tribev2/features/text/feature_cache.hpp"
 #include "tribev2/features/text/text_grid.hpp"
 #include "tribev2/features/text/word_features.hpp"
-#include "tribev2/io/cache_key.hpp"
+#include "tribev2/io/hash.hpp"
+#include "tribev2/pipeline/stages.hpp"
 #include "tribev2/io/npy.hpp"
 
 namespace tribev2::cli {
@@ -59,8 +61,8 @@ void register_text_features(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str();
   cmd->add_option("--tokenizer", a->tokenizer, "tokenizer.json to use instead of the checkpoint's (or the GGUF vocabulary)");
   cmd->add_option("--llama-precision", a->llama_precision, "f32 (default: float32 compute, bf16 weights widened) or bf16 (emulates a bf16 run)");
-  cmd->add_option("--cache-dir", a->cache_dir, "Per-word feature cache (default: $TRIBEV2_CACHE_DIR/text-features, else $XDG_CACHE_HOME/tribev2/text-features, else ~/.cache/tribev2/text-features)");
-  cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the feature cache");
+  cmd->add_option("--cache-dir", a->cache_dir, kFeatureCacheHelp);
+  cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the stage cache");
   cmd->add_flag("--per-word", a->per_word, "Run upstream's per-word loop (one forward per word) instead of sharing context prefixes");
   cmd->callback([a, &g] {
     const Context ctx = g.make_context();
@@ -110,38 +112,55 @@ void register_text_features(CLI::App& app, GlobalOptions& g) {
       fail(s.str());
     }
 
-    const text::LlamaModel model = text::LlamaModel::load(resolve_model_arg(g, a->llama, hub::llama_files()), lo);
-    log(g, "text-features: " + model.weights().description + ", " + std::to_string(model.n_states()) + " hidden states, " +
-               (model.compute() == text::LlamaCompute::BF16 ? "bf16" : "float32") + " compute");
-    std::optional<text::FeatureCache> cache;
-    if (!a->no_cache) {
-      const std::filesystem::path dir = a->cache_dir.empty() ? io::user_cache_dir("text-features") : std::filesystem::path(a->cache_dir);
-      if (!dir.empty()) cache.emplace(dir, text::feature_cache_key(ctx, model, text::upstream_layer_groups(model.n_states())));
+    const std::filesystem::path model_dir = resolve_model_arg(g, a->llama, hub::llama_files());
+    // The word list's features go through the stage cache under `tribev2 run`'s key (the
+    // (text, context) list, the model, the extractor and the options that change values), so
+    // the model is loaded only when they are not there.
+    CommandFeatureStore cache(ctx, a->cache_dir, a->no_cache);
+    std::string extractor = pipeline::available_stages().text_id;
+    if (a->llama_precision != "f32") extractor += " llama-precision=" + a->llama_precision;
+    if (!a->tokenizer.empty()) extractor += " tokenizer=" + io::sha256_file(a->tokenizer);
+    if (a->per_word) extractor += " per-word";
+    std::optional<text::WordFeatureStats> stats;
+    const auto compute = [&] {
+      const text::LlamaModel model = text::LlamaModel::load(model_dir, lo);
+      log(g, "text-features: " + model.weights().description + ", " + std::to_string(model.n_states()) +
+                 " hidden states, " + (model.compute() == text::LlamaCompute::BF16 ? "bf16" : "float32") + " compute");
+      Progress progress(g, "text features");
+      text::WordFeatureOptions wo;
+      wo.share_prefixes = !a->per_word;
+      wo.progress = [&progress](std::int64_t done, std::int64_t total) { progress.update(done, total); };
+      wo.warn = lo.warn;
+      text::WordFeatures f = text::compute_word_features(ctx, model, words, wo);
+      progress.finish();
+      stats = f.stats;
+      return std::move(f.features);
+    };
+    const Tensor features = cache.store() ? cache.store()->text_words(model_dir, extractor, words, compute).data : compute();
+    std::vector<std::uint8_t> has_features(words.size(), 0);
+    std::size_t with_context = 0;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      has_features[i] = words[i].context.empty() ? 0 : 1;
+      with_context += has_features[i];
     }
-    Progress progress(g, "text features");
-    text::WordFeatureOptions wo;
-    wo.share_prefixes = !a->per_word;
-    wo.cache = cache ? &*cache : nullptr;
-    wo.progress = [&progress](std::int64_t done, std::int64_t total) { progress.update(done, total); };
-    wo.warn = lo.warn;
-    const text::WordFeatures f = text::compute_word_features(ctx, model, words, wo);
-    progress.finish();
-    const auto& st = f.stats;
     std::ostringstream s;
-    s << "text-features: " << st.words << " words (" << st.words_with_context << " with context, " << st.cache_hits
-      << " from the cache), " << st.tokens_computed << " tokens through the model (per-word loop: " << st.tokens_naive
-      << "), " << st.seconds << " s";
+    s << "text-features: " << words.size() << " words (" << with_context << " with context)";
+    if (stats)
+      s << ", " << stats->tokens_computed << " tokens through the model (per-word loop: " << stats->tokens_naive << "), "
+        << stats->seconds << " s";
+    else
+      s << ", all from the stage cache " << cache.root().string() << ", 0 tokens through the model";
     log(g, s.str());
-    if (st.words_with_context < st.words)
-      log(g, "warning: " + std::to_string(st.words - st.words_with_context) +
+    if (with_context < words.size())
+      log(g, "warning: " + std::to_string(words.size() - with_context) +
                  " word(s) have no sentence/sentence_char and no context: they get no features (upstream drops them)");
 
-    const Tensor grid = text::text_grid(words, f.features, f.has_features, start, duration);
+    const Tensor grid = text::text_grid(words, features, has_features, start, duration);
     io::write_npy(a->output, grid);
     log(g, "wrote " + a->output + " " + shape_str(grid.shape()));
     if (!a->word_features.empty()) {
-      io::write_npy(a->word_features, f.features);
-      log(g, "wrote " + a->word_features + " " + shape_str(f.features.shape()));
+      io::write_npy(a->word_features, features);
+      log(g, "wrote " + a->word_features + " " + shape_str(features.shape()));
     }
   });
 }

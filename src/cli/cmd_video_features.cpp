@@ -5,10 +5,11 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "feature_store_arg.hpp"
 #include "tribev2/hub/model_files.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/features/video/extractor.hpp"
-#include "tribev2/io/cache_key.hpp"
+#include "tribev2/pipeline/stages.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/media/video.hpp"
 
@@ -45,8 +46,8 @@ void register_video_features(CLI::App& app, GlobalOptions& g) {
       ->required();
   cmd->add_option("--video", a->video, "Video file (anything FFmpeg decodes)")->required();
   cmd->add_option("--output", a->output, "Output .npy: float32 [2, hidden, round(2 * duration)]")->capture_default_str();
-  cmd->add_option("--cache-dir", a->cache_dir, "Per-chunk feature cache (default: $TRIBEV2_CACHE_DIR/video, else $XDG_CACHE_HOME/tribev2/video, else ~/.cache/tribev2/video)");
-  cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the feature cache");
+  cmd->add_option("--cache-dir", a->cache_dir, kFeatureCacheHelp);
+  cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the stage cache (--chunks-npz implies it)");
   cmd->add_option("--resize", a->resize,
                   "float: torchvision's float antialias path (upstream on AVX-512 CPUs; the goldens); uint8: PyTorch's "
                   "uint8 kernel (upstream on AVX2-only CPUs)")
@@ -65,7 +66,6 @@ void register_video_features(CLI::App& app, GlobalOptions& g) {
     if (a->vfr == "timestamps") o.vfr = media::VfrPolicy::Timestamps;
     else if (a->vfr == "ordinal") o.vfr = media::VfrPolicy::Ordinal;
     else fail("--vfr must be timestamps or ordinal, got '", a->vfr, "'");
-    if (!a->no_cache) o.cache_dir = a->cache_dir.empty() ? io::user_cache_dir("video") : fs::path(a->cache_dir);
 
     // This command implements bf16 itself (bf16 GEMMs for the encoder), so it builds its
     // context here rather than through GlobalOptions::make_context.
@@ -79,17 +79,34 @@ void register_video_features(CLI::App& app, GlobalOptions& g) {
     log(g, "video: " + a->video + ": " + std::to_string(info.width) + "x" + std::to_string(info.height) + ", " +
                num(info.fps) + " fps, " + std::to_string(info.n_frames) + " frames, " + num(info.duration) + " s" + (info.variable_frame_rate ? " (variable frame rate)" : "") +
                (info.rotation ? ", rotated " + std::to_string(info.rotation) + " degrees" : ""));
-    const auto model = fv::VJEPA2Model::load(resolve_model_arg(g, a->model, hub::video_model_files()), {precision});
+    const fs::path model_dir = resolve_model_arg(g, a->model, hub::video_model_files());
+    const auto model = fv::VJEPA2Model::load(model_dir, {precision});
     const auto& c = model.config();
     log(g, "model: V-JEPA2 hidden " + std::to_string(c.hidden_size) + ", " + std::to_string(c.num_hidden_layers) +
                " layers, " + std::to_string(c.num_attention_heads) + " heads, crop " +
                std::to_string(model.processor().crop_height) + (precision == Precision::BF16 ? ", bf16" : ", f32") +
                ", " + std::to_string(ctx.threads()) + " threads");
+    // Chunks go through the stage cache under `tribev2 run`'s keys (it keeps the group means;
+    // --chunks-npz needs every layer, so it computes without the cache).
+    CommandFeatureStore cache(ctx, a->cache_dir, a->no_cache || !a->chunks_npz.empty());
+    std::string extractor = pipeline::available_stages().video_id;
+    if (a->resize != "float" || a->vfr != "timestamps") extractor += " resize=" + a->resize + " vfr=" + a->vfr;
+    std::size_t stored = 0;
+    if (cache.store()) {
+      const double fps = info.fps;
+      o.store = [&, fps](const events::Chunk& ch, const std::function<Tensor()>& compute) {
+        const events::MediaEvent ev{"Video", fs::absolute(a->video), ch.start, ch.offset, ch.duration, fps};
+        auto got = cache.store()->media_chunk("video", model_dir, extractor, ev, compute);
+        stored += got.computed ? 0 : 1;
+        return features::StoredChunk{std::move(got.data), got.computed};
+      };
+    }
     Progress progress(g, "video-features");
     o.progress = [&progress](std::int64_t done, std::int64_t total) { progress.update(done, total); };
     double duration = 0.0;
     const auto chunks = fv::extract_chunks(ctx, model, a->video, o, 0.0, &duration);
     progress.finish();
+    if (cache.store()) log(g, "video-features: " + std::to_string(stored) + " chunk(s) from the stage cache " + cache.root().string());
     const Tensor timeline = fv::segment_features(chunks, 0.0, duration, o.sampling.frequency);
     io::write_npy(a->output, timeline);
     if (!a->chunks_npz.empty()) {

@@ -141,6 +141,13 @@ std::string transcript_sha(const events::Transcript& t) {
 
 }  // namespace
 
+AudioTrack video_audio_track(const fs::path& video, StageCache& cache) {
+  BuiltEvents unused;
+  AudioTrack t;
+  t.wav = audio_track_stage(video, sha256_file(video), cache, Observer{}, unused, t.duration, t.sample_rate);
+  return t;
+}
+
 BuiltEvents build_events(const Stimulus& s, const EventsOptions& o, StageCache& cache, Cleanup& cleanup,
                          const Observer& obs) {
   BuiltEvents out;

@@ -17,6 +17,7 @@
 #include "tribev2/io/npy.hpp"
 #include "tribev2/model/predict.hpp"
 #include "tribev2/pipeline/estimate.hpp"
+#include "tribev2/pipeline/feature_store.hpp"
 #include "tribev2/pipeline/hash.hpp"
 #include "tribev2/pipeline/segment_features.hpp"
 #include "tribev2/pipeline/segments_json.hpp"
@@ -67,7 +68,7 @@ class Runner {
   Runner(const Context& ctx, const Stimulus& stimulus, const RunOptions& o, const Stages& stages, Cleanup& cleanup,
          const Observer& obs)
       : ctx_(ctx), stimulus_(stimulus), o_(o), stages_(stages), cleanup_(cleanup), obs_(obs),
-        cache_(o.cache_dir.empty() ? o.out / "cache" : o.cache_dir, cleanup, o.recompute) {}
+        cache_(o.cache_dir.empty() ? o.out / "cache" : o.cache_dir, cleanup, o.recompute), store_(ctx, cache_) {}
 
   RunResult run();
 
@@ -104,6 +105,7 @@ class Runner {
   Cleanup& cleanup_;
   const Observer& obs_;
   StageCache cache_;
+  FeatureStore store_;  // the extractors' entries in cache_ (shared with the extractor commands)
   RunResult result_;
 
   model_io::LoadedModel model_;
@@ -112,7 +114,6 @@ class Runner {
   double t0_ = 0.0, t_stop_ = 0.0;
   std::vector<model::SegmentPlan> segments_;
   std::map<std::string, std::string> modality_status_;
-  std::map<fs::path, std::string> file_sha_, model_fp_;
   std::string text_key_;
   fs::path preds_entry_;
   json prediction_meta_;
@@ -174,16 +175,7 @@ ModalityFeatures Runner::from_file(const std::string& modality, const fs::path& 
 }
 
 std::string Runner::text_key() {
-  if (!text_key_.empty()) return text_key_;
-  json ctx_list = json::array();
-  for (const auto& w : built_.events.words) ctx_list.push_back({w.text, w.context});
-  text_key_ = CacheKey("text-features")
-                  .precision(ctx_)
-                  .set("format", kPipelineFormat)
-                  .set("words_sha256", sha256_hex(ctx_list.dump()))
-                  .set("model", fingerprint_path(o_.llama))
-                  .set("extractor", stages_.text_id)
-                  .hex();
+  if (text_key_.empty()) text_key_ = store_.text_key(o_.llama, stages_.text_id, built_.events.words);
   return text_key_;
 }
 
@@ -198,20 +190,7 @@ std::vector<events::MediaEvent> Runner::chunks_of(const std::string& modality) c
 
 std::string Runner::media_key(const std::string& modality, const events::MediaEvent& c) {
   const ModalityRow& row = modality_row(modality);
-  const fs::path& model_dir = o_.*row.model;
-  auto& fp = model_fp_[model_dir];
-  if (fp.empty()) fp = fingerprint_path(model_dir);
-  auto& sha = file_sha_[c.filepath];
-  if (sha.empty()) sha = sha256_file(c.filepath);
-  return CacheKey(modality + "-features")
-      .precision(ctx_)
-      .set("format", kPipelineFormat)
-      .set("media_sha256", sha)
-      .set("offset", c.offset)
-      .set("duration", c.duration)
-      .set("model", fp)
-      .set("extractor", stages_.*row.id)
-      .hex();
+  return store_.media_key(modality, o_.*row.model, stages_.*row.id, c);
 }
 
 ModalityFeatures Runner::text_from_extractor() {
@@ -221,10 +200,9 @@ ModalityFeatures Runner::text_from_extractor() {
   auto compute = [this, &words, key] {
     obs_.say("text features: " + std::to_string(words.size()) + " words through " + o_.llama.string());
     const Tensor wf = stages_.text_word_features(ctx_, o_.llama, words, obs_.bar("text features"));
-    TRIBEV2_CHECK(wf.dtype() == DType::F32 && wf.ndim() == 3 && wf.dim(0) == static_cast<std::int64_t>(words.size()),
-                  "text extractor returned ", shape_str(wf.shape()), " for ", words.size(), " words");
-    return cache_.store("text-features", key, {{"words", words.size()}, {"shape", wf.shape()}},
-                        [&](const fs::path& d) { io::write_npy(d / "word_features.npy", wf); });
+    TRIBEV2_CHECK(wf.ndim() == 3 && wf.dim(0) == static_cast<std::int64_t>(words.size()), "text extractor returned ",
+                  shape_str(wf.shape()), " for ", words.size(), " words");
+    return store_.store_text(key, wf);
   };
   if (planning_) {
     // One unit: the word contexts share a KV cache across words, so a word range computed
@@ -234,12 +212,12 @@ ModalityFeatures Runner::text_from_extractor() {
     return {"text", Tensor(), "extractor", key};
   }
   std::string status = "cached";
-  auto dir = cache_.find("text-features", key);
+  auto dir = store_.find("text", key);
   if (!dir) {
     status = "computed";
     dir = compute();
   }
-  const Tensor wf = io::read_npy(*dir / "word_features.npy");
+  const Tensor wf = FeatureStore::read_text(*dir);
   const Tensor segs = segment_word_features(wf, words, segments_, model_.data.frequency);
   record({"text features", status, now_s() - t, key,
           std::to_string(words.size()) + " words -> " + shape_str(wf.shape())});
@@ -259,11 +237,8 @@ ModalityFeatures Runner::media_from_extractor(const std::string& modality) {
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     const auto& c = chunks[i];
     const std::string key = media_key(modality, c);
-    auto compute = [this, &fn, &model_dir, c, i, modality, key] {
-      const Tensor a = fn(ctx_, model_dir, c, ProgressFn{});
-      TRIBEV2_CHECK(a.dtype() == DType::F32 && a.ndim() == 3, modality, " extractor returned ", shape_str(a.shape()));
-      return cache_.store(modality + "-features", key, {{"chunk", i}, {"shape", a.shape()}},
-                          [&](const fs::path& d) { io::write_npy(d / "features.npy", a); });
+    auto compute = [this, &fn, &model_dir, c, modality, key] {
+      return store_.store_media(modality, key, c, fn(ctx_, model_dir, c, ProgressFn{}));
     };
     if (planning_) {
       units_.push_back({modality + " chunk " + std::to_string(i + 1) + "/" + std::to_string(chunks.size()) + " [" +
@@ -273,12 +248,12 @@ ModalityFeatures Runner::media_from_extractor(const std::string& modality) {
       keys.push_back(key);
       continue;
     }
-    auto dir = cache_.find(modality + "-features", key);
+    auto dir = store_.find(modality, key);
     if (!dir) {
       ++computed;
       dir = compute();
     }
-    arrays.push_back({c.start, c.duration, c.start, io::read_npy(*dir / "features.npy")});
+    arrays.push_back({c.start, c.duration, c.start, FeatureStore::read_media(*dir)});
     keys.push_back(key);
     if (bar) bar(static_cast<std::int64_t>(i + 1), static_cast<std::int64_t>(chunks.size()));
   }
@@ -385,14 +360,14 @@ void Runner::print_estimate(const std::vector<Planned>& planned) {
     const ModalityRow& row = modality_row(m);
     try {
       if (!row.is_media()) {
-        if (!stages_.text_estimate || cache_.find("text-features", text_key())) continue;
+        if (!stages_.text_estimate || store_.find("text", text_key())) continue;
         stages.push_back(stages_.text_estimate(o_.llama, built_.events.words));
       } else {
         const auto& fn = stages_.*row.chunk_estimate;
         if (!fn) continue;
         std::vector<double> todo;
         for (const auto& c : chunks_of(m))
-          if (!cache_.find(m + "-features", media_key(m, c))) todo.push_back(c.duration);
+          if (!store_.find(m, media_key(m, c))) todo.push_back(c.duration);
         if (!todo.empty()) stages.push_back(fn(o_.*row.model, todo));
       }
     } catch (const Error& e) {
@@ -619,7 +594,7 @@ RunResult Runner::run() {
                                             std::to_string(built_.events.media.size()) + " media events"});
   } else {
     built_ = build_events(stimulus_, o_.events, cache_, cleanup_, obs_);
-    if (stimulus_.kind != StimulusKind::Text) file_sha_[fs::absolute(stimulus_.path)] = built_.stimulus_sha256;
+    if (stimulus_.kind != StimulusKind::Text) store_.know_sha256(fs::absolute(stimulus_.path), built_.stimulus_sha256);
   }
   for (auto& s : built_.stages) result_.stages.push_back(s);
   const auto& ev = built_.events;

@@ -310,6 +310,73 @@ TEST(RunAllExtractors, VideoInputWithTranscript) {
   EXPECT_LE(run_vs_stages(tmp, model, tmp / "out", clip.string(), clip.string()), 1e-5);
 }
 
+// Issue 16, one stage cache: the extractor commands and `run` share their entries. Features
+// computed by video-features and audio-features (on the video: its moviepy WAV, the
+// "audio-track" stage) are found by `run` with the same --cache-dir, and the text features
+// `run` computed are found by text-features; the predictions equal those of a fresh cache.
+TEST(RunAllExtractors, ExtractorCommandsAndRunShareTheStageCache) {
+  if (!have_ffmpeg()) GTEST_SKIP() << "ffmpeg CLI not installed";
+  TempDir tmp;
+  const fs::path model = make_model(tmp / "model");
+  const fs::path clip = tmp / "clip.mp4";
+  const std::string cmd = "ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48:rate=16:duration=3 -f lavfi -i "
+                          "sine=frequency=440:sample_rate=44100:duration=3 -shortest -pix_fmt yuv420p -c:v libx264 "
+                          "-c:a aac '" + clip.string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  write_bytes(tmp / "clip.json", R"({"segments": [
+    {"text": " Hello there.", "words": [{"word": "Hello", "start": 0.2, "end": 0.6}, {"word": "there.", "start": 0.7, "end": 1.1}]},
+    {"text": " A test.", "words": [{"word": "A", "start": 1.6, "end": 1.7}, {"word": "test.", "start": 1.8, "end": 2.3}]}]})");
+  const std::string cache = (tmp / "cache").string();
+  auto r = run_cli({"video-features", "--model", vjepa(), "--video", clip.string(), "--output", (tmp / "v.npy").string(),
+                    "--cache-dir", cache});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("0 chunk(s) from the stage cache"), std::string::npos) << r.output;
+  r = run_cli({"audio-features", "--model", w2v(), "--audio", clip.string(), "--output", (tmp / "a.npy").string(),
+               "--cache-dir", cache});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("0 chunk(s) from the stage cache"), std::string::npos) << r.output;
+  // The same commands again: every chunk from the cache, the same files.
+  r = run_cli({"audio-features", "--model", w2v(), "--audio", clip.string(), "--output", (tmp / "a2.npy").string(),
+               "--cache-dir", cache});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("1 chunk(s) from the stage cache"), std::string::npos) << r.output;
+  EXPECT_EQ(read_bytes(tmp / "a.npy"), read_bytes(tmp / "a2.npy"));
+
+  auto run_args = [&](const fs::path& out, const std::string& cache_dir) {
+    return std::vector<std::string>{"-q", "run", "--video", clip.string(), "--transcript", (tmp / "clip.json").string(),
+                                    "--model", model.string(), "--out", out.string(), "--cache-dir", cache_dir,
+                                    "--llama", llama(), "--audio-model", w2v(), "--video-model", vjepa(),
+                                    "--no-brain-maps"};
+  };
+  r = run_cli(run_args(tmp / "out", cache));
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto st = stage_status(tmp / "out" / "run.json");
+  EXPECT_EQ(st["video features"], "cached");
+  EXPECT_EQ(st["audio features"], "cached");
+  EXPECT_EQ(st["text features"], "computed");
+  // run -> text-features: the word list's features are found.
+  words_json_from_events(tmp / "out" / "events.tsv", tmp / "words.json");
+  const json run = json::parse(read_bytes(tmp / "out" / "run.json"));
+  char dur[64];
+  std::snprintf(dur, sizeof dur, "%.17g", run["events"]["t_stop"].get<double>());
+  r = run_cli({"text-features", "--llama", llama(), "--words", (tmp / "words.json").string(), "--output",
+               (tmp / "t.npy").string(), "--start", "0", "--duration", dur, "--cache-dir", cache});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("all from the stage cache"), std::string::npos) << r.output;
+  // The shared entries give exactly what a fresh cache computes.
+  r = run_cli(run_args(tmp / "fresh", (tmp / "fresh-cache").string()));
+  ASSERT_EQ(r.code, 0) << r.output;
+  st = stage_status(tmp / "fresh" / "run.json");
+  EXPECT_EQ(st["video features"], "computed");
+  EXPECT_EQ(st["audio features"], "computed");
+  EXPECT_EQ(read_bytes(tmp / "out" / "preds.npy"), read_bytes(tmp / "fresh" / "preds.npy"));
+  // Another option value is another entry: --resize uint8 computes its chunk.
+  r = run_cli({"video-features", "--model", vjepa(), "--video", clip.string(), "--output", (tmp / "v8.npy").string(),
+               "--cache-dir", cache, "--resize", "uint8"});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("0 chunk(s) from the stage cache"), std::string::npos) << r.output;
+}
+
 // Issue 18: `run --shard K/N` computes only its shard's units (text stage, audio chunks) into a
 // shared cache and writes no outputs; `--gather N` fails naming the missing units until every
 // shard ran, then assembles outputs byte-identical to a single-process run.

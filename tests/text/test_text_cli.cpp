@@ -27,14 +27,31 @@ TEST(TextFeaturesCli, GridAndWordFeaturesMatchTheFixtures) {
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_LE(max_rel_diff(io::read_npy(tmp / "grid.npy"), io::read_npy(fixture("text_features/ctx8/grid_start10.25_dur12.npy"))), 1e-4);
   EXPECT_LE(max_rel_diff(io::read_npy(tmp / "words.npy"), io::read_npy(fixture("text_features/ctx8/word_features.npy"))), 1e-4);
-  EXPECT_NE(r.output.find("46 words (46 with context, 0 from the cache)"), std::string::npos) << r.output;
-  // The rerun takes everything from the cache and gives identical files.
+  EXPECT_NE(r.output.find("46 words (46 with context), "), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("from the stage cache"), std::string::npos) << r.output;
+  // The rerun takes the word list's features from the stage cache (the model is not even
+  // loaded) and gives identical files; the entry is a verified stage-cache entry.
   const auto again = run_cli({"text-features", "--llama", kLlama, "--words", kWords8, "--max-context-len", "8", "--output",
                               (tmp / "grid2.npy").string(), "--start", "10.25", "--duration", "12", "--cache-dir",
                               (tmp / "cache").string()});
   ASSERT_EQ(again.code, 0) << again.output;
-  EXPECT_NE(again.output.find("46 from the cache), 0 tokens through the model"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("46 words (46 with context), all from the stage cache"), std::string::npos) << again.output;
+  EXPECT_EQ(again.output.find("tiny-llama"), std::string::npos) << "the model was loaded: " << again.output;
   EXPECT_EQ(read_bytes(tmp / "grid.npy"), read_bytes(tmp / "grid2.npy"));
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(tmp / "cache" / "text-features")) {
+    if (e.path().filename().string().rfind(".tmp", 0) == 0) continue;
+    ++entries;
+    EXPECT_TRUE(fs::is_regular_file(e.path() / "entry.json")) << e.path();
+    EXPECT_TRUE(fs::is_regular_file(e.path() / "word_features.npy")) << e.path();
+  }
+  EXPECT_EQ(entries, 1u);
+  // Options that change the values are other entries: --per-word computes again.
+  const auto per_word = run_cli({"text-features", "--llama", kLlama, "--words", kWords8, "--max-context-len", "8",
+                                 "--output", (tmp / "grid3.npy").string(), "--start", "10.25", "--duration", "12",
+                                 "--cache-dir", (tmp / "cache").string(), "--per-word"});
+  ASSERT_EQ(per_word.code, 0) << per_word.output;
+  EXPECT_EQ(per_word.output.find("from the stage cache"), std::string::npos) << per_word.output;
 }
 
 TEST(TextFeaturesCli, WordsWithoutSentencesGetThemFromRules) {

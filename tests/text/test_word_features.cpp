@@ -147,40 +147,6 @@ TEST(WordFeatures, PrefixSharingEqualsPerWordLoopWhenTheWindowSlides) {
   EXPECT_EQ(plan.tokens_computed, 62);
 }
 
-TEST(WordFeatures, ACacheRerunComputesNothingAndGivesTheSameFeatures) {
-  TempDir tmp;
-  const Context ctx(2);
-  const auto words = words_of(kCases[1]);
-  const FeatureCache cache(tmp / "cache", feature_cache_key(Context(1), model(), upstream_layer_groups(29)));
-  WordFeatureOptions o;
-  o.cache = &cache;
-  const WordFeatures first = compute_word_features(ctx, model(), words, o);
-  EXPECT_EQ(first.stats.cache_hits, 0);
-  const WordFeatures second = compute_word_features(ctx, model(), words, o);
-  EXPECT_EQ(second.stats.cache_hits, 46);
-  EXPECT_EQ(second.stats.tokens_computed, 0);
-  EXPECT_EQ(second.stats.forward_calls, 0);
-  EXPECT_EQ(max_abs_diff(first.features, second.features), 0.0);
-  // Entries are complete .npy files; no temporary files are left behind.
-  std::size_t files = 0;
-  for (const auto& e : fs::recursive_directory_iterator(tmp / "cache")) {
-    if (!e.is_regular_file()) continue;
-    ++files;
-    EXPECT_EQ(e.path().extension(), ".npy");
-    EXPECT_EQ(e.path().filename().string().rfind(".tmp", 0), std::string::npos);
-  }
-  EXPECT_LE(files, 46u);  // identical (text, context) pairs share an entry
-  // A damaged entry is recomputed, and another model key does not hit.
-  const fs::path p = cache.entry_path(words[3].text, words[3].context);
-  write_bytes(p, "garbage");
-  const WordFeatures third = compute_word_features(ctx, model(), words, o);
-  EXPECT_EQ(third.stats.cache_hits, 45);
-  EXPECT_EQ(max_abs_diff(first.features, third.features), 0.0);
-  const FeatureCache other(tmp / "cache", "another model");
-  o.cache = &other;
-  EXPECT_EQ(compute_word_features(ctx, model(), words, o).stats.cache_hits, 0);
-}
-
 TEST(WordFeatures, WordsWithoutContextGetNoFeatures) {
   const Context ctx(2);
   auto words = events::read_words_json(case_dir(kCases[0]) / "words.json");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <map>
 #include <cstring>
 
 #include "support/test_support.hpp"
@@ -407,11 +408,21 @@ TEST_F(VideoFixture, EveryGrid) {
   }
 }
 
-TEST_F(VideoFixture, EndToEndFromTheMkvWithCache) {
+TEST_F(VideoFixture, EndToEndFromTheMkvWithAChunkStore) {
   // The decoded file gives the frames of frames.npy, so the whole-clip features match too.
-  test::TempDir cache;
+  // The ChunkStore (here a map; the commands pass the pipeline's stage cache) is asked once
+  // per chunk and keeps the group means.
+  std::map<std::pair<double, double>, Tensor> kept;
+  int computed = 0;
   fv::VideoFeatureOptions o;
-  o.cache_dir = cache.path();
+  o.store = [&](const events::Chunk& c, const std::function<Tensor()>& compute) {
+    const auto key = std::make_pair(c.offset, c.duration);
+    if (auto it = kept.find(key); it != kept.end()) return features::StoredChunk{it->second, false};
+    ++computed;
+    Tensor t = compute();
+    kept[key] = t;
+    return features::StoredChunk{t, true};
+  };
   std::int64_t last_done = -1, last_total = -1;
   o.progress = [&](std::int64_t d, std::int64_t t) {
     if (d > 0) {  // each run starts at 0, then never goes back
@@ -427,16 +438,27 @@ TEST_F(VideoFixture, EndToEndFromTheMkvWithCache) {
   EXPECT_EQ(last_total, 8);
   const Tensor want = io::read_npy(vf("features.npy"));
   expect_close_per_slice(tl, want, 1e-4, "timeline from clip.mkv");
-  // One cache file per chunk; a second run reads it (bit-identical) without decoding.
-  std::int64_t files = 0;
-  for (const auto& e : fs::directory_iterator(cache.path())) files += e.path().extension() == ".npy";
-  EXPECT_EQ(files, 1);
+  // One chunk, computed once; a second run takes it from the store (bit-identical, no layers).
+  EXPECT_EQ(computed, 1);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept.begin()->second.dim(0), 2);
+  const auto chunks = fv::extract_chunks(ctx, model(), vf("video/clip.mkv"), o);
+  EXPECT_EQ(computed, 1);
+  ASSERT_EQ(chunks.size(), 1u);
+  EXPECT_TRUE(chunks[0].from_store);
+  EXPECT_EQ(chunks[0].layers.numel(), 0);
   const Tensor again = fv::extract_timeline(ctx, model(), vf("video/clip.mkv"), o);
   EXPECT_EQ(test::max_abs_diff(again, tl), 0.0);
-  // A corrupt cache entry is recomputed.
-  for (const auto& e : fs::directory_iterator(cache.path())) test::write_bytes(e.path(), "garbage");
-  const Tensor third = fv::extract_timeline(ctx, model(), vf("video/clip.mkv"), o);
-  EXPECT_EQ(test::max_abs_diff(third, tl), 0.0);
+  // A store that returns the wrong shape is a clear error, not garbage on the grid.
+  o.store = [](const events::Chunk&, const std::function<Tensor()>&) {
+    return features::StoredChunk{Tensor::zeros(DType::F32, {2, 3, 4}), false};
+  };
+  try {
+    (void)fv::extract_timeline(ctx, model(), vf("video/clip.mkv"), o);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the feature store returned [2, 3, 4]"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -44,4 +44,14 @@ std::string tribev2_version();
 BuiltEvents build_events(const Stimulus& stimulus, const EventsOptions& options, StageCache& cache, Cleanup& cleanup,
                          const Observer& observer);
 
+// The audio track of a video as upstream's ExtractAudioFromVideo writes it (moviepy: 44.1 kHz,
+// 16-bit PCM WAV), from the cache's "audio-track" stage (extracted when absent): the file the
+// Audio events of a video point to in `run`, so `audio-features` on a video keys the same.
+struct AudioTrack {
+  std::filesystem::path wav;
+  double duration = 0.0;
+  int sample_rate = 0;
+};
+AudioTrack video_audio_track(const std::filesystem::path& video, StageCache& cache);
+
 }  // namespace tribev2::pipeline

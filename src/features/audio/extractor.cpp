@@ -5,7 +5,6 @@
 #include <set>
 
 #include "tribev2/core/error.hpp"
-#include "tribev2/io/cache_key.hpp"
 #include "tribev2/io/hash.hpp"
 #include "tribev2/features/audio/waveform.hpp"
 #include "tribev2/features/timeline.hpp"
@@ -18,7 +17,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kModelRate = 16000;
-constexpr const char* kCacheVersion = "audio-chunk/2";
 
 }  // namespace
 
@@ -125,27 +123,13 @@ namespace {
 // Reads one chunk's samples; called at most once per chunk, in chunk order.
 using ChunkReader = std::function<media::AudioBuffer(std::int64_t first, std::int64_t count)>;
 
-// Everything but the audio and the chunk: the model, the compute precision (the conformer's
-// GEMMs follow --precision), the options that change values.
-io::CacheKey options_key(const Context& ctx, const W2vBertModel& model, const AudioFeatureOptions& o) {
-  io::CacheKey k(kCacheVersion);
-  k.precision(ctx)
-      .set("model", model.fingerprint())
-      .set("layers", o.layers)
-      .set("frequency", o.frequency)
-      .set("constant_bins", o.constant_bins == ConstantBins::Zero ? "zero" : "reference");
-  return k;
-}
-
 std::vector<AudioChunkFeatures> run_chunks(const Context& ctx, const W2vBertModel& model,
-                                           const AudioFeatureOptions& options, const std::string& audio_key,
-                                           int sample_rate, std::int64_t total_frames, double event_start,
+                                           const AudioFeatureOptions& options, int sample_rate, std::int64_t total_frames, double event_start,
                                            const ChunkReader& read, const std::string& source_name) {
   TRIBEV2_CHECK(total_frames >= 1, source_name, ": no audio samples");
   const double duration = static_cast<double>(total_frames) / sample_rate;
   const auto chunks = events::chunk_event(event_start, 0.0, duration, options.max_chunk, options.min_chunk);
   const FbankExtractor fbank(model.preprocessor());
-  const io::CacheKey opt_key = options_key(ctx, model, options);
   const int layers = model.config().layers;
   const auto total_work = static_cast<std::int64_t>(chunks.size()) * layers;
   std::int64_t done = 0;
@@ -159,31 +143,23 @@ std::vector<AudioChunkFeatures> run_chunks(const Context& ctx, const W2vBertMode
     const auto n_out = static_cast<std::int64_t>(py_round(options.frequency * ch.duration));
     AudioChunkFeatures r;
     r.chunk = ch;
-    fs::path cache_file;
-    if (!options.cache_dir.empty()) {
-      io::CacheKey k = opt_key;
-      k.set("audio", audio_key).set("sample_rate", sample_rate).set("first", first).set("count", count).set("duration", ch.duration);
-      cache_file = options.cache_dir / ("w2vbert_" + k.hex() + ".npy");
-      std::error_code ec;
-      if (fs::exists(cache_file, ec)) {
-        try {
-          Tensor t = io::read_npy(cache_file);
-          if (t.dtype() == DType::F32 && t.shape() == Shape{groups, model.config().hidden, n_out}) {
-            r.features = t.clone();
-            r.from_cache = true;
-          }
-        } catch (const Error&) {
-          // A damaged cache entry is recomputed and overwritten below.
-        }
-      }
-    }
-    if (!r.from_cache) {
+    const std::int64_t base = done;
+    const auto compute = [&] {
       const media::AudioBuffer buf = read(first, count);
-      const std::int64_t base = done;
-      r.features = chunk_features(ctx, model, fbank, buf, options, ch.duration, nullptr, [&](int d, int) {
+      return chunk_features(ctx, model, fbank, buf, options, ch.duration, nullptr, [&](int d, int) {
         if (options.progress) options.progress(base + d, total_work);
       });
-      if (!cache_file.empty()) io::write_npy(cache_file, r.features);
+    };
+    if (options.store) {
+      StoredChunk got = options.store(ch, compute);
+      const Shape want{groups, model.config().hidden, n_out};
+      TRIBEV2_CHECK(got.data.dtype() == DType::F32 && got.data.shape() == want,
+                    source_name, ": the feature store returned ", shape_str(got.data.shape()), " for the chunk [",
+                    ch.offset, ", +", ch.duration, ") s, expected [", groups, ", ", model.config().hidden, ", ", n_out, "]");
+      r.features = std::move(got.data);
+      r.from_store = !got.computed;
+    } else {
+      r.features = compute();
     }
     done += layers;
     if (options.progress) options.progress(done, total_work);
@@ -199,8 +175,7 @@ std::vector<AudioChunkFeatures> extract_chunks(const Context& ctx, const W2vBert
   // soundfile.info(...).frames: the decoded length.
   const std::int64_t total = media::count_audio_frames(audio);
   media::AudioReader reader(audio);
-  const std::string key = options.cache_dir.empty() ? std::string() : io::sha256_file(audio);
-  return run_chunks(ctx, model, options, key, reader.sample_rate(), total, event_start,
+  return run_chunks(ctx, model, options, reader.sample_rate(), total, event_start,
                     [&](std::int64_t first, std::int64_t count) { return reader.read(first, count); }, audio.string());
 }
 
@@ -211,15 +186,8 @@ std::vector<AudioChunkFeatures> extract_chunks(const Context& ctx, const W2vBert
                     audio.samples.size() % static_cast<std::size_t>(audio.channels) == 0,
                 source_id, ": invalid audio buffer (", audio.sample_rate, " Hz, ", audio.channels, " channels, ",
                 audio.samples.size(), " samples)");
-  std::string key;
-  if (!options.cache_dir.empty()) {
-    io::Sha256 h;
-    h.update(source_id).update_u64(static_cast<std::uint64_t>(audio.channels));
-    h.update(std::as_bytes(std::span<const float>(audio.samples)));
-    key = h.hex();
-  }
   const std::int64_t total = audio.frames();
-  return run_chunks(ctx, model, options, key, audio.sample_rate, total, event_start,
+  return run_chunks(ctx, model, options, audio.sample_rate, total, event_start,
                     [&](std::int64_t first, std::int64_t count) {
                       media::AudioBuffer b;
                       b.sample_rate = audio.sample_rate;

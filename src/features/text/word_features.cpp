@@ -56,15 +56,6 @@ WordTokens word_tokens(const Tokenizer& tok, const events::Word& w) {
   return out;
 }
 
-std::string feature_cache_key(const Context& ctx, const LlamaModel& model, const LayerGroups& layers) {
-  return io::CacheKey("text-word-model/2")
-      .precision(ctx)
-      .set("model", model.weights().fingerprint)
-      .set("llama_compute", model.compute() == LlamaCompute::BF16 ? "bf16" : "f32")
-      .set("layers", layers.key())
-      .hex();
-}
-
 WordFeatureStats plan_word_features(const Tokenizer& tok, const std::vector<events::Word>& words) {
   WordFeatureStats st;
   st.words = static_cast<std::int64_t>(words.size());
@@ -118,21 +109,13 @@ WordFeatures compute_word_features(const Context& ctx, const LlamaModel& model, 
       ++group_size[static_cast<std::size_t>(g)];
     }
 
-  // Tokenise every context; take cached words out.
+  // Tokenise every context.
   std::vector<Job> jobs;
   for (std::size_t i = 0; i < words.size(); ++i) {
     const auto& w = words[i];
     validate_word(w, i);
     if (w.context.empty()) continue;
     ++out.stats.words_with_context;
-    if (opt.cache) {
-      if (auto v = opt.cache->get(w.text, w.context, G, H)) {
-        std::memcpy(feat + static_cast<std::int64_t>(i) * G * H, v->data(), v->size() * sizeof(float));
-        out.has_features[i] = 1;
-        ++out.stats.cache_hits;
-        continue;
-      }
-    }
     WordTokens wt = word_tokens(model.tokenizer(), w);
     const auto L = static_cast<std::int64_t>(wt.context_ids.size());
     if (L == 0) fail("word ", i, " '", w.text, "': its context '", w.context, "' tokenizes to nothing");
@@ -143,7 +126,6 @@ WordFeatures compute_word_features(const Context& ctx, const LlamaModel& model, 
   const auto total = static_cast<std::int64_t>(jobs.size());
   std::int64_t done = 0;
   if (opt.progress) opt.progress(0, total);
-  bool cache_warned = false;
   KvCache kv;
   std::vector<float> mean(static_cast<std::size_t>(H));
   std::vector<double> sum(static_cast<std::size_t>(H));
@@ -220,15 +202,6 @@ WordFeatures compute_word_features(const Context& ctx, const LlamaModel& model, 
             dst[g * H + h] = v;
           }
         out.has_features[wi] = 1;
-        if (opt.cache) {
-          try {
-            opt.cache->put(words[wi].text, words[wi].context, G, H,
-                           std::span<const float>(dst, static_cast<std::size_t>(G * H)));
-          } catch (const Error& e) {
-            if (!cache_warned && opt.warn) opt.warn(std::string("feature cache not written: ") + e.what());
-            cache_warned = true;
-          }
-        }
         ++done;
       }
       if (opt.progress) opt.progress(done, total);

@@ -1,5 +1,4 @@
 #include "tribev2/features/video/extractor.hpp"
-#include "tribev2/io/cache_key.hpp"
 #include "tribev2/io/hash.hpp"
 
 #include <algorithm>
@@ -130,33 +129,7 @@ Tensor extract_event_layers(const Context& ctx, const VJEPA2Model& model, const 
   return out;
 }
 
-// ---- chunks, cache, grid -------------------------------------------------------------------
-
-std::string file_content_hash(const fs::path& path) { return io::sha256_file(path); }
-
-namespace {
-
-fs::path cache_path(const Context& ctx, const VideoFeatureOptions& o, const std::string& video_hash,
-                    const VJEPA2Model& model, const events::Chunk& c) {
-  // The model fingerprint holds the model's own precision; the Context's is stated too (the
-  // core GEMMs follow it).
-  const std::string key = io::CacheKey("video-chunk/2")
-                              .precision(ctx)
-                              .set("video_sha256", video_hash)
-                              .set("model", model.fingerprint())
-                              .set("frames_per_clip", o.sampling.frames_per_clip)
-                              .set("clip_duration", o.sampling.clip_duration)
-                              .set("frequency", o.sampling.frequency)
-                              .set("resize", o.resize == ResizeKernel::Float ? "float" : "uint8")
-                              .set("vfr", o.vfr == media::VfrPolicy::Timestamps ? "timestamps" : "ordinal")
-                              .set("cache_n_layers", o.cache_n_layers)
-                              .set("offset", c.offset)
-                              .set("duration", c.duration)
-                              .hex();
-  return o.cache_dir / ("vjepa2-" + key + ".npy");
-}
-
-}  // namespace
+// ---- chunks, grid ----------------------------------------------------------------------------
 
 std::vector<ChunkFeatures> extract_chunks(const Context& ctx, const VJEPA2Model& model, const fs::path& video,
                                           const VideoFeatureOptions& options, double start, double* duration_out) {
@@ -167,7 +140,6 @@ std::vector<ChunkFeatures> extract_chunks(const Context& ctx, const VJEPA2Model&
   const double duration = reader.info().duration;
   if (duration_out) *duration_out = duration;
   const auto chunks = events::chunk_event(start, 0.0, duration, options.chunk_max_duration, options.chunk_min_duration);
-  const std::string video_hash = options.cache_dir.empty() ? std::string() : file_content_hash(video);
 
   std::int64_t total = 0;
   for (const auto& c : chunks) total += n_bins(c.duration, options.sampling);
@@ -181,33 +153,30 @@ std::vector<ChunkFeatures> extract_chunks(const Context& ctx, const VJEPA2Model&
     cf.chunk = c;
     const std::int64_t nb = n_bins(c.duration, options.sampling);
     const std::int64_t H = model.config().hidden_size;
-    fs::path cached;
-    bool have = false;
-    if (!options.cache_dir.empty()) {
-      cached = cache_path(ctx, options, video_hash, model, c);
-      if (fs::exists(cached)) {
-        try {
-          Tensor t = io::read_npy(cached);
-          if (t.dtype() == DType::F32 && t.shape() == Shape{options.cache_n_layers, H, nb}) {
-            cf.layers = t;
-            have = true;
-          }
-        } catch (const Error&) {
-          // unreadable cache entry: recompute and overwrite
-        }
-      }
-    }
-    if (!have) {
+    const std::int64_t base = done;
+    const auto compute_layers = [&] {
       VideoFeatureOptions o = options;
-      const std::int64_t base = done;
       o.progress = [&](std::int64_t d, std::int64_t) {
         if (options.progress) options.progress(base + d, total);
       };
-      cf.layers = extract_event_layers(ctx, model, src, c.offset, c.duration, o);
-      if (!cached.empty()) io::write_file_atomic(cached, io::encode_npy(cf.layers));
+      return extract_event_layers(ctx, model, src, c.offset, c.duration, o);
+    };
+    if (options.store) {
+      // The store keeps the group means (what `run` caches); the layers are not kept.
+      StoredChunk got = options.store(c, [&] { return group_mean(compute_layers(), options.layers); });
+      TRIBEV2_CHECK(got.data.dtype() == DType::F32 && got.data.ndim() == 3 && got.data.dim(1) == H &&
+                        got.data.dim(2) == nb,
+                    video.string(), ": the feature store returned ", shape_str(got.data.shape()), " for the chunk [",
+                    c.offset, ", +", c.duration, ") s, expected [groups, ", H, ", ", nb, "]");
+      cf.grouped = std::move(got.data);
+      cf.from_store = !got.computed;
+      done += nb;
+      if (options.progress) options.progress(done, total);
+      out.push_back(std::move(cf));
+      continue;
     }
+    cf.layers = compute_layers();
     done += nb;
-    if (have && options.progress) options.progress(done, total);  // computed chunks reported per bin
     cf.grouped = group_mean(cf.layers, options.layers);
     out.push_back(std::move(cf));
   }

@@ -8,7 +8,7 @@
 // Entry points, from the lowest level up:
 //   layer_groups, nearest_indices          the index rules
 //   chunk_features(buffer)                 one chunk's samples -> [groups, hidden, n_out]
-//   extract_chunks(path | buffer)          an Audio event -> per-chunk features (disk cache)
+//   extract_chunks(path | buffer)          an Audio event -> per-chunk features (through a ChunkStore)
 //   place_on_grid(chunks, start, duration) -> [groups, hidden, max(1, round(2 * duration))]
 //   extract_timeline(path | buffer, window) everything at once (what `tribev2 audio-features`
 //                                           and the pipeline call)
@@ -28,6 +28,7 @@
 #include "tribev2/events/chunks.hpp"
 #include "tribev2/features/audio/fbank.hpp"
 #include "tribev2/features/audio/w2v_bert.hpp"
+#include "tribev2/features/chunk_store.hpp"
 #include "tribev2/features/layer_groups.hpp"
 #include "tribev2/media/audio.hpp"
 
@@ -39,9 +40,9 @@ struct AudioFeatureOptions {
   double max_chunk = 60.0;                         // ChunkEvents(max_duration, min_duration)
   double min_chunk = 30.0;
   ConstantBins constant_bins = ConstantBins::Reference;  // see fbank.hpp and docs/audio-features.md
-  // Per-chunk feature cache (npy files named by a content hash of the audio, the chunk, the
-  // model and these options); empty: no cache.
-  std::filesystem::path cache_dir;
+  // Per-chunk find-or-compute (chunk_store.hpp): the commands pass the pipeline's stage
+  // cache; empty: every chunk is computed.
+  ChunkStore store;
   // (work done, total work) in conformer layers over all chunks; cached chunks count as done.
   std::function<void(std::int64_t done, std::int64_t total)> progress;
 };
@@ -92,7 +93,7 @@ Tensor chunk_features(const Context& ctx, const W2vBertModel& model, const Fbank
 struct AudioChunkFeatures {
   events::Chunk chunk;   // timeline start, offset into the audio, duration
   Tensor features;       // [groups, hidden, round(frequency * chunk.duration)]
-  bool from_cache = false;
+  bool from_store = false;  // found in the ChunkStore
 };
 
 // An Audio event starting at `event_start` on the timeline and covering the whole file (or

@@ -19,7 +19,6 @@
 #include "tribev2/core/context.hpp"
 #include "tribev2/core/tensor.hpp"
 #include "tribev2/events/word.hpp"
-#include "tribev2/features/text/feature_cache.hpp"
 #include "tribev2/features/text/llama_model.hpp"
 #include "tribev2/features/text/tokenizer.hpp"
 
@@ -47,7 +46,6 @@ WordTokens word_tokens(const Tokenizer& tokenizer, const events::Word& word);
 struct WordFeatureStats {
   std::int64_t words = 0;             // input words
   std::int64_t words_with_context = 0;
-  std::int64_t cache_hits = 0;
   std::int64_t tokens_naive = 0;      // tokens the per-word loop feeds the model (sum of context lengths)
   std::int64_t tokens_computed = 0;   // tokens actually fed to the model
   std::int64_t forward_calls = 0;
@@ -58,7 +56,6 @@ struct WordFeatureStats {
 struct WordFeatureOptions {
   bool share_prefixes = true;          // false: upstream's loop, one forward per word from scratch
   std::int64_t chunk_tokens = 512;     // most tokens fed to the model at once (bounds memory)
-  const FeatureCache* cache = nullptr; // optional on-disk cache
   std::function<void(std::int64_t done, std::int64_t total)> progress;  // words finished / to compute
   std::function<void(const std::string&)> warn;
 };
@@ -76,10 +73,5 @@ WordFeatures compute_word_features(const Context& ctx, const LlamaModel& model, 
 
 // The cost of both strategies without running the model (tokens only).
 WordFeatureStats plan_word_features(const Tokenizer& tokenizer, const std::vector<events::Word>& words);
-
-// Everything besides the word that a cached feature depends on (an io::CacheKey: the model,
-// the Context's precision (--precision), the Llama compute mode (--llama-precision), the layer
-// grouping).
-std::string feature_cache_key(const Context& ctx, const LlamaModel& model, const LayerGroups& layers);
 
 }  // namespace tribev2::text

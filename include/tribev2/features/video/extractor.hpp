@@ -17,6 +17,7 @@
 #include "tribev2/events/chunks.hpp"
 #include "tribev2/features/layer_groups.hpp"
 #include "tribev2/features/video/preprocess.hpp"
+#include "tribev2/features/chunk_store.hpp"
 #include "tribev2/features/video/sampling.hpp"
 #include "tribev2/features/video/vjepa2.hpp"
 #include "tribev2/media/video.hpp"
@@ -31,8 +32,10 @@ struct VideoFeatureOptions {
   std::vector<double> layers = {0.5, 0.75, 1.0};    // data.layers_to_use -> group_mean bounds
   double chunk_max_duration = 60.0;                 // ChunkEvents(max_duration=60, min_duration=30)
   double chunk_min_duration = 30.0;
-  std::filesystem::path cache_dir;                  // per-chunk disk cache; empty: none
-  // Called after every bin: (bins done, bins in total). Cached chunks count as done at once.
+  // Per-chunk find-or-compute of the group means (chunk_store.hpp): the commands pass the
+  // pipeline's stage cache; empty: every chunk is computed (and its layers kept).
+  ChunkStore store;
+  // Called after every bin: (bins done, bins in total). Stored chunks count as done at once.
   std::function<void(std::int64_t done, std::int64_t total)> progress;
 };
 
@@ -61,13 +64,14 @@ Tensor bin_pixel_values(const VJEPA2Model& model, const FrameSource& frames, con
 
 struct ChunkFeatures {
   events::Chunk chunk;  // start on the timeline, offset into the file, duration
-  Tensor layers;        // [cache_n_layers, hidden, n_bins]
+  Tensor layers;        // [cache_n_layers, hidden, n_bins]; empty when the chunk came from the store
   Tensor grouped;       // [groups, hidden, n_bins]
+  bool from_store = false;
 };
 
 // The file as upstream's events see it: one Video event from `start` (duration from moviepy's
-// rule, media::VideoInfo::duration) split by ChunkEvents; every chunk extracted (or read from
-// the disk cache).
+// rule, media::VideoInfo::duration) split by ChunkEvents; every chunk extracted (or its group
+// means found in options.store).
 std::vector<ChunkFeatures> extract_chunks(const Context& ctx, const VJEPA2Model& model,
                                           const std::filesystem::path& video, const VideoFeatureOptions& options = {},
                                           double start = 0.0, double* duration_out = nullptr);
@@ -82,8 +86,5 @@ Tensor segment_features(const std::vector<ChunkFeatures>& chunks, double seg_sta
 // duration)); `duration_out` receives the video duration used.
 Tensor extract_timeline(const Context& ctx, const VJEPA2Model& model, const std::filesystem::path& video,
                         const VideoFeatureOptions& options = {}, double* duration_out = nullptr);
-
-// Content hash of a file (hex), for cache keys.
-std::string file_content_hash(const std::filesystem::path& path);
 
 }  // namespace tribev2::features::video
