@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "run_args.hpp"
+#include "tribev2/io/json.hpp"
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
 #include "tribev2/pipeline/subprocess.hpp"
@@ -90,13 +91,8 @@ std::string sbatch(const std::vector<std::string>& args, const fs::path& script)
   return id;
 }
 
-json read_json(const fs::path& p) {
-  try {
-    return json::parse(io::read_text_file(p));
-  } catch (const std::exception& e) {
-    fail(p.string(), ": cannot read: ", e.what());
-  }
-}
+// The batch's own JSON files (job.json, batch.json, shard reports) are JSON objects.
+json read_json(const fs::path& p) { return io::read_json_object(p); }
 
 }  // namespace
 

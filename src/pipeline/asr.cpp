@@ -1,3 +1,4 @@
+#include "tribev2/io/json.hpp"
 #include "tribev2/pipeline/asr.hpp"
 
 #include "tribev2/core/error.hpp"
@@ -64,7 +65,7 @@ AsrResult transcribe(const fs::path& audio, const std::string& audio_sha256, con
     res.json = *hit / "transcript.json";
     res.transcript = events::read_transcript(res.json);
     res.cached = true;
-    const auto entry = nlohmann::json::parse(io::read_text_file(*hit / "entry.json"));
+    const auto entry = io::read_json_object(*hit / "entry.json");
     res.command = entry.value("command", "");
     return res;
   }

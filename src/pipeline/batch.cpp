@@ -1,3 +1,4 @@
+#include "tribev2/io/json.hpp"
 #include "tribev2/pipeline/batch.hpp"
 
 #include <unistd.h>
@@ -277,7 +278,7 @@ std::optional<ItemStatus> read_item_status(const fs::path& out_dir, const std::s
   std::error_code ec;
   if (!fs::is_regular_file(f, ec)) return std::nullopt;
   try {
-    return item_status_from_json(json::parse(io::read_text_file(f)));
+    return item_status_from_json(io::read_json_object(f));
   } catch (const std::exception&) {
     return std::nullopt;  // written atomically, so only a hand-edited file gets here
   }

@@ -1,3 +1,4 @@
+#include "tribev2/io/json.hpp"
 #include "tribev2/pipeline/build_events.hpp"
 
 #include <chrono>
@@ -72,7 +73,7 @@ SpeechEntry speech_stage(const Stimulus& s, const std::string& text_sha, const E
       io::write_text_file_atomic(d / "words.json", word_list_json(sp.words));
     });
   }
-  const json meta = json::parse(io::read_text_file(*dir / "entry.json"));
+  const json meta = io::read_json_object(*dir / "entry.json");
   e.wav = *dir / "speech.wav";
   e.sample_rate = meta.at("sample_rate").get<int>();
   e.duration = meta.at("duration").get<double>();
@@ -127,7 +128,7 @@ fs::path audio_track_stage(const fs::path& video, const std::string& video_sha, 
     dir = cache.store("audio-track", key, meta,
                       [&](const fs::path& d) { media::write_wav(d / "audio.wav", a); });  // 16-bit: int16 values exactly
   }
-  const json meta = json::parse(io::read_text_file(*dir / "entry.json"));
+  const json meta = io::read_json_object(*dir / "entry.json");
   duration = meta.at("duration").get<double>();
   rate = meta.at("sample_rate").get<int>();
   out.stages.push_back({"audio-track", status, now_s() - t0, key, std::to_string(duration) + " s"});
@@ -226,8 +227,8 @@ BuiltEvents build_events(const Stimulus& s, const EventsOptions& o, StageCache& 
     });
   }
   const fs::path ev_file = *dir / "events.json";
-  out.events = events_from_json(json::parse(io::read_text_file(ev_file)), ev_file.string());
-  const json meta = json::parse(io::read_text_file(*dir / "entry.json"));
+  out.events = events_from_json(io::read_json_object(ev_file), ev_file.string());
+  const json meta = io::read_json_object(*dir / "entry.json");
   out.words_report.sentences_used = events::parse_sentence_source(meta.value("sentences_from", "rules"));
   out.words_report.n_sentences = meta.value("n_sentences", std::size_t{0});
   out.words_report.removed_words = meta.value("removed_words", std::size_t{0});

@@ -1,3 +1,4 @@
+#include "tribev2/io/json.hpp"
 #include "tribev2/pipeline/cache.hpp"
 
 #include <signal.h>
@@ -54,7 +55,7 @@ bool verify_cache_entry(const fs::path& dir) {
   try {
     std::error_code ec;
     if (!fs::is_regular_file(dir / "entry.json", ec)) return false;
-    const nlohmann::json entry = nlohmann::json::parse(io::read_text_file(dir / "entry.json"));
+    const nlohmann::json entry = io::read_json_object(dir / "entry.json");
     if (!entry.is_object() || !entry.contains(kEntryField) || !entry[kEntryField].is_string() ||
         !entry.contains(kContentField) || !entry[kContentField].is_object())
       return false;

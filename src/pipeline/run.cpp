@@ -1,3 +1,4 @@
+#include "tribev2/io/json.hpp"
 #include "tribev2/pipeline/run.hpp"
 
 #include <algorithm>
@@ -433,7 +434,7 @@ void Runner::predict(const std::vector<ModalityFeatures>& feats) {
     dir = cache_.store("predict", key, meta, [&](const fs::path& dd) { io::write_npy(dd / "preds.npy", p.preds); });
   }
   preds_entry_ = *dir;
-  prediction_meta_ = json::parse(io::read_text_file(*dir / "entry.json"));
+  prediction_meta_ = io::read_json_object(*dir / "entry.json");
   result_.n_rows = prediction_meta_.at("rows").size();
   record({"predict", status, now_s() - t, key,
           std::to_string(result_.n_rows) + " rows of 1 TR from " + std::to_string(segments_.size()) + " segment(s)"});
@@ -506,7 +507,7 @@ void Runner::write_outputs() {
       io::write_text_file_atomic(dd / "brain_maps.json", json{{"files", names}, {"note", note}}.dump(1));
     });
   }
-  const json listing = json::parse(io::read_text_file(*dir / "brain_maps.json"));
+  const json listing = io::read_json_object(*dir / "brain_maps.json");
   std::vector<fs::path> files;
   for (const auto& f : listing["files"]) {
     const fs::path rel = f.get<std::string>();
