@@ -14,6 +14,7 @@
 #include "tribev2/features/text/text_grid.hpp"
 #include "tribev2/features/text/word_features.hpp"
 #include "tribev2/io/hash.hpp"
+#include "tribev2/pipeline/feature_store.hpp"
 #include "tribev2/pipeline/stages.hpp"
 #include "tribev2/io/npy.hpp"
 
@@ -37,6 +38,7 @@ struct TextFeaturesArgs {
   bool per_word = false;
   std::string sentences = "auto";
   std::string text_case = "capitalize";
+  std::size_t text_unit_words = pipeline::kTextUnitWords;
 };
 
 }  // namespace
@@ -63,6 +65,11 @@ void register_text_features(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--llama-precision", a->llama_precision, "f32 (default: float32 compute, bf16 weights widened) or bf16 (emulates a bf16 run)");
   cmd->add_option("--cache-dir", a->cache_dir, kFeatureCacheHelp);
   cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the stage cache");
+  cmd->add_option("--text-unit-words", a->text_unit_words,
+                  "Words per unit: the features are computed in ranges of this many words (`run --text-unit-words`; "
+                  "the same value shares the cache entries)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--per-word", a->per_word, "Run upstream's per-word loop (one forward per word) instead of sharing context prefixes");
   cmd->callback([a, &g] {
     const Context ctx = g.make_context();
@@ -121,22 +128,43 @@ void register_text_features(CLI::App& app, GlobalOptions& g) {
     if (a->llama_precision != "f32") extractor += " llama-precision=" + a->llama_precision;
     if (!a->tokenizer.empty()) extractor += " tokenizer=" + io::sha256_file(a->tokenizer);
     if (a->per_word) extractor += " per-word";
+    // The model is loaded once, and only when a range is not in the cache.
+    std::optional<text::LlamaModel> model;
     std::optional<text::WordFeatureStats> stats;
-    const auto compute = [&] {
-      const text::LlamaModel model = text::LlamaModel::load(model_dir, lo);
-      log(g, "text-features: " + model.weights().description + ", " + std::to_string(model.n_states()) +
-                 " hidden states, " + (model.compute() == text::LlamaCompute::BF16 ? "bf16" : "float32") + " compute");
-      Progress progress(g, "text features");
+    Progress progress(g, "text features");
+    const auto compute = [&](const std::vector<events::Word>& range,
+                             const std::function<void(std::int64_t, std::int64_t)>& on_range) {
+      if (!model) {
+        model.emplace(text::LlamaModel::load(model_dir, lo));
+        log(g, "text-features: " + model->weights().description + ", " + std::to_string(model->n_states()) +
+                   " hidden states, " + (model->compute() == text::LlamaCompute::BF16 ? "bf16" : "float32") + " compute");
+      }
       text::WordFeatureOptions wo;
       wo.share_prefixes = !a->per_word;
-      wo.progress = [&progress](std::int64_t done, std::int64_t total) { progress.update(done, total); };
+      wo.progress = on_range;
       wo.warn = lo.warn;
-      text::WordFeatures f = text::compute_word_features(ctx, model, words, wo);
-      progress.finish();
-      stats = f.stats;
+      text::WordFeatures f = text::compute_word_features(ctx, *model, range, wo);
+      if (!stats) stats.emplace();
+      stats->tokens_computed += f.stats.tokens_computed;
+      stats->tokens_naive += f.stats.tokens_naive;
+      stats->seconds += f.stats.seconds;
       return std::move(f.features);
     };
-    const Tensor features = cache.store() ? cache.store()->text_words(model_dir, extractor, words, compute).data : compute();
+    const auto on_words = [&progress](std::int64_t done, std::int64_t total) { progress.update(done, total); };
+    Tensor features;
+    if (cache.store()) {
+      features = cache.store()->text_in_ranges(model_dir, extractor, words, a->text_unit_words, compute, on_words).data;
+    } else {
+      std::vector<Tensor> parts;
+      const auto n = static_cast<std::int64_t>(words.size());
+      for (const auto& [b, e] : pipeline::text_ranges(words.size(), a->text_unit_words)) {
+        const auto base = static_cast<std::int64_t>(b);
+        parts.push_back(compute({words.begin() + static_cast<std::ptrdiff_t>(b), words.begin() + static_cast<std::ptrdiff_t>(e)},
+                                [&, base](std::int64_t d, std::int64_t) { on_words(base + d, n); }));
+      }
+      features = pipeline::concat_word_features(parts, words.size());
+    }
+    progress.finish();
     std::vector<std::uint8_t> has_features(words.size(), 0);
     std::size_t with_context = 0;
     for (std::size_t i = 0; i < words.size(); ++i) {

@@ -116,6 +116,11 @@ void add_run_options(CLI::App* cmd, RunArgs& a) {
                   "Overlapping segments as `predict --overlap-trs` (later segments give their rows after the first K)")
       ->capture_default_str();
   cmd->add_option("--subject", a.subject, "Subject row for per-subject models");
+  cmd->add_option("--text-unit-words", a.text_unit_words,
+                  "Words per text unit: the text features are computed in ranges of this many words, one cache entry "
+                  "and one --shard unit each (give text-features the same value to share its entries)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 }
 
 pipeline::RunOptions make_run_options(const RunArgs& a, const GlobalOptions& g) {
@@ -151,6 +156,7 @@ pipeline::RunOptions make_run_options(const RunArgs& a, const GlobalOptions& g) 
   o.batch_size = a.batch_size;
   o.overlap_trs = a.overlap_trs;
   o.subject = a.subject;
+  o.text_unit_words = a.text_unit_words;
   o.load = g.load_options();
   return o;
 }

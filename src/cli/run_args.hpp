@@ -37,6 +37,7 @@ struct RunArgs {
   int batch_size = 8;
   std::int64_t overlap_trs = 0;
   std::optional<std::int64_t> subject;
+  std::size_t text_unit_words = pipeline::kTextUnitWords;
 };
 
 // --slurm and its sbatch settings (on run and batch).

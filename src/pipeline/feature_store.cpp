@@ -1,5 +1,7 @@
 #include "tribev2/pipeline/feature_store.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "tribev2/core/error.hpp"
@@ -11,6 +13,13 @@ namespace tribev2::pipeline {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+std::vector<std::pair<std::size_t, std::size_t>> text_ranges(std::size_t n_words, std::size_t range_words) {
+  TRIBEV2_CHECK(range_words >= 1, "text ranges: the number of words per unit must be at least 1");
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  for (std::size_t a = 0; a < n_words; a += range_words) out.emplace_back(a, std::min(n_words, a + range_words));
+  return out;
+}
 
 std::string FeatureStore::media_key(const std::string& modality, const fs::path& model_dir,
                                     const std::string& extractor_id, const events::MediaEvent& c) {
@@ -92,6 +101,53 @@ FeatureStore::Got FeatureStore::text_words(const fs::path& model_dir, const std:
   }
   g.data = read_text(*dir);
   return g;
+}
+
+FeatureStore::TextResult FeatureStore::text_in_ranges(const fs::path& model_dir, const std::string& extractor_id,
+                                                     const std::vector<events::Word>& words, std::size_t range_words,
+                                                     const TextRangeFn& compute,
+                                                     const std::function<void(std::int64_t, std::int64_t)>& progress) {
+  TextResult r;
+  const auto ranges = text_ranges(words.size(), range_words);
+  r.ranges = ranges.size();
+  const auto n = static_cast<std::int64_t>(words.size());
+  std::vector<Tensor> parts;
+  for (const auto& [a, b] : ranges) {
+    const std::vector<events::Word> sub(words.begin() + static_cast<std::ptrdiff_t>(a),
+                                        words.begin() + static_cast<std::ptrdiff_t>(b));
+    const auto base = static_cast<std::int64_t>(a);
+    Got g = text_words(model_dir, extractor_id, sub, [&] {
+      return compute(sub, [&](std::int64_t done, std::int64_t) {
+        if (progress) progress(base + done, n);
+      });
+    });
+    r.computed += g.computed ? 1 : 0;
+    r.keys.push_back(g.key);
+    if (progress) progress(static_cast<std::int64_t>(b), n);
+    parts.push_back(std::move(g.data));
+  }
+  r.data = concat_word_features(parts, words.size());
+  return r;
+}
+
+Tensor concat_word_features(const std::vector<Tensor>& parts, std::size_t n_words) {
+  TRIBEV2_CHECK(!parts.empty(), "text features: no word ranges for ", n_words, " words");
+  const Tensor& p0 = parts.front();
+  TRIBEV2_CHECK(p0.ndim() == 3, "text features: a range is ", shape_str(p0.shape()), ", expected [words, L, D]");
+  const std::int64_t L = p0.dim(1), D = p0.dim(2);
+  Tensor out = Tensor::zeros(DType::F32, {static_cast<std::int64_t>(n_words), L, D});
+  std::int64_t row = 0;
+  for (const auto& p : parts) {
+    TRIBEV2_CHECK(p.dtype() == DType::F32 && p.ndim() == 3 && p.dim(1) == L && p.dim(2) == D &&
+                      row + p.dim(0) <= static_cast<std::int64_t>(n_words),
+                  "text features: word ranges disagree in shape (", shape_str(p.shape()), " after ", shape_str(p0.shape()),
+                  ")");
+    std::copy_n(p.data<float>(), p.numel(), out.data<float>() + row * L * D);
+    row += p.dim(0);
+  }
+  TRIBEV2_CHECK(row == static_cast<std::int64_t>(n_words), "text features: the ranges hold ", row, " words, expected ",
+                n_words);
+  return out;
 }
 
 }  // namespace tribev2::pipeline

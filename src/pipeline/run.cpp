@@ -88,7 +88,6 @@ class Runner {
   };
   std::vector<ModalityFeatures> modality_features();
   void print_estimate(const std::vector<Planned>& planned);
-  std::string text_key();
   std::vector<events::MediaEvent> chunks_of(const std::string& modality) const;
   std::string media_key(const std::string& modality, const events::MediaEvent& chunk);
   ModalityFeatures from_file(const std::string& modality, const fs::path& file, std::pair<std::int64_t, std::int64_t> ld);
@@ -115,7 +114,6 @@ class Runner {
   double t0_ = 0.0, t_stop_ = 0.0;
   std::vector<model::SegmentPlan> segments_;
   std::map<std::string, std::string> modality_status_;
-  std::string text_key_;
   fs::path preds_entry_;
   json prediction_meta_;
   std::vector<std::string> notes_;
@@ -175,11 +173,6 @@ ModalityFeatures Runner::from_file(const std::string& modality, const fs::path& 
   return {modality, segs, "file", "file:" + sha};
 }
 
-std::string Runner::text_key() {
-  if (text_key_.empty()) text_key_ = store_.text_key(o_.llama, stages_.text_id, built_.events.words);
-  return text_key_;
-}
-
 std::vector<events::MediaEvent> Runner::chunks_of(const std::string& modality) const {
   const ModalityRow& row = modality_row(modality);
   TRIBEV2_CHECK(row.is_media(), "chunks_of: '", modality, "' is not carried by media chunks");
@@ -197,31 +190,44 @@ std::string Runner::media_key(const std::string& modality, const events::MediaEv
 ModalityFeatures Runner::text_from_extractor() {
   const double t = now_s();
   const auto& words = built_.events.words;
-  const std::string key = text_key();
-  auto compute = [this, &words, key] {
-    obs_.say("text features: " + std::to_string(words.size()) + " words through " + o_.llama.string());
-    const Tensor wf = stages_.text_word_features(ctx_, o_.llama, words, obs_.bar("text features"));
-    TRIBEV2_CHECK(wf.ndim() == 3 && wf.dim(0) == static_cast<std::int64_t>(words.size()), "text extractor returned ",
-                  shape_str(wf.shape()), " for ", words.size(), " words");
-    return store_.store_text(key, wf);
+  // The word list in ranges of o_.text_unit_words (feature_store.hpp): each range is one cache
+  // entry and one shard unit, computed alone in a sharded run and in a single run alike, so
+  // both give the same bits.
+  const auto ranges = text_ranges(words.size(), o_.text_unit_words);
+  const auto range_words = [&](std::size_t i) {
+    return std::vector<events::Word>(words.begin() + static_cast<std::ptrdiff_t>(ranges[i].first),
+                                     words.begin() + static_cast<std::ptrdiff_t>(ranges[i].second));
+  };
+  const ProgressFn bar = planning_ ? ProgressFn{} : obs_.bar("text features");
+  const auto compute_range = [this](const std::vector<events::Word>& sub, const ProgressFn& progress) {
+    const Tensor wf = stages_.text_word_features(ctx_, o_.llama, sub, progress);
+    TRIBEV2_CHECK(wf.ndim() == 3 && wf.dim(0) == static_cast<std::int64_t>(sub.size()), "text extractor returned ",
+                  shape_str(wf.shape()), " for ", sub.size(), " words");
+    return wf;
   };
   if (planning_) {
-    // One unit: the word contexts share a KV cache across words, so a word range computed
-    // alone is not bit-identical to the whole; the stage is the unit (docs/cluster.md).
-    units_.push_back({"text features (" + std::to_string(words.size()) + " words)", "text-features", key,
-                      7.0 * static_cast<double>(words.size()), [compute] { (void)compute(); }});
-    return {"text", Tensor(), "extractor", key};
+    std::vector<std::string> keys;
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      auto sub = range_words(i);
+      const std::string key = store_.text_key(o_.llama, stages_.text_id, sub);
+      keys.push_back(key);
+      const std::string name = "text words " + std::to_string(ranges[i].first + 1) + "-" +
+                               std::to_string(ranges[i].second) + "/" + std::to_string(words.size());
+      units_.push_back({name, "text-features", key, 7.0 * static_cast<double>(sub.size()),
+                        [this, sub = std::move(sub), key, compute_range] {
+                          (void)store_.store_text(key, compute_range(sub, ProgressFn{}));
+                        }});
+    }
+    return {"text", Tensor(), "extractor", sha256_hex(json(keys).dump())};
   }
-  std::string status = "cached";
-  auto dir = store_.find("text", key);
-  if (!dir) {
-    status = "computed";
-    dir = compute();
-  }
-  const Tensor wf = FeatureStore::read_text(*dir);
-  const Tensor segs = segment_word_features(wf, words, segments_, model_.data.frequency);
-  record({"text features", status, now_s() - t, key,
-          std::to_string(words.size()) + " words -> " + shape_str(wf.shape())});
+  obs_.say("text features: " + std::to_string(words.size()) + " words in " + std::to_string(ranges.size()) +
+           " unit(s) of at most " + std::to_string(o_.text_unit_words) + " words, through " + o_.llama.string());
+  const auto r = store_.text_in_ranges(o_.llama, stages_.text_id, words, o_.text_unit_words, compute_range, bar);
+  const std::string key = sha256_hex(json(r.keys).dump());
+  const Tensor segs = segment_word_features(r.data, words, segments_, model_.data.frequency);
+  record({"text features", r.computed ? "computed" : "cached", now_s() - t, key,
+          std::to_string(words.size()) + " words -> " + shape_str(r.data.shape()) + ", " + std::to_string(r.ranges) +
+              " unit(s), " + std::to_string(r.computed) + " computed"});
   return {"text", segs, "extractor", key};
 }
 
@@ -361,8 +367,15 @@ void Runner::print_estimate(const std::vector<Planned>& planned) {
     const ModalityRow& row = modality_row(m);
     try {
       if (!row.is_media()) {
-        if (!stages_.text_estimate || store_.find("text", text_key())) continue;
-        stages.push_back(stages_.text_estimate(o_.llama, built_.events.words));
+        if (!stages_.text_estimate) continue;
+        const auto& words = built_.events.words;
+        std::vector<events::Word> todo;
+        for (const auto& [a, b] : text_ranges(words.size(), o_.text_unit_words)) {
+          const std::vector<events::Word> sub(words.begin() + static_cast<std::ptrdiff_t>(a),
+                                              words.begin() + static_cast<std::ptrdiff_t>(b));
+          if (!store_.find("text", store_.text_key(o_.llama, stages_.text_id, sub))) todo.insert(todo.end(), sub.begin(), sub.end());
+        }
+        if (!todo.empty()) stages.push_back(stages_.text_estimate(o_.llama, todo));
       } else {
         const auto& fn = stages_.*row.chunk_estimate;
         if (!fn) continue;

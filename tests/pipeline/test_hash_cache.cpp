@@ -15,6 +15,7 @@
 #include "tribev2/io/cache_key.hpp"
 #include "tribev2/io/file.hpp"
 #include "tribev2/pipeline/cache.hpp"
+#include "tribev2/pipeline/feature_store.hpp"
 #include "tribev2/pipeline/hash.hpp"
 
 using namespace tribev2;
@@ -218,4 +219,68 @@ TEST(UserCacheDir, OneRootForTheExtractorCommands) {
   EXPECT_EQ(io::user_cache_dir("text-features"), std::filesystem::path("/c/h/.cache/tribev2/text-features"));
   ::unsetenv("HOME");
   EXPECT_TRUE(io::user_cache_dir("audio").empty());
+}
+
+// The extractors' entries (pipeline::FeatureStore): word ranges, their concatenation, and keys
+// that change with everything a feature depends on.
+TEST(FeatureStore, TextRangesCoverTheWordsInOrder) {
+  using R = std::vector<std::pair<std::size_t, std::size_t>>;
+  EXPECT_EQ(pipeline::text_ranges(0, 4), R{});
+  EXPECT_EQ(pipeline::text_ranges(3, 4), (R{{0, 3}}));
+  EXPECT_EQ(pipeline::text_ranges(8, 4), (R{{0, 4}, {4, 8}}));
+  EXPECT_EQ(pipeline::text_ranges(9, 4), (R{{0, 4}, {4, 8}, {8, 9}}));
+  EXPECT_THROW(pipeline::text_ranges(9, 0), Error);
+  const Tensor a = Tensor::from<float>({2, 1, 2}, std::vector<float>{1, 2, 3, 4});
+  const Tensor b = Tensor::from<float>({1, 1, 2}, std::vector<float>{5, 6});
+  const Tensor c = pipeline::concat_word_features({a, b}, 3);
+  EXPECT_EQ(c.shape(), (Shape{3, 1, 2}));
+  EXPECT_EQ(std::vector<float>(c.f32().begin(), c.f32().end()), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  try {
+    (void)pipeline::concat_word_features({a, Tensor::zeros(DType::F32, {1, 2, 2})}, 3);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("word ranges disagree in shape"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)pipeline::concat_word_features({a}, 3), Error);
+}
+
+TEST(FeatureStore, KeysFollowContentChunkModelExtractorAndPrecision) {
+  test::TempDir tmp;
+  write_bytes(tmp / "a.wav", "one");
+  write_bytes(tmp / "b.wav", "two");
+  fs::create_directories(tmp / "model");
+  write_bytes(tmp / "model" / "config.json", "{}");
+  pipeline::Cleanup cleanup;
+  pipeline::StageCache cache(tmp / "cache", cleanup);
+  const Context f32(1), bf16(1, Precision::BF16);
+  pipeline::FeatureStore s(f32, cache), s16(bf16, cache);
+  const events::MediaEvent c{"Audio", tmp / "a.wav", 0.0, 0.0, 60.0, 16000.0};
+  const std::string k = s.media_key("audio", tmp / "model", "x/1", c);
+  EXPECT_EQ(k, s.media_key("audio", tmp / "model", "x/1", events::MediaEvent{"Audio", tmp / "a.wav", 5.0, 0.0, 60.0, 16000.0}))
+      << "the timeline start is not part of the key (the chunk's content is)";
+  EXPECT_NE(k, s.media_key("audio", tmp / "model", "x/1", events::MediaEvent{"Audio", tmp / "b.wav", 0.0, 0.0, 60.0, 16000.0}));
+  EXPECT_NE(k, s.media_key("audio", tmp / "model", "x/1", events::MediaEvent{"Audio", tmp / "a.wav", 0.0, 1.0, 60.0, 16000.0}));
+  EXPECT_NE(k, s.media_key("audio", tmp / "model", "x/1", events::MediaEvent{"Audio", tmp / "a.wav", 0.0, 0.0, 59.0, 16000.0}));
+  EXPECT_NE(k, s.media_key("audio", tmp / "model", "x/1 layers=0.5,1", c));
+  EXPECT_NE(k, s.media_key("video", tmp / "model", "x/1", c));
+  EXPECT_NE(k, s16.media_key("audio", tmp / "model", "x/1", c));
+  write_bytes(tmp / "model" / "config.json", "{\"changed\": 1}");
+  pipeline::FeatureStore fresh(f32, cache);
+  EXPECT_NE(k, fresh.media_key("audio", tmp / "model", "x/1", c)) << "another model is another key";
+  // Find-or-compute: computed once, then found; the entry holds what was computed.
+  int computed = 0;
+  const auto compute = [&] {
+    ++computed;
+    return Tensor::from<float>({1, 1, 2}, std::vector<float>{7, 8});
+  };
+  const auto g1 = fresh.media_chunk("audio", tmp / "model", "x/1", c, compute);
+  const auto g2 = fresh.media_chunk("audio", tmp / "model", "x/1", c, compute);
+  EXPECT_TRUE(g1.computed);
+  EXPECT_FALSE(g2.computed);
+  EXPECT_EQ(computed, 1);
+  EXPECT_EQ(std::vector<float>(g2.data.f32().begin(), g2.data.f32().end()), (std::vector<float>{7, 8}));
+  EXPECT_TRUE(pipeline::verify_cache_entry(cache.root() / "audio-features" / g1.key));
+  // A wrong shape from an extractor is refused before anything is stored.
+  EXPECT_THROW((void)fresh.media_chunk("audio", tmp / "model", "x/2", c, [] { return Tensor::zeros(DType::F32, {3}); }),
+               Error);
 }

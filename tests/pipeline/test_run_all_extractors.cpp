@@ -387,18 +387,24 @@ TEST(RunAllExtractors, ShardsThenGatherAreByteIdenticalToOneRun) {
   auto args = [&](const fs::path& out, const fs::path& cache, std::vector<std::string> extra) {
     std::vector<std::string> a = {"-q", "run", "--text", (tmp / "t.txt").string(), "--model", model.string(), "--out",
                                   out.string(), "--cache-dir", cache.string(), "--llama", llama(), "--audio-model", w2v(),
-                                  "--no-brain-maps"};
+                                  "--no-brain-maps", "--text-unit-words", "4"};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   };
   auto r = run_cli(args(tmp / "one", tmp / "c1", {}));
   ASSERT_EQ(r.code, 0) << r.output;
+  const std::size_t n_words = json::parse(read_bytes(tmp / "one" / "run.json"))["events"]["words"].get<std::size_t>();
+  ASSERT_GT(n_words, 8u) << "the text should make at least three units of 4 words";
+  const std::size_t text_units = (n_words + 3) / 4, units = text_units + 1;
 
   // Before any shard: the gather step names each missing unit and its shard.
   r = run_cli(args(tmp / "sh", tmp / "c2", {"--gather", "3"}));
   EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.output.find("2 of 2 unit(s) are not in the cache"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("text features ("), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(std::to_string(units) + " of " + std::to_string(units) + " unit(s) are not in the cache"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("text words 1-4/" + std::to_string(n_words)), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("text words 5-8/" + std::to_string(n_words)), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("audio chunk 1/1 [0.000, "), std::string::npos) << r.output;
   EXPECT_TRUE(fs::exists(tmp / "sh" / ".shards" / "missing.json"));
   EXPECT_FALSE(fs::exists(tmp / "sh" / "preds.npy"));
@@ -407,7 +413,7 @@ TEST(RunAllExtractors, ShardsThenGatherAreByteIdenticalToOneRun) {
     ASSERT_EQ(r.code, 0) << r.output;
     EXPECT_FALSE(fs::exists(tmp / "sh" / "preds.npy")) << "a shard writes no outputs";
     const json rep = json::parse(read_bytes(tmp / "sh" / ".shards" / (std::to_string(k) + "-of-3.json")));
-    EXPECT_EQ(rep["units"].size(), 2u);
+    EXPECT_EQ(rep["units"].size(), units);
   }
   r = run_cli(args(tmp / "sh", tmp / "c2", {"--gather", "3"}));
   ASSERT_EQ(r.code, 0) << r.output;

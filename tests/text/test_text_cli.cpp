@@ -46,6 +46,14 @@ TEST(TextFeaturesCli, GridAndWordFeaturesMatchTheFixtures) {
     EXPECT_TRUE(fs::is_regular_file(e.path() / "word_features.npy")) << e.path();
   }
   EXPECT_EQ(entries, 1u);
+  // In units of 7 words (each range computed alone, no key/value cache shared across ranges):
+  // the same features at the fixtures' tolerance.
+  const auto units = run_cli({"text-features", "--llama", kLlama, "--words", kWords8, "--max-context-len", "8",
+                              "--output", (tmp / "grid7.npy").string(), "--word-features", (tmp / "words7.npy").string(),
+                              "--start", "10.25", "--duration", "12", "--no-cache", "--text-unit-words", "7"});
+  ASSERT_EQ(units.code, 0) << units.output;
+  EXPECT_LE(max_rel_diff(io::read_npy(tmp / "grid7.npy"), io::read_npy(fixture("text_features/ctx8/grid_start10.25_dur12.npy"))), 1e-4);
+  EXPECT_LE(max_rel_diff(io::read_npy(tmp / "words7.npy"), io::read_npy(fixture("text_features/ctx8/word_features.npy"))), 1e-4);
   // Options that change the values are other entries: --per-word computes again.
   const auto per_word = run_cli({"text-features", "--llama", kLlama, "--words", kWords8, "--max-context-len", "8",
                                  "--output", (tmp / "grid3.npy").string(), "--start", "10.25", "--duration", "12",

@@ -3,7 +3,8 @@
 // features computed by one are found by the other when both use the same cache folder.
 //
 // Entries (StageCache layout, atomic and verified):
-//   text-features/<key>/word_features.npy    [n_words, L, D] for one word list (text, context)
+//   text-features/<key>/word_features.npy    [n_words, L, D] for one range of the word list
+//                                            (text_ranges: at most `range_words` words each)
 //   audio-features/<key>/features.npy        [L, D, round(2 * duration)] for one Audio chunk
 //   video-features/<key>/features.npy        the same for one Video chunk
 // Keys (io::CacheKey: canonical JSON, SHA-256, the Context's precision stated) hold the
@@ -13,11 +14,14 @@
 // computes something else (e.g. `audio-features --layers`), so those never share an entry.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tribev2/core/context.hpp"
@@ -27,6 +31,17 @@
 #include "tribev2/pipeline/cache.hpp"
 
 namespace tribev2::pipeline {
+
+// Words per text unit by default: the text stage is computed in ranges of this many words,
+// each its own entry and its own shard unit (docs/cluster.md). A range recomputes at most one
+// full context that a single pass would have shared (<= ~3 % more tokens at 128 words).
+inline constexpr std::size_t kTextUnitWords = 128;
+
+// [begin, end) word ranges of at most `range_words` words covering n_words (none for 0).
+std::vector<std::pair<std::size_t, std::size_t>> text_ranges(std::size_t n_words, std::size_t range_words);
+
+// The ranges' arrays [words_i, L, D] stacked into [n_words, L, D] (clear errors on a mismatch).
+Tensor concat_word_features(const std::vector<Tensor>& parts, std::size_t n_words);
 
 class FeatureStore {
  public:
@@ -63,6 +78,18 @@ class FeatureStore {
                   const events::MediaEvent& chunk, const std::function<Tensor()>& compute);
   Got text_words(const std::filesystem::path& model_dir, const std::string& extractor_id,
                  const std::vector<events::Word>& words, const std::function<Tensor()>& compute);
+  // The whole word list through its ranges (text_ranges): each range found or computed by
+  // `compute(range_words, progress)`; `progress` sees (words done, words in total).
+  using TextRangeFn = std::function<Tensor(const std::vector<events::Word>& range,
+                                           const std::function<void(std::int64_t, std::int64_t)>& progress)>;
+  struct TextResult {
+    Tensor data;  // [n_words, L, D]
+    std::size_t ranges = 0, computed = 0;
+    std::vector<std::string> keys;  // one per range
+  };
+  TextResult text_in_ranges(const std::filesystem::path& model_dir, const std::string& extractor_id,
+                            const std::vector<events::Word>& words, std::size_t range_words, const TextRangeFn& compute,
+                            const std::function<void(std::int64_t, std::int64_t)>& progress = {});
 
  private:
   const Context& ctx_;

@@ -15,6 +15,7 @@
 #include "tribev2/model_io/load.hpp"
 #include "tribev2/pipeline/batch.hpp"
 #include "tribev2/pipeline/build_events.hpp"
+#include "tribev2/pipeline/feature_store.hpp"
 #include "tribev2/pipeline/stages.hpp"
 
 namespace tribev2::pipeline {
@@ -38,8 +39,11 @@ struct RunOptions {
   std::optional<std::int64_t> subject;
   model_io::LoadOptions load;
   std::string command_line;                          // for run.json
-  // Work units (issue 18, docs/cluster.md): the text stage (all words: one cache entry), each
-  // audio chunk and each video chunk (one cache entry each). With `shard`, the run builds the
+  // Words per text unit: the text stage runs in ranges of this many words, one cache entry
+  // and one shard unit each (feature_store.hpp: kTextUnitWords). It is part of the text keys.
+  std::size_t text_unit_words = kTextUnitWords;
+  // Work units (issue 18, docs/cluster.md): each range of words of the text stage, each audio
+  // chunk and each video chunk (one cache entry each). With `shard`, the run builds the
   // events, computes only the units of that shard (cost-balanced, deterministic) into the cache,
   // writes <out>/.shards/K-of-N.json and stops: no prediction, no outputs. With `gather_shards`
   // = N, the run computes no unit: when some are not cached it writes <out>/.shards/missing.json
