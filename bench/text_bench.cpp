@@ -10,6 +10,8 @@
 //                                                 (--bf16 = --precision bf16, --llama-bf16 = --llama-precision bf16)
 //   text_bench words DIR FILE.json [--first N] [--per-word] [--max-context-len L]
 //                                                 words/s end to end for the first N words
+//   text_bench fidelity DIR FILE.json [--first N]  bf16 (and + --llama-precision bf16) word
+//                                                 features against f32: Pearson r per feature, max rel error
 //   text_bench plan DIR FILE.json [--max-context-len L] [--first N]
 //                                                 tokens the fast path and the per-word loop feed
 //
@@ -17,6 +19,7 @@
 // bench/text_bench.sh, which builds this file and holds the heavy-job lock.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -280,6 +283,43 @@ int main(int argc, char** argv) try {
                       {"peak_rss_gb", peak_rss_gb()}}
                      .dump()
               << "\n";
+    return 0;
+  }
+  if (cmd == "fidelity") {
+    // --precision bf16 (and --llama-precision bf16) against f32 on the same checkpoint and words:
+    // per feature (one of the [groups x hidden] values, over the words) Pearson r, and the
+    // largest difference relative to max |f32|. The f32 side is this process's `model`
+    // (start it without --bf16 / --llama-bf16).
+    const std::size_t first = std::stoull(arg(argc, argv, "--first", "48"));
+    const auto words = load_words(argv[3], first, mcl);
+    const auto f32 = text::compute_word_features(ctx, model, words, {});
+    text::LlamaLoadOptions lo16;
+    lo16.compute = text::LlamaCompute::BF16;
+    const text::LlamaModel model16 = text::LlamaModel::load(argv[2], lo16);
+    json out = {{"command", "fidelity"}, {"words", words.size()}, {"threads", ctx.threads()}};
+    for (const bool llama16 : {false, true}) {
+      const Context c16(ctx.threads(), Precision::BF16);
+      const auto b = text::compute_word_features(c16, llama16 ? model16 : model, words, {});
+      const auto x = f32.features.f32(), y = b.features.f32();
+      const std::size_t n = words.size(), m = x.size() / n;
+      double max_abs = 0, max_diff = 0;
+      std::vector<double> r;
+      for (std::size_t j = 0; j < m; ++j) {
+        double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          const double a = x[i * m + j], bb = y[i * m + j];
+          sa += a; sb += bb; saa += a * a; sbb += bb * bb; sab += a * bb;
+          max_abs = std::max(max_abs, std::fabs(a));
+          max_diff = std::max(max_diff, std::fabs(a - bb));
+        }
+        const double nn = static_cast<double>(n);
+        r.push_back((sab - sa * sb / nn) / std::sqrt((saa - sa * sa / nn) * (sbb - sb * sb / nn)));
+      }
+      std::sort(r.begin(), r.end());
+      out[llama16 ? "bf16_llama_bf16" : "bf16"] = {{"pearson_min", r.front()}, {"pearson_median", r[r.size() / 2]},
+                                                   {"max_rel_error", max_diff / max_abs}};
+    }
+    std::cout << out.dump() << "\n";
     return 0;
   }
   std::cerr << "unknown command " << cmd << "\n";

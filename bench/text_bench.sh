@@ -39,6 +39,7 @@ flock /tmp/tribev2-heavy.lock bash -c "$(declare -f run); exe='$exe'; cache='$ca
   /usr/bin/python3 '$root/bench/text_llama_torch.py' '$cache/llama-3b' --tokens 512 --dtype f32 --threads $threads | tee -a '$cache/results.jsonl'
   /usr/bin/python3 '$root/bench/text_llama_torch.py' '$cache/llama-3b' --tokens 512 --dtype bf16 --threads $threads | tee -a '$cache/results.jsonl'
   run words '$cache/llama-3b' '$cache/words.json' --first $first
+  run fidelity '$cache/llama-3b' '$cache/words.json' --first $first
   run words '$cache/llama-3b' '$cache/words.json' --first $per_word_first --per-word
   # A window that slides (max_context_len 32): every word after the 32nd needs its own pass.
   run plan '$cache/llama-3b' '$cache/words.json' --max-context-len 32

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -156,14 +157,16 @@ int main(int argc, char** argv) {
   int threads = 0;
   std::string which = "f32,bf16";
   fs::path cache = "bench/cache";
+  bool fidelity = false;  // also compare bf16 with f32 on the same weights and input
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--layers" && i + 1 < argc) layers = std::atoi(argv[++i]);
     else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--precision" && i + 1 < argc) which = argv[++i];
     else if (a == "--cache" && i + 1 < argc) cache = argv[++i];
+    else if (a == "--fidelity") fidelity = true;
     else {
-      std::fprintf(stderr, "usage: video_bench [--layers N] [--threads N] [--precision f32,bf16] [--cache DIR]\n");
+      std::fprintf(stderr, "usage: video_bench [--layers N] [--threads N] [--precision f32,bf16] [--cache DIR] [--fidelity]\n");
       return 2;
     }
   }
@@ -239,6 +242,49 @@ int main(int argc, char** argv) {
     std::printf("%s: %.1f CPU-seconds per bin -> %.1f s per bin on a quiet machine with %d cores (CPU s / cores); "
                 "%.0f GFLOP per CPU-second\n",
                 prec.c_str(), cpu_bin, cpu_bin / ctx.threads(), ctx.threads(), bin_flops / cpu_bin / 1e9);
+  }
+  if (fidelity) {
+    // bf16 against f32 on the same F32 weights and pixels (what a user switching --precision
+    // gets): the last layer's hidden states [tokens, hidden] and their token mean (the bin's
+    // feature vector, as the extractor averages tokens).
+    const fs::path dir = make_model(cache, s, layers, false);
+    std::vector<float> last[2];
+    for (int b = 0; b < 2; ++b) {
+      const auto model = VJEPA2Model::load(dir, {b ? Precision::BF16 : Precision::F32});
+      const Context c2(ctx.threads(), b ? Precision::BF16 : Precision::F32);
+      model.forward(c2, pixels.data(), s.frames, s.crop, [&](int, const float* h, std::int64_t n, std::int64_t hid) {
+        last[b].assign(h, h + n * hid);
+      });
+    }
+    const std::int64_t T = s.tokens(), H = s.hidden;
+    double max_abs = 0, max_diff = 0;
+    std::vector<double> r(static_cast<std::size_t>(H));
+    std::vector<double> mean32(static_cast<std::size_t>(H), 0.0), mean16(static_cast<std::size_t>(H), 0.0);
+    for (std::int64_t j = 0; j < H; ++j) {
+      double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+      for (std::int64_t t = 0; t < T; ++t) {
+        const double a = last[0][static_cast<std::size_t>(t * H + j)], bb = last[1][static_cast<std::size_t>(t * H + j)];
+        sa += a; sb += bb; saa += a * a; sbb += bb * bb; sab += a * bb;
+        max_abs = std::max(max_abs, std::fabs(a));
+        max_diff = std::max(max_diff, std::fabs(a - bb));
+      }
+      const double n = static_cast<double>(T);
+      r[static_cast<std::size_t>(j)] = (sab - sa * sb / n) / std::sqrt((saa - sa * sa / n) * (sbb - sb * sb / n));
+      mean32[static_cast<std::size_t>(j)] = sa / n;
+      mean16[static_cast<std::size_t>(j)] = sb / n;
+    }
+    double mmax = 0, mdiff = 0;
+    for (std::int64_t j = 0; j < H; ++j) {
+      mmax = std::max(mmax, std::fabs(mean32[static_cast<std::size_t>(j)]));
+      mdiff = std::max(mdiff, std::fabs(mean32[static_cast<std::size_t>(j)] - mean16[static_cast<std::size_t>(j)]));
+    }
+    std::vector<double> sorted = r;
+    std::sort(sorted.begin(), sorted.end());
+    std::printf("fidelity bf16 vs f32 (%d layer(s), same F32 weights and input): last hidden state per-channel Pearson r "
+                "over %lld tokens min %.5f median %.5f; max |bf16 - f32| = %.2e x max |f32|; token-mean features: "
+                "max |bf16 - f32| = %.2e x max |f32 mean|\n",
+                layers, static_cast<long long>(T), sorted.front(), sorted[sorted.size() / 2], max_diff / max_abs,
+                mdiff / mmax);
   }
   std::printf("peak resident memory %.2f GB\n", peak_rss_gb());
   return 0;
