@@ -1,8 +1,8 @@
-#include "tribev2/io/json.hpp"
 #include "tribev2/pipeline/asr.hpp"
 
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 #include "tribev2/pipeline/subprocess.hpp"
 
 namespace tribev2::pipeline {

@@ -1,4 +1,3 @@
-#include "tribev2/io/json.hpp"
 #include "tribev2/pipeline/batch.hpp"
 
 #include <unistd.h>
@@ -13,6 +12,7 @@
 
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 #include "tribev2/pipeline/subprocess.hpp"
 
 namespace tribev2::pipeline {

@@ -1,4 +1,3 @@
-#include "tribev2/io/json.hpp"
 #include "tribev2/pipeline/build_events.hpp"
 
 #include <chrono>
@@ -6,6 +5,7 @@
 
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 #include "tribev2/media/audio.hpp"
 #include "tribev2/media/video.hpp"
 #include "tribev2/pipeline/events_json.hpp"

@@ -1,4 +1,3 @@
-#include "tribev2/io/json.hpp"
 #include "tribev2/pipeline/cache.hpp"
 
 #include <signal.h>
@@ -10,6 +9,7 @@
 
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
+#include "tribev2/io/json.hpp"
 #include "tribev2/pipeline/hash.hpp"
 
 namespace tribev2::pipeline {

@@ -1,4 +1,3 @@
-#include "tribev2/io/json.hpp"
 #include "tribev2/pipeline/run.hpp"
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include "tribev2/features/timeline.hpp"
 #include "tribev2/io/file.hpp"
 #include "tribev2/io/feature_file.hpp"
+#include "tribev2/io/json.hpp"
 #include "tribev2/io/npy.hpp"
 #include "tribev2/model/predict.hpp"
 #include "tribev2/pipeline/estimate.hpp"
