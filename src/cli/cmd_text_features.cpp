@@ -132,8 +132,7 @@ void register_text_features(CLI::App& app, GlobalOptions& g) {
     std::optional<text::LlamaModel> model;
     std::optional<text::WordFeatureStats> stats;
     Progress progress(g, "text features");
-    const auto compute = [&](const std::vector<events::Word>& range,
-                             const std::function<void(std::int64_t, std::int64_t)>& on_range) {
+    const auto compute = [&](const std::vector<events::Word>& range, const pipeline::WordProgressFn& on_range) {
       if (!model) {
         model.emplace(text::LlamaModel::load(model_dir, lo));
         log(g, "text-features: " + model->weights().description + ", " + std::to_string(model->n_states()) +
@@ -151,19 +150,9 @@ void register_text_features(CLI::App& app, GlobalOptions& g) {
       return std::move(f.features);
     };
     const auto on_words = [&progress](std::int64_t done, std::int64_t total) { progress.update(done, total); };
-    Tensor features;
-    if (cache.store()) {
-      features = cache.store()->text_in_ranges(model_dir, extractor, words, a->text_unit_words, compute, on_words).data;
-    } else {
-      std::vector<Tensor> parts;
-      const auto n = static_cast<std::int64_t>(words.size());
-      for (const auto& [b, e] : pipeline::text_ranges(words.size(), a->text_unit_words)) {
-        const auto base = static_cast<std::int64_t>(b);
-        parts.push_back(compute({words.begin() + static_cast<std::ptrdiff_t>(b), words.begin() + static_cast<std::ptrdiff_t>(e)},
-                                [&, base](std::int64_t d, std::int64_t) { on_words(base + d, n); }));
-      }
-      features = pipeline::concat_word_features(parts, words.size());
-    }
+    const Tensor features =
+        cache.store() ? cache.store()->text_in_ranges(model_dir, extractor, words, a->text_unit_words, compute, on_words).data
+                      : pipeline::compute_in_ranges(words, a->text_unit_words, compute, on_words);
     progress.finish();
     std::vector<std::uint8_t> has_features(words.size(), 0);
     std::size_t with_context = 0;

@@ -103,30 +103,38 @@ FeatureStore::Got FeatureStore::text_words(const fs::path& model_dir, const std:
   return g;
 }
 
-FeatureStore::TextResult FeatureStore::text_in_ranges(const fs::path& model_dir, const std::string& extractor_id,
-                                                     const std::vector<events::Word>& words, std::size_t range_words,
-                                                     const TextRangeFn& compute,
-                                                     const std::function<void(std::int64_t, std::int64_t)>& progress) {
-  TextResult r;
-  const auto ranges = text_ranges(words.size(), range_words);
-  r.ranges = ranges.size();
+std::vector<events::Word> range_of(const std::vector<events::Word>& words, std::pair<std::size_t, std::size_t> r) {
+  return {words.begin() + static_cast<std::ptrdiff_t>(r.first), words.begin() + static_cast<std::ptrdiff_t>(r.second)};
+}
+
+Tensor compute_in_ranges(const std::vector<events::Word>& words, std::size_t range_words, const TextRangeFn& compute,
+                         const WordProgressFn& progress) {
   const auto n = static_cast<std::int64_t>(words.size());
   std::vector<Tensor> parts;
-  for (const auto& [a, b] : ranges) {
-    const std::vector<events::Word> sub(words.begin() + static_cast<std::ptrdiff_t>(a),
-                                        words.begin() + static_cast<std::ptrdiff_t>(b));
-    const auto base = static_cast<std::int64_t>(a);
-    Got g = text_words(model_dir, extractor_id, sub, [&] {
-      return compute(sub, [&](std::int64_t done, std::int64_t) {
-        if (progress) progress(base + done, n);
-      });
-    });
-    r.computed += g.computed ? 1 : 0;
-    r.keys.push_back(g.key);
-    if (progress) progress(static_cast<std::int64_t>(b), n);
-    parts.push_back(std::move(g.data));
+  for (const auto& r : text_ranges(words.size(), range_words)) {
+    const auto base = static_cast<std::int64_t>(r.first);
+    parts.push_back(compute(range_of(words, r), [&](std::int64_t done, std::int64_t) {
+      if (progress) progress(base + done, n);
+    }));
+    if (progress) progress(static_cast<std::int64_t>(r.second), n);
   }
-  r.data = concat_word_features(parts, words.size());
+  return concat_word_features(parts, words.size());
+}
+
+FeatureStore::TextResult FeatureStore::text_in_ranges(const fs::path& model_dir, const std::string& extractor_id,
+                                                     const std::vector<events::Word>& words, std::size_t range_words,
+                                                     const TextRangeFn& compute, const WordProgressFn& progress) {
+  TextResult r;
+  r.data = compute_in_ranges(
+      words, range_words,
+      [&](const std::vector<events::Word>& range, const WordProgressFn& on_range) {
+        Got g = text_words(model_dir, extractor_id, range, [&] { return compute(range, on_range); });
+        ++r.ranges;
+        r.computed += g.computed ? 1 : 0;
+        r.keys.push_back(g.key);
+        return std::move(g.data);
+      },
+      progress);
   return r;
 }
 

@@ -194,28 +194,23 @@ ModalityFeatures Runner::text_from_extractor() {
   // entry and one shard unit, computed alone in a sharded run and in a single run alike, so
   // both give the same bits.
   const auto ranges = text_ranges(words.size(), o_.text_unit_words);
-  const auto range_words = [&](std::size_t i) {
-    return std::vector<events::Word>(words.begin() + static_cast<std::ptrdiff_t>(ranges[i].first),
-                                     words.begin() + static_cast<std::ptrdiff_t>(ranges[i].second));
-  };
   const ProgressFn bar = planning_ ? ProgressFn{} : obs_.bar("text features");
+  // FeatureStore::text_words checks the result's shape against the range before storing it.
   const auto compute_range = [this](const std::vector<events::Word>& sub, const ProgressFn& progress) {
-    const Tensor wf = stages_.text_word_features(ctx_, o_.llama, sub, progress);
-    TRIBEV2_CHECK(wf.ndim() == 3 && wf.dim(0) == static_cast<std::int64_t>(sub.size()), "text extractor returned ",
-                  shape_str(wf.shape()), " for ", sub.size(), " words");
-    return wf;
+    return stages_.text_word_features(ctx_, o_.llama, sub, progress);
   };
   if (planning_) {
     std::vector<std::string> keys;
     for (std::size_t i = 0; i < ranges.size(); ++i) {
-      auto sub = range_words(i);
+      auto sub = range_of(words, ranges[i]);
       const std::string key = store_.text_key(o_.llama, stages_.text_id, sub);
       keys.push_back(key);
       const std::string name = "text words " + std::to_string(ranges[i].first + 1) + "-" +
                                std::to_string(ranges[i].second) + "/" + std::to_string(words.size());
       units_.push_back({name, "text-features", key, 7.0 * static_cast<double>(sub.size()),
-                        [this, sub = std::move(sub), key, compute_range] {
-                          (void)store_.store_text(key, compute_range(sub, ProgressFn{}));
+                        [this, sub = std::move(sub), compute_range] {
+                          (void)store_.text_words(o_.llama, stages_.text_id, sub,
+                                                  [&] { return compute_range(sub, ProgressFn{}); });
                         }});
     }
     return {"text", Tensor(), "extractor", sha256_hex(json(keys).dump())};
@@ -370,9 +365,8 @@ void Runner::print_estimate(const std::vector<Planned>& planned) {
         if (!stages_.text_estimate) continue;
         const auto& words = built_.events.words;
         std::vector<events::Word> todo;
-        for (const auto& [a, b] : text_ranges(words.size(), o_.text_unit_words)) {
-          const std::vector<events::Word> sub(words.begin() + static_cast<std::ptrdiff_t>(a),
-                                              words.begin() + static_cast<std::ptrdiff_t>(b));
+        for (const auto& r : text_ranges(words.size(), o_.text_unit_words)) {
+          const auto sub = range_of(words, r);
           if (!store_.find("text", store_.text_key(o_.llama, stages_.text_id, sub))) todo.insert(todo.end(), sub.begin(), sub.end());
         }
         if (!todo.empty()) stages.push_back(stages_.text_estimate(o_.llama, todo));

@@ -259,16 +259,8 @@ TEST(AudioExtractor, ChunkStore) {
   // chunk with the chunk's place in the file; what it returns is what the grid gets.
   const Context ctx(2);
   AudioFeatureOptions o;
-  std::map<std::pair<double, double>, Tensor> kept;
-  int computed = 0;
-  o.store = [&](const events::Chunk& c, const std::function<Tensor()>& compute) {
-    const auto key = std::make_pair(c.offset, c.duration);
-    if (auto it = kept.find(key); it != kept.end()) return features::StoredChunk{it->second, false};
-    ++computed;
-    Tensor t = compute();
-    kept[key] = t;
-    return features::StoredChunk{t, true};
-  };
+  test::MemoryChunkStore mem;
+  o.store = mem.store();
   std::int64_t last_done = -1, last_total = -1;
   o.progress = [&](std::int64_t d, std::int64_t t) {
     last_done = d;
@@ -277,12 +269,12 @@ TEST(AudioExtractor, ChunkStore) {
   const auto first = extract_chunks(ctx, tiny(), af("audio/mono16k.wav"), 2.25, o);
   ASSERT_EQ(first.size(), 1u);
   EXPECT_FALSE(first[0].from_store);
-  EXPECT_EQ(computed, 1);
+  EXPECT_EQ(mem.computed, 1);
   EXPECT_EQ(last_done, 24);
   EXPECT_EQ(last_total, 24);
   const auto second = extract_chunks(ctx, tiny(), af("audio/mono16k.wav"), 2.25, o);
   EXPECT_TRUE(second[0].from_store);
-  EXPECT_EQ(computed, 1);
+  EXPECT_EQ(mem.computed, 1);
   EXPECT_EQ(last_done, 24);
   EXPECT_EQ(max_abs_diff(first[0].features, second[0].features), 0.0);
   // Without a store: the same numbers.

@@ -58,6 +58,20 @@ std::map<std::string, std::string> stage_status(const fs::path& run_json) {
 
 bool have_ffmpeg() { return std::system("ffmpeg -hide_banner -version > /dev/null 2>&1") == 0; }
 
+// A 3 s clip with sound (testsrc2 frames, a 440 Hz tone) as TMP/clip.mp4 and its whisperX
+// transcript (two segments with word timings) as TMP/clip.json; empty when ffmpeg failed.
+fs::path make_clip(const TempDir& tmp) {
+  const fs::path clip = tmp / "clip.mp4";
+  const std::string cmd = "ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48:rate=16:duration=3 -f lavfi -i "
+                          "sine=frequency=440:sample_rate=44100:duration=3 -shortest -pix_fmt yuv420p -c:v libx264 "
+                          "-c:a aac '" + clip.string() + "'";
+  if (std::system(cmd.c_str()) != 0) return {};
+  write_bytes(tmp / "clip.json", R"({"segments": [
+    {"text": " Hello there.", "words": [{"word": "Hello", "start": 0.2, "end": 0.6}, {"word": "there.", "start": 0.7, "end": 1.1}]},
+    {"text": " A test.", "words": [{"word": "A", "start": 1.6, "end": 1.7}, {"word": "test.", "start": 1.8, "end": 2.3}]}]})");
+  return clip;
+}
+
 std::string llama() { return fixture("text_features/tiny-llama").string(); }
 std::string w2v() { return fixture("audio_features/tiny-w2v-bert").string(); }
 std::string vjepa() { return fixture("video_features/tiny-vjepa2").string(); }
@@ -281,15 +295,8 @@ TEST(RunAllExtractors, VideoInputWithTranscript) {
   if (!have_ffmpeg()) GTEST_SKIP() << "ffmpeg CLI not installed";
   TempDir tmp;
   const fs::path model = make_model(tmp / "model");
-  const fs::path clip = tmp / "clip.mp4";
-  const std::string cmd = "ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48:rate=16:duration=3 -f lavfi -i "
-                          "sine=frequency=440:sample_rate=44100:duration=3 -shortest -pix_fmt yuv420p -c:v libx264 "
-                          "-c:a aac '" + clip.string() + "'";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  // whisperX JSON: two segments with word timings.
-  write_bytes(tmp / "clip.json", R"({"segments": [
-    {"text": " Hello there.", "words": [{"word": "Hello", "start": 0.2, "end": 0.6}, {"word": "there.", "start": 0.7, "end": 1.1}]},
-    {"text": " A test.", "words": [{"word": "A", "start": 1.6, "end": 1.7}, {"word": "test.", "start": 1.8, "end": 2.3}]}]})");
+  const fs::path clip = make_clip(tmp);
+  ASSERT_FALSE(clip.empty()) << "ffmpeg could not make the test clip";
   const auto r = run_cli({"-q", "run", "--video", clip.string(), "--transcript", (tmp / "clip.json").string(), "--model",
                           model.string(), "--out", (tmp / "out").string(), "--llama", fixture("text_features/tiny-llama").string(),
                           "--audio-model", fixture("audio_features/tiny-w2v-bert").string(), "--video-model",
@@ -318,14 +325,8 @@ TEST(RunAllExtractors, ExtractorCommandsAndRunShareTheStageCache) {
   if (!have_ffmpeg()) GTEST_SKIP() << "ffmpeg CLI not installed";
   TempDir tmp;
   const fs::path model = make_model(tmp / "model");
-  const fs::path clip = tmp / "clip.mp4";
-  const std::string cmd = "ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48:rate=16:duration=3 -f lavfi -i "
-                          "sine=frequency=440:sample_rate=44100:duration=3 -shortest -pix_fmt yuv420p -c:v libx264 "
-                          "-c:a aac '" + clip.string() + "'";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  write_bytes(tmp / "clip.json", R"({"segments": [
-    {"text": " Hello there.", "words": [{"word": "Hello", "start": 0.2, "end": 0.6}, {"word": "there.", "start": 0.7, "end": 1.1}]},
-    {"text": " A test.", "words": [{"word": "A", "start": 1.6, "end": 1.7}, {"word": "test.", "start": 1.8, "end": 2.3}]}]})");
+  const fs::path clip = make_clip(tmp);
+  ASSERT_FALSE(clip.empty()) << "ffmpeg could not make the test clip";
   const std::string cache = (tmp / "cache").string();
   auto r = run_cli({"video-features", "--model", vjepa(), "--video", clip.string(), "--output", (tmp / "v.npy").string(),
                     "--cache-dir", cache});

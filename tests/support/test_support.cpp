@@ -151,4 +151,15 @@ int spawn_with_stderr(const std::vector<std::string>& args, const fs::path& stde
   return r == 0 ? pid : -1;
 }
 
+features::ChunkStore MemoryChunkStore::store() {
+  return [this](const events::Chunk& c, const std::function<Tensor()>& compute) {
+    const auto key = std::make_pair(c.offset, c.duration);
+    if (auto it = kept.find(key); it != kept.end()) return features::StoredChunk{it->second, false};
+    ++computed;
+    Tensor t = compute();
+    kept[key] = t;
+    return features::StoredChunk{t, true};
+  };
+}
+
 }  // namespace tribev2::test

@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <utility>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "tribev2/core/tensor.hpp"
+#include "tribev2/features/chunk_store.hpp"
 
 namespace tribev2::test {
 
@@ -73,6 +76,15 @@ std::vector<double> rel_diff_per_slice(const Tensor& got, const Tensor& expected
 
 // n standard-normal floats from std::mt19937(seed): the random operands of kernel tests.
 std::vector<float> rand_vec(std::size_t n, unsigned seed);
+
+// A features::ChunkStore kept in memory (keyed by the chunk's offset and duration) that counts
+// the chunks it had to compute: what the extractor tests pass where the commands pass the
+// pipeline's stage cache. `store()` refers to this object, which must outlive its uses.
+struct MemoryChunkStore {
+  std::map<std::pair<double, double>, Tensor> kept;
+  int computed = 0;
+  features::ChunkStore store();
+};
 
 // Runs the tribev2 CLI with arguments; returns the exit code and captures stdout+stderr.
 struct CliResult {

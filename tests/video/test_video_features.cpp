@@ -412,17 +412,9 @@ TEST_F(VideoFixture, EndToEndFromTheMkvWithAChunkStore) {
   // The decoded file gives the frames of frames.npy, so the whole-clip features match too.
   // The ChunkStore (here a map; the commands pass the pipeline's stage cache) is asked once
   // per chunk and keeps the group means.
-  std::map<std::pair<double, double>, Tensor> kept;
-  int computed = 0;
+  test::MemoryChunkStore mem;
   fv::VideoFeatureOptions o;
-  o.store = [&](const events::Chunk& c, const std::function<Tensor()>& compute) {
-    const auto key = std::make_pair(c.offset, c.duration);
-    if (auto it = kept.find(key); it != kept.end()) return features::StoredChunk{it->second, false};
-    ++computed;
-    Tensor t = compute();
-    kept[key] = t;
-    return features::StoredChunk{t, true};
-  };
+  o.store = mem.store();
   std::int64_t last_done = -1, last_total = -1;
   o.progress = [&](std::int64_t d, std::int64_t t) {
     if (d > 0) {  // each run starts at 0, then never goes back
@@ -439,11 +431,11 @@ TEST_F(VideoFixture, EndToEndFromTheMkvWithAChunkStore) {
   const Tensor want = io::read_npy(vf("features.npy"));
   expect_close_per_slice(tl, want, 1e-4, "timeline from clip.mkv");
   // One chunk, computed once; a second run takes it from the store (bit-identical, no layers).
-  EXPECT_EQ(computed, 1);
-  ASSERT_EQ(kept.size(), 1u);
-  EXPECT_EQ(kept.begin()->second.dim(0), 2);
+  EXPECT_EQ(mem.computed, 1);
+  ASSERT_EQ(mem.kept.size(), 1u);
+  EXPECT_EQ(mem.kept.begin()->second.dim(0), 2);
   const auto chunks = fv::extract_chunks(ctx, model(), vf("video/clip.mkv"), o);
-  EXPECT_EQ(computed, 1);
+  EXPECT_EQ(mem.computed, 1);
   ASSERT_EQ(chunks.size(), 1u);
   EXPECT_TRUE(chunks[0].from_store);
   EXPECT_EQ(chunks[0].layers.numel(), 0);

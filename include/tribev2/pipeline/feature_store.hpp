@@ -43,6 +43,18 @@ std::vector<std::pair<std::size_t, std::size_t>> text_ranges(std::size_t n_words
 // The ranges' arrays [words_i, L, D] stacked into [n_words, L, D] (clear errors on a mismatch).
 Tensor concat_word_features(const std::vector<Tensor>& parts, std::size_t n_words);
 
+// The words of one range.
+std::vector<events::Word> range_of(const std::vector<events::Word>& words, std::pair<std::size_t, std::size_t> range);
+
+// (words done, words in total) over the whole list.
+using WordProgressFn = std::function<void(std::int64_t done, std::int64_t total)>;
+// Computes one range's [range words, L, D]; `progress` sees (done, total) within the range.
+using TextRangeFn = std::function<Tensor(const std::vector<events::Word>& range, const WordProgressFn& progress)>;
+// The word list range by range (text_ranges), stacked: how `run` and `text-features` compute
+// text features, with or without the cache.
+Tensor compute_in_ranges(const std::vector<events::Word>& words, std::size_t range_words, const TextRangeFn& compute,
+                         const WordProgressFn& progress = {});
+
 class FeatureStore {
  public:
   FeatureStore(const Context& ctx, StageCache& cache) : ctx_(ctx), cache_(cache) {}
@@ -78,10 +90,8 @@ class FeatureStore {
                   const events::MediaEvent& chunk, const std::function<Tensor()>& compute);
   Got text_words(const std::filesystem::path& model_dir, const std::string& extractor_id,
                  const std::vector<events::Word>& words, const std::function<Tensor()>& compute);
-  // The whole word list through its ranges (text_ranges): each range found or computed by
-  // `compute(range_words, progress)`; `progress` sees (words done, words in total).
-  using TextRangeFn = std::function<Tensor(const std::vector<events::Word>& range,
-                                           const std::function<void(std::int64_t, std::int64_t)>& progress)>;
+  // The whole word list through its ranges (compute_in_ranges), each range's entry found or
+  // computed by `compute`.
   struct TextResult {
     Tensor data;  // [n_words, L, D]
     std::size_t ranges = 0, computed = 0;
@@ -89,7 +99,7 @@ class FeatureStore {
   };
   TextResult text_in_ranges(const std::filesystem::path& model_dir, const std::string& extractor_id,
                             const std::vector<events::Word>& words, std::size_t range_words, const TextRangeFn& compute,
-                            const std::function<void(std::int64_t, std::int64_t)>& progress = {});
+                            const WordProgressFn& progress = {});
 
  private:
   const Context& ctx_;
