@@ -163,6 +163,14 @@ void run(const fs::path& dir, double seconds, int rate, int channels, int thread
     t_group += now() - g0;
   });
   const double t_model = now() - t0 - t_group;
+  // Useful FLOPs of the encoder forward: two half-step FFNs, q/k/v/out, scores and values over
+  // all T frames, the relative_key term (q . E for the left + right + 1 distances), the
+  // convolution module (pointwise 2H, depthwise, pointwise H) and the feature projection.
+  const W2vBertConfig& c = model.config();
+  const double T = static_cast<double>(feats.dim(0)), H = c.hidden, I = c.intermediate;
+  const double per_layer = 8 * T * H * I + 8 * T * H * H + 4 * T * T * H + 2 * T * (c.left_max + c.right_max + 1) * H +
+                           6 * T * H * H + 2 * T * H * c.conv_kernel;
+  const double flops = c.layers * per_layer + 2 * T * c.input_dim * H;
   t0 = now();
   const Tensor out = resample_nearest(groups.result(), static_cast<std::int64_t>(std::nearbyint(2.0 * seconds)));
   t_group += now() - t0;
@@ -177,7 +185,7 @@ void run(const fs::path& dir, double seconds, int rate, int channels, int thread
   std::printf("  load (mmap + checks)  %8.3f s\n", t_load);
   std::printf("  resample + z-score    %8.3f s\n", t_wave);
   std::printf("  fbank (T50 = %lld)    %8.3f s\n", static_cast<long long>(feats.dim(0)), t_fbank);
-  std::printf("  model forward         %8.3f s\n", t_model);
+  std::printf("  model forward         %8.3f s   (%.2f TFLOP, %.0f GFLOP/s)\n", t_model, flops / 1e12, flops / t_model / 1e9);
   std::printf("  groups + 2 Hz         %8.3f s\n", t_group);
   std::printf("  total                 %8.3f s   real-time factor %.3f (%.1fx faster than real time)\n", total,
               total / seconds, seconds / total);
@@ -187,7 +195,9 @@ void run(const fs::path& dir, double seconds, int rate, int channels, int thread
     nlohmann::json j = {{"seconds", seconds},       {"threads", ctx.threads()}, {"t_load", t_load},
                         {"t_wave", t_wave},         {"t_fbank", t_fbank},       {"t_model", t_model},
                         {"t_group", t_group},       {"total", total},           {"rtf", total / seconds},
-                        {"peak_rss_mb", rss},       {"T50", feats.dim(0)},      {"precision", prec}};
+                        {"peak_rss_mb", rss},       {"T50", feats.dim(0)},      {"precision", prec},
+                        {"flops", flops},           {"gflop_per_s", flops / t_model / 1e9},
+                        {"command", "audio-forward"}};
     std::ofstream(json_out) << j.dump(2) << "\n";
   }
 }

@@ -8,7 +8,11 @@ forward (eval mode, output_hidden_states=True) on the same folder the C++ engine
 lighter equivalent (q . E for the 73 distances, then a gather).
 
   audio_w2vbert_torch.py check FIXTURES_AUDIO_DIR      # hidden states vs the fixture golden
-  audio_w2vbert_torch.py time MODEL_DIR --features F.npy [--threads N] [--relpos hf|gather] [--json OUT]
+  audio_w2vbert_torch.py time MODEL_DIR --features F.npy [--threads N] [--relpos hf|gather]
+                         [--dtype f32|bf16] [--json OUT]
+
+--dtype bf16 runs the forward under torch.autocast("cpu", dtype=torch.bfloat16) (linear layers,
+matmuls and convolutions in bf16, norms and softmax in float32), as a bf16 PyTorch user would.
 """
 import argparse, json, math, resource, sys, time
 
@@ -26,7 +30,9 @@ class W2vBert:
         self.relpos = relpos
 
     def ln(self, x, name):
-        return F.layer_norm(x, (x.shape[-1],), self.w[name + ".weight"], self.w[name + ".bias"], self.cfg["layer_norm_eps"])
+        # float(): a no-op in f32; under bf16 autocast the norms stay float32 (torch 1.13 does not
+        # cast layer_norm inputs itself).
+        return F.layer_norm(x.float(), (x.shape[-1],), self.w[name + ".weight"], self.w[name + ".bias"], self.cfg["layer_norm_eps"])
 
     def lin(self, x, name, bias=True):
         return F.linear(x, self.w[name + ".weight"].reshape(self.w[name + ".weight"].shape[0], -1),
@@ -91,6 +97,7 @@ def main():
     ap.add_argument("--features")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--relpos", choices=["hf", "gather"], default="hf")
+    ap.add_argument("--dtype", choices=["f32", "bf16"], default="f32")
     ap.add_argument("--json")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -108,16 +115,19 @@ def main():
         sys.exit(0 if worst <= 1e-4 else 1)
     m = W2vBert(a.folder, a.relpos)
     feats = torch.from_numpy(np.load(a.features))
-    t0 = time.time()
-    hidden = m.forward(feats)
-    groups = torch.stack([torch.stack(hidden[12:18]).mean(0), torch.stack(hidden[18:25]).mean(0)])
-    t = time.time() - t0
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.dtype == "bf16")
+    with torch.inference_mode(), autocast:
+        t0 = time.time()
+        hidden = m.forward(feats)
+        groups = torch.stack([torch.stack(hidden[12:18]).mean(0), torch.stack(hidden[18:25]).mean(0)]).float()
+        t = time.time() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(f"torch {torch.__version__}, {a.threads} threads, relpos={a.relpos}: model forward + groups {t:.3f} s "
+    print(f"torch {torch.__version__}, {a.threads} threads, relpos={a.relpos}, {a.dtype}: model forward + groups {t:.3f} s "
           f"for T50={feats.shape[0]}; peak RSS {rss:.0f} MB; finite {bool(torch.isfinite(groups).all())}")
     if a.json:
-        json.dump({"t_model": t, "threads": a.threads, "relpos": a.relpos, "peak_rss_mb": rss,
-                   "T50": int(feats.shape[0])}, open(a.json, "w"), indent=2)
+        json.dump({"command": "torch-audio-forward", "torch": torch.__version__, "t_model": t, "threads": a.threads,
+                   "relpos": a.relpos, "dtype": a.dtype, "peak_rss_mb": rss, "T50": int(feats.shape[0])},
+                  open(a.json, "w"), indent=2)
 
 
 if __name__ == "__main__":

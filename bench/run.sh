@@ -5,12 +5,17 @@
 # writes bench/results/<date>-<host>.{json,md} and PNG charts (see BENCHMARKS.md).
 #
 #   bench/run.sh [--repeat 10] [--quick]
+#   bench/run.sh --extractors [--quick] ...    the three feature extractors instead: bench/extractors.sh
 #
 # Environment: TRIBEV2_SHARED (default ../shared: make_full_model.py, torch_reference.py),
 # BUILD_DIR (default build-bench). Needs Debian's python3-torch, python3-numpy, python3-yaml,
 # python3-matplotlib (for /usr/bin/python3). Heavy steps take /tmp/tribev2-heavy.lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ ${1:-} == --extractors ]]; then
+  shift
+  exec bench/extractors.sh "$@"
+fi
 ROOT=$PWD
 SHARED=${TRIBEV2_SHARED:-$ROOT/../shared}
 BUILD=${BUILD_DIR:-$ROOT/build-bench}

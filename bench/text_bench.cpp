@@ -249,7 +249,16 @@ int main(int argc, char** argv) try {
     const double t0 = now_s();
     model.forward(ctx, std::span<const std::int32_t>(ids.data() + P, static_cast<std::size_t>(T)), cache, nullptr);
     const double s = now_s() - t0;
-    std::cout << json{{"command", "forward"}, {"tokens", T}, {"past", P}, {"bf16", ctx.precision() == Precision::BF16},
+    // Useful FLOPs of the forward (the extractor keeps hidden states: no LM head): the linear
+    // layers, and causal attention over the P + i + 1 keys query i sees (scores and values).
+    const auto& c = model.config();
+    const double Td = static_cast<double>(T), H = static_cast<double>(c.hidden_size);
+    const double q = static_cast<double>(c.q_dim()), kv = static_cast<double>(c.kv_dim());
+    const double I = static_cast<double>(c.intermediate_size);
+    const double keys = Td * static_cast<double>(P) + Td * (Td + 1) / 2;
+    const double flops = c.n_layers * (2 * Td * H * (q + 2 * kv) + 2 * Td * q * H + 3 * 2 * Td * H * I + 4 * keys * q);
+    std::cout << json{{"command", "forward"}, {"tokens", T}, {"past", P}, {"flops", flops},
+                      {"gflop_per_s", flops / s / 1e9}, {"bf16", ctx.precision() == Precision::BF16},
                       {"llama_bf16", lo.compute == text::LlamaCompute::BF16},
                       {"threads", ctx.threads()}, {"seconds", s},
                       {"tokens_per_s", static_cast<double>(T) / s}, {"load_s", load_s}, {"peak_rss_gb", peak_rss_gb()},

@@ -239,6 +239,13 @@ int main(int argc, char** argv) {
                 100.0 * (bin_flops / bin) / (bf16 ? g.bf16 : g.f32), prec.c_str(), total, checksum);
     const double cpu_layer = (cpu_stamps.back() - cpu_stamps.front()) / layers;
     const double cpu_bin = (cpu_stamps.front() - c0) + 40 * cpu_layer;
+    // One JSON line for bench/extractors.sh (the report takes every line that starts with '{').
+    std::printf("{\"command\": \"video-forward\", \"precision\": \"%s\", \"threads\": %d, \"layers_timed\": %d, "
+                "\"seconds_per_layer\": %.6g, \"seconds_embedding\": %.6g, \"seconds_per_bin\": %.6g, "
+                "\"flops_per_bin\": %.6g, \"gflop_per_s\": %.6g, \"shapes_limit_gflop_per_s\": %.6g, "
+                "\"cpu_seconds_per_bin\": %.6g, \"peak_rss_gb\": %.4g}\n",
+                prec.c_str(), ctx.threads(), layers, per_layer, embed, bin, bin_flops, bin_flops / bin / 1e9,
+                (bf16 ? g.bf16 : g.f32) / 1e9, cpu_bin, peak_rss_gb());
     std::printf("%s: %.1f CPU-seconds per bin -> %.1f s per bin on a quiet machine with %d cores (CPU s / cores); "
                 "%.0f GFLOP per CPU-second\n",
                 prec.c_str(), cpu_bin, cpu_bin / ctx.threads(), ctx.threads(), bin_flops / cpu_bin / 1e9);
@@ -283,6 +290,10 @@ int main(int argc, char** argv) {
     std::printf("fidelity bf16 vs f32 (%d layer(s), same F32 weights and input): last hidden state per-channel Pearson r "
                 "over %lld tokens min %.5f median %.5f; max |bf16 - f32| = %.2e x max |f32|; token-mean features: "
                 "max |bf16 - f32| = %.2e x max |f32 mean|\n",
+                layers, static_cast<long long>(T), sorted.front(), sorted[sorted.size() / 2], max_diff / max_abs,
+                mdiff / mmax);
+    std::printf("{\"command\": \"video-fidelity\", \"layers\": %d, \"tokens\": %lld, \"pearson_min\": %.8g, "
+                "\"pearson_median\": %.8g, \"max_rel_error\": %.6g, \"mean_max_rel_error\": %.6g}\n",
                 layers, static_cast<long long>(T), sorted.front(), sorted[sorted.size() / 2], max_diff / max_abs,
                 mdiff / mmax);
   }

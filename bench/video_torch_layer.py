@@ -6,6 +6,7 @@ bounded like ours. Run by bench/video_bench.sh --torch (same lock, same machine,
     /usr/bin/python3 bench/video_torch_layer.py [--threads N] [--repeat R]
 """
 import argparse
+import json
 import math
 import time
 
@@ -60,6 +61,12 @@ def main():
                 best = min(best, time.perf_counter() - t0)
             print(f"torch layer {name}: {best:.2f} s per layer -> {40 * best:.0f} s per 2 Hz bin (x40), "
                   f"{flops / best / 1e9:.0f} GFLOP/s")
+            # One JSON line for bench/extractors.sh: a bin is 40 layers (the patch embedding,
+            # < 0.1 % of the FLOPs, is not timed on this side).
+            print(json.dumps({"command": "torch-video-layer", "torch": torch.__version__,
+                              "dtype": "f32" if ctx is None else "bf16", "threads": torch.get_num_threads(),
+                              "seconds_per_layer": best, "seconds_per_bin": 40 * best,
+                              "gflop_per_s": flops / best / 1e9}), flush=True)
 
 
 if __name__ == "__main__":

@@ -146,6 +146,13 @@ TEST(GemmKernels, Bf16ProductsMatchTwinAtEveryLevel) {
       for (const auto& [M, N, K] : sizes)
         for (DType dt : {DType::F32, DType::BF16}) check_ex(level, Precision::BF16, tb, M, N, K, dt, {});
   for (cpu::Level level : levels_here()) check_ex(level, Precision::BF16, true, 33, 70, 100, DType::F32, {true, true, true, true, true});
+  // The AVX512-BF16 path's cache blocks (336 rows, 8 panels of 32 columns, K chunks of 256),
+  // each with a tail: the accumulation over K chunks and the epilogue after the last one.
+  for (cpu::Level level : levels_here()) {
+    check_ex(level, Precision::BF16, true, 700, 300, 600, DType::F32, {});
+    check_ex(level, Precision::BF16, false, 345, 260, 513, DType::BF16, {});
+    check_ex(level, Precision::BF16, true, 400, 290, 530, DType::F32, {true, true, true, true, true});
+  }
 }
 
 TEST(GemmKernels, PackedBf16MatchesTwin) {
