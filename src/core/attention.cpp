@@ -110,7 +110,7 @@ void attention(const Context& ctx, const AttentionParams& p, const float* q, std
         for (std::int64_t i = 0; i < nq; ++i) std::fill_n(oh + i * ldo, dh, 0.0f);
         continue;
       }
-      float* scores = sc.c.get(static_cast<std::size_t>(nq * tk));
+      float* scores = sc.scores.get(static_cast<std::size_t>(nq * tk));
       detail::gemm_f32_range(kr, detail::BSource{DType::F32, kh, ldk, true}, 0, nq, 0, tk, dh, qh, ldq, 0.0f, scores,
                              tk, none);
       if (bias) bias->add(h, q0, nq, qh, ldq, scores, tk);

@@ -193,7 +193,7 @@ void gemm_f32_parallel(const Context& ctx, const detail::F32Kernels& kr, const d
   if (panels >= threads) {
     const float* shared = nullptr;
     if (M * K <= kPackAllMax) {
-      float* Ap = detail::thread_scratch().e.get(static_cast<std::size_t>(M * K));
+      float* Ap = detail::thread_scratch().shared_a.get(static_cast<std::size_t>(M * K));
       const std::int64_t kc = detail::f32_k_block(K), nkb = (K + kc - 1) / kc;
       ctx.pool().parallel_for(nkb, [&](std::int64_t b0, std::int64_t b1) {
         for (std::int64_t b = b0; b < b1; ++b)

@@ -63,12 +63,23 @@ void pack_vnni(cpu::Level level, const BSource& B, std::int64_t K, std::int64_t 
   pack_vnni_generic(B, K, n0, nc, dst);
 }
 
-// A -> bf16 rows [Mpad, Kp] (Mpad = M rounded up to 32, zero rows), in the calling thread's
-// scratch, converted in parallel.
+// A -> the kernel's operand in the calling thread's scratch, converted in parallel: bf16 rows
+// [Mpad, Kp] (Mpad = M rounded up to 32, zero rows) for AMX, pair panels for AVX512-BF16.
 const std::uint16_t* convert_a(const Context& ctx, cpu::Level level, const float* A, std::int64_t lda, std::int64_t M,
                                std::int64_t K) {
   const std::int64_t Kp = vnni_k(K), Mpad = (M + 31) / 32 * 32;
-  std::uint16_t* a = thread_scratch().c.get_as<std::uint16_t>(static_cast<std::size_t>(Mpad * Kp));
+#if defined(TRIBEV2_X86_KERNELS)
+  if (level < cpu::Level::Amx) {
+    auto* pairs = thread_scratch().bf16_a.get_as<std::uint32_t>(static_cast<std::size_t>(M * Kp / 2));
+    const std::int64_t panels = (M + kPairRows - 1) / kPairRows;
+    const std::int64_t grain = std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(K * kPairRows, 1));
+    ctx.pool().parallel_for(panels, [&](std::int64_t q0, std::int64_t q1) {
+      convert_a_pairs_avx512(A, lda, M, K, q0, q1, pairs);
+    }, grain);
+    return reinterpret_cast<const std::uint16_t*>(pairs);
+  }
+#endif
+  std::uint16_t* a = thread_scratch().bf16_a.get_as<std::uint16_t>(static_cast<std::size_t>(Mpad * Kp));
   std::memset(a + M * Kp, 0, static_cast<std::size_t>((Mpad - M) * Kp) * sizeof(std::uint16_t));
   const std::int64_t grain = std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(K, 1));
   ctx.pool().parallel_for(M, [&](std::int64_t r0, std::int64_t r1) {
@@ -137,7 +148,7 @@ void gemm_bf16(const Context& ctx, const BSource& B, std::int64_t M, std::int64_
   const std::int64_t block = std::max<std::int64_t>(1, (1 << 19) / (vnni_k(K) * kVnniCols * 2));
   split_panels(ctx, panels, 2.0 * static_cast<double>(M * N) * static_cast<double>(K),
                [&](std::int64_t p0, std::int64_t p1) {
-                 std::uint16_t* buf = thread_scratch().d.get_as<std::uint16_t>(
+                 std::uint16_t* buf = thread_scratch().bf16_b.get_as<std::uint16_t>(
                      static_cast<std::size_t>(block * vnni_panel_elems(K)));
                  for (std::int64_t b0 = p0; b0 < p1; b0 += block) {
                    const std::int64_t b1 = std::min(p1, b0 + block);

@@ -26,16 +26,24 @@ void pack_vnni_generic(const BSource& B, std::int64_t K, std::int64_t n0, std::i
 void pack_vnni_avx512(const BSource& B, std::int64_t K, std::int64_t n0, std::int64_t nc, std::uint16_t* dst);
 
 // A [M, K] (row stride lda) -> bfloat16 rows [M, Kp] (Kp = vnni_k(K), zero padded), rows
-// [m0, m1) only.
+// [m0, m1) only. The AMX operand layout.
 void convert_a_bf16_generic(const float* A, std::int64_t lda, std::int64_t m0, std::int64_t m1, std::int64_t K,
                             std::uint16_t* dst);
 void convert_a_bf16_avx512(const float* A, std::int64_t lda, std::int64_t m0, std::int64_t m1, std::int64_t K,
                            std::uint16_t* dst);
 
+// The AVX512-BF16 kernel's A operand: row panels of kPairRows rows, each [Kp / 2][rows] dwords
+// (a dword = the k pair (2i, 2i + 1) of one row), panel q (rows q * kPairRows ...) at
+// dst + q * kPairRows * Kp / 2; the last panel holds the M % kPairRows remaining rows. Converted
+// once per call and shared by the threads. Panels [q0, q1) only.
+constexpr std::int64_t kPairRows = 14;
+void convert_a_pairs_avx512(const float* A, std::int64_t lda, std::int64_t M, std::int64_t K, std::int64_t q0,
+                            std::int64_t q1, std::uint32_t* dst);
+
 // C[m0..m1, panel columns] = epilogue(Abf * panels) for panels [p0, p1) of a B with N columns.
 // Abf: [Mpad, Kp] bfloat16 rows where Mpad rounds M up to a multiple of 32 (zero rows).
 struct Bf16Job {
-  const std::uint16_t* a = nullptr;   // converted A
+  const std::uint16_t* a = nullptr;   // converted A: AMX rows, or AVX512-BF16 pair panels
   std::int64_t M = 0, K = 0, N = 0;
   const std::uint16_t* panels = nullptr;  // panel p at panels + (p - panel0) * vnni_panel_elems(K)
   std::int64_t panel0 = 0;

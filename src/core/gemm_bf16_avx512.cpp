@@ -233,43 +233,50 @@ void bf16_tile_rows(int rows, const std::uint32_t* ap, const std::uint16_t* b, s
 
 // Cache blocking of the AVX512-BF16 path (the GotoBLAS loop order, sized for a 1-2 MB L2):
 // a K chunk of kKcPairs pairs keeps a panel's B chunk (16 KB) in L1 while kMc rows of A
-// (kMc x 256 bf16, 168 KB) sit in L2; the float32 accumulator of kMc rows x kNcPanels panels
+// (kMc x 256 bf16, 168 KB) sit in L2 (A is converted once per call into pair panels that all
+// threads share); the float32 accumulator of kMc rows x kNcPanels panels
 // (336 KB) stays in L2 across the K chunks. Without it every 32-column panel streamed all of A
 // from memory (a product with M x K = 2048 x 4096 ran at ~60 % of the same kernel on L2 data).
 constexpr std::int64_t kKcPairs = 128;
 constexpr std::int64_t kMc = kMR * 24;
 constexpr std::int64_t kNcPanels = 8;
 
-// A rows [r0, r0 + rows) (bf16, [Mpad, Kp]) -> panels of kMR rows as k pairs [kpairs][pr]
-// (dwords) at dst, panel q (rows r0 + q * kMR ...) at dst + q * kMR * kpairs.
-void pack_a_pairs(const Bf16Job& job, std::int64_t r0, std::int64_t rows, std::uint32_t* dst) {
-  const std::int64_t Kp = vnni_k(job.K), kpairs = Kp / 2;
-  for (std::int64_t q0 = 0; q0 < rows; q0 += kMR) {
-    const int pr = static_cast<int>(std::min<std::int64_t>(kMR, rows - q0));
-    std::uint32_t* d = dst + q0 * kpairs;
-    for (std::int64_t kp = 0; kp < kpairs; kp += 16) {
+}  // namespace
+
+void convert_a_pairs_avx512(const float* A, std::int64_t lda, std::int64_t M, std::int64_t K, std::int64_t q0,
+                            std::int64_t q1, std::uint32_t* dst) {
+  const std::int64_t Kp = vnni_k(K), kpairs = Kp / 2;
+  for (std::int64_t q = q0; q < q1; ++q) {
+    const std::int64_t r0 = q * kPairRows;
+    const int pr = static_cast<int>(std::min<std::int64_t>(kPairRows, M - r0));
+    std::uint32_t* d = dst + r0 * kpairs;
+    for (std::int64_t k = 0; k < Kp; k += 32) {
+      // 16 rows x 16 k pairs (32 floats -> 32 bf16 per row), transposed to [pair][row].
       __m512 v[16];
-      for (int i = 0; i < 16; ++i)
-        v[i] = i < pr ? _mm512_loadu_ps(reinterpret_cast<const float*>(job.a + (r0 + q0 + i) * Kp + 2 * kp))
-                      : _mm512_setzero_ps();
+      for (int i = 0; i < 16; ++i) {
+        if (i < pr) {
+          const float* a = A + (r0 + i) * lda + k;
+          v[i] = to_bf16_pairs(_mm512_maskz_loadu_ps(tail_mask(K - k), a), _mm512_maskz_loadu_ps(tail_mask(K - k - 16), a + 16));
+        } else {
+          v[i] = _mm512_setzero_ps();
+        }
+      }
       transpose16(v);
-      for (int j = 0; j < 16; ++j) _mm512_mask_storeu_ps(reinterpret_cast<float*>(d + (kp + j) * pr), tail_mask(pr), v[j]);
+      for (int j = 0; j < 16; ++j)
+        _mm512_mask_storeu_ps(reinterpret_cast<float*>(d + (k / 2 + j) * pr), tail_mask(pr), v[j]);
     }
   }
 }
 
-}  // namespace
-
 void bf16_avx512_panels(const Bf16Job& job, std::int64_t p0, std::int64_t p1) {
+  static_assert(kMR == kPairRows);
   const std::int64_t Kp = vnni_k(job.K), kpairs = Kp / 2;
   const std::int64_t panel_elems = vnni_panel_elems(job.K);
-  Scratch& s = thread_scratch();
-  std::uint32_t* ap = s.a.get_as<std::uint32_t>(static_cast<std::size_t>(kMc * kpairs));
+  const auto* ap = reinterpret_cast<const std::uint32_t*>(job.a);  // pair panels (convert_a_pairs_avx512)
   constexpr std::int64_t ldacc = kNcPanels * kVnniCols;
-  float* acc = s.e.get(static_cast<std::size_t>(kMc * ldacc));
+  float* acc = thread_scratch().bf16_acc.get(static_cast<std::size_t>(kMc * ldacc));
   for (std::int64_t ic = 0; ic < job.M; ic += kMc) {
     const std::int64_t mc = std::min(kMc, job.M - ic);
-    pack_a_pairs(job, ic, mc, ap);
     for (std::int64_t jc = p0; jc < p1; jc += kNcPanels) {
       const std::int64_t je = std::min(p1, jc + kNcPanels);
       for (std::int64_t kc = 0; kc < kpairs; kc += kKcPairs) {
@@ -278,8 +285,8 @@ void bf16_avx512_panels(const Bf16Job& job, std::int64_t p0, std::int64_t p1) {
           const std::uint16_t* b = job.panels + (p - job.panel0) * panel_elems + kc * 2 * kVnniCols;
           for (std::int64_t r = 0; r < mc; r += kMR) {
             const int pr = static_cast<int>(std::min<std::int64_t>(kMR, mc - r));
-            bf16_tile_rows(pr, ap + r * kpairs + kc * pr, b, kn, acc + r * ldacc + (p - jc) * kVnniCols, ldacc, kc > 0,
-                           std::make_integer_sequence<int, kMR>{});
+            bf16_tile_rows(pr, ap + (ic + r) * kpairs + kc * pr, b, kn, acc + r * ldacc + (p - jc) * kVnniCols, ldacc,
+                           kc > 0, std::make_integer_sequence<int, kMR>{});
           }
         }
       }

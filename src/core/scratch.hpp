@@ -28,8 +28,15 @@ class AlignedBuffer {
   std::size_t cap_ = 0;
 };
 
+// One buffer per use, so that a kernel called from inside another (a bf16 GEMM in an attention
+// score hook, under the attention's scores) never writes over its caller's data.
 struct Scratch {
-  AlignedBuffer a, b, p, c, d, e;
+  AlignedBuffer a, b, p;     // f32 GEMM: packed A block, packed B block, partial sums
+  AlignedBuffer shared_a;    // f32 GEMM: A packed once for all threads (calling thread)
+  AlignedBuffer bf16_a;      // bf16 GEMM: A converted for the kernels (calling thread)
+  AlignedBuffer bf16_b;      // bf16 GEMM: B panels packed per call
+  AlignedBuffer bf16_acc;    // bf16 GEMM: float32 accumulator of a cache block
+  AlignedBuffer scores;      // attention: one block of scores
 };
 
 // The calling thread's scratch.

@@ -187,3 +187,26 @@ TEST(W2vBert, InputErrors) {
   EXPECT_THROW_MSG(tiny().forward_all(ctx, Tensor::zeros(DType::F32, {4, 80})), "input_features must be float32 [T, 160]");
   EXPECT_THROW_MSG(tiny().forward_all(ctx, Tensor::zeros(DType::F32, {0, 160})), "no input frames");
 }
+
+TEST(W2vBert, Bf16ProductsStayCloseToFloat32) {
+  // --precision bf16: every product's operands rounded to bfloat16 (8 bits of mantissa, relative
+  // rounding 2^-9), float32 sums. Against the float32 golden, one attention module (whose
+  // relative_key term is a bf16 product computed inside the attention's score hook) and all 25
+  // hidden states stay within a few bf16 roundings of the largest value.
+  const Context ctx(2, Precision::BF16);
+  for (const char* name : {"attn_T3", "attn_T80"}) {
+    SCOPED_TRACE(name);
+    const Tensor in = npy(std::string("unit/") + name + "_in.npy");
+    const Tensor expected = npy(std::string("unit/") + name + "_out.npy");
+    Tensor got = in.clone();
+    tiny().self_attention(ctx, 0, in.data<float>(), in.dim(1), got.data<float>());
+    const double d = max_rel_diff(got, expected);
+    std::cout << "  " << name << " bf16: max rel diff " << d << "\n";
+    EXPECT_LE(d, 2e-2);
+  }
+  const Tensor feats = npy("mono16k/fbank_input_features.npy");
+  const auto d = rel_diff_per_slice(tiny().forward_all(ctx, feats), npy("mono16k/hidden_states.npy"));
+  const double worst = *std::max_element(d.begin(), d.end());
+  std::cout << "  mono16k bf16: hidden states, worst max rel diff " << worst << "\n";
+  EXPECT_LE(worst, 5e-2);
+}
