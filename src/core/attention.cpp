@@ -27,7 +27,7 @@ void check_params(const AttentionParams& p) {
 // bf16 kernels, then per block of queries S = Q K^T, softmax(S * scale), O = P V.
 void attention_bf16_products(const Context& ctx, const AttentionParams& p, const float* q, std::int64_t ldq,
                              const float* k, std::int64_t ldk, const float* v, std::int64_t ldv, float* out,
-                             std::int64_t ldo) {
+                             std::int64_t ldo, const ScoreBias* bias) {
   const int dh = p.head_dim;
   const int group = p.heads / p.kv_heads;
   if (p.tk == 0) {
@@ -57,7 +57,9 @@ void attention_bf16_products(const Context& ctx, const AttentionParams& p, const
       const std::int64_t q0 = (t % n_blocks) * block;
       const std::int64_t nq = std::min(block, p.tq - q0);
       scores.resize(static_cast<std::size_t>(nq * p.tk));
-      gemm_packed(ctx, nq, q + q0 * ldq + static_cast<std::int64_t>(h) * dh, ldq, kp[g], scores.data(), p.tk, none);
+      const float* qh = q + q0 * ldq + static_cast<std::int64_t>(h) * dh;
+      gemm_packed(ctx, nq, qh, ldq, kp[g], scores.data(), p.tk, none);
+      if (bias) bias->add(h, q0, nq, qh, ldq, scores.data(), p.tk);
       if (!(p.scale > 0.0f))
         for (auto& x : scores) x *= p.scale;
       kernels::softmax_rows_scaled(scores.data(), nq, p.tk, p.tk, p.scale > 0.0f ? p.scale : 1.0f);
@@ -76,9 +78,8 @@ void attention(const Context& ctx, const AttentionParams& p, const float* q, std
   check_params(p);
   if (p.tq == 0) return;
   if (p.bf16_products) {
-    TRIBEV2_CHECK(!p.causal && !bias, "attention: bf16 products are implemented for non-causal attention without a "
-                                      "score bias only");
-    attention_bf16_products(ctx, p, q, ldq, k, ldk, v, ldv, out, ldo);
+    TRIBEV2_CHECK(!p.causal, "attention: bf16 products are implemented for non-causal attention only");
+    attention_bf16_products(ctx, p, q, ldq, k, ldk, v, ldv, out, ldo, bias);
     return;
   }
   const int dh = p.head_dim;
@@ -137,8 +138,7 @@ void attention(const AttentionParams& p, const float* q, std::int64_t ldq, const
                std::int64_t ldk, const float* v, std::int64_t ldv, float* out, std::int64_t ldo,
                const ScoreBias* bias) {
   check_params(p);
-  TRIBEV2_CHECK(!p.bf16_products || (!p.causal && !bias), "attention: bf16 products are implemented for non-causal "
-                                                          "attention without a score bias only");
+  TRIBEV2_CHECK(!p.bf16_products || !p.causal, "attention: bf16 products are implemented for non-causal attention only");
   const int dh = p.head_dim;
   const int group = p.heads / p.kv_heads;
   // bf16 products: the operands of each product rounded to bfloat16 (q, k; the normalised

@@ -120,6 +120,41 @@ TEST(Attention, Bf16ProductsMatchTheirReference) {
       }
 }
 
+TEST(Attention, Bf16ProductsWithAScoreBias) {
+  // w2v-BERT's bf16 mode: the relative_key hook adds to the float32 scores between the two bf16
+  // products, as in the float32 path; same bound and rationale as Bf16ProductsMatchTheirReference.
+  std::mt19937 g(6);
+  std::normal_distribution<float> d(0.0f, 0.7f);
+  ScoreBias bias;
+  bias.add = [&](int h, std::int64_t q0, std::int64_t nq, const float*, std::int64_t, float* s, std::int64_t nk) {
+    for (std::int64_t i = 0; i < nq; ++i)
+      for (std::int64_t j = 0; j < nk; ++j) s[i * nk + j] += 0.05f * static_cast<float>(h + 1) * static_cast<float>((q0 + i) - j);
+  };
+  Context ctx(2);
+  for (int tokens : {5, 300}) {
+    const int heads = 2, hd = 16;
+    const std::int64_t ld = heads * hd;
+    std::vector<float> q(static_cast<std::size_t>(tokens * ld)), k(q.size()), v(q.size());
+    for (auto* a : {&q, &k, &v})
+      for (auto& x : *a) x = d(g);
+    AttentionParams p;
+    p.tq = p.tk = tokens;
+    p.heads = p.kv_heads = heads;
+    p.head_dim = hd;
+    p.scale = 0.25f;
+    p.bf16_products = true;
+    std::vector<float> got(q.size()), want(q.size()), plain(q.size());
+    attention(ctx, p, q.data(), ld, k.data(), ld, v.data(), ld, got.data(), ld, &bias);
+    reference::attention(p, q.data(), ld, k.data(), ld, v.data(), ld, want.data(), ld, &bias);
+    EXPECT_LE(test::max_abs_diff(got, want), 1e-2) << tokens << " tokens";
+    // The bias reaches the scores (without it the result is far off).
+    attention(ctx, p, q.data(), ld, k.data(), ld, v.data(), ld, plain.data(), ld);
+    if (tokens > 5) {
+      EXPECT_GT(test::max_abs_diff(plain, want), 0.1);
+    }
+  }
+}
+
 TEST(Attention, Bf16ProductsRefuseWhatTheyDoNotImplement) {
   std::vector<float> x(64, 0.5f), o(64);
   AttentionParams p;
@@ -129,5 +164,5 @@ TEST(Attention, Bf16ProductsRefuseWhatTheyDoNotImplement) {
   p.causal = true;
   Context ctx(1);
   EXPECT_THROW_MSG(attention(ctx, p, x.data(), 8, x.data(), 8, x.data(), 8, o.data(), 8),
-                   "bf16 products are implemented for non-causal attention without a score bias only");
+                   "bf16 products are implemented for non-causal attention only");
 }

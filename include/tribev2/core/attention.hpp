@@ -21,8 +21,9 @@ struct AttentionParams {
   // PyTorch's bfloat16 attention: q.k and p.v as bf16 products (q, k, the normalised weights
   // and v rounded to nearest even) with float32 accumulation, in core's bf16 kernels with K and
   // V packed once per head; scores and softmax stay float32. Otherwise every product is
-  // float32, whatever the context's precision. Non-causal, without a score bias (the V-JEPA2
-  // encoder's bf16 mode); other uses are refused.
+  // float32, whatever the context's precision. Non-causal (the V-JEPA2 and w2v-BERT encoders'
+  // bf16 mode; a ScoreBias is added to the float32 scores as in the float32 path); causal
+  // attention is refused.
   bool bf16_products = false;
 };
 

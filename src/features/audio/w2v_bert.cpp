@@ -352,6 +352,9 @@ void attention_block(const Context& ctx, const W2vBertConfig& c, const LayerW& L
   p.kv_heads = c.heads;
   p.head_dim = D;
   p.scale = 1.0f / std::sqrt(static_cast<float>(D));
+  // --precision bf16: q.k and p.v as bf16 products too (what a bf16 PyTorch run does), the
+  // relative_key term added to the float32 scores in between.
+  p.bf16_products = ctx.precision() == Precision::BF16;
   attention(ctx, p, s.q.data(), H, s.k.data(), H, s.v.data(), H, s.att.data(), H, &bias);
   L.o.forward(ctx, s.att.data(), T, out);
 }
