@@ -80,7 +80,7 @@ def build(rows, name):
     for prec in ("f32", "bf16"):
         for r in pick(rows, "matmul-limit") + pick(rows, "torch-matmul-limit"):
             for engine, rate in r.get(prec, {}).items():
-                if rate > limit.get(prec, 0):
+                if rate * 1e9 > limit.get(prec, 0):
                     limit[prec], best_by[prec] = rate * 1e9, engine
     shape = one(rows, "matmul-limit")
 

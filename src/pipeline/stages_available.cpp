@@ -66,7 +66,9 @@ Stages available_stages() {
                                              if (progress) progress(done, total);
                                            });
   };
-  s.audio_id = "w2v-bert-chunk/1";
+  // /2 (2026-12-07): --precision bf16 audio was wrong before (attention scores overwritten, see
+  // docs/audio-features.md) and now runs its attention in bf16; entries of /1 are not reused.
+  s.audio_id = "w2v-bert-chunk/2";
   // V-JEPA2: one Video chunk -> [2, hidden, round(2 * duration)]. The loaded model is kept by
   // this Stages object (not globally) so that the chunks of a run share it.
   auto vjepa = std::make_shared<std::map<std::string, features::video::VJEPA2Model>>();
