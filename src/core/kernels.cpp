@@ -118,9 +118,15 @@ void elu(const Context& ctx, float* x, std::int64_t n, float alpha) {
 }
 
 void silu(const Context& ctx, float* x, std::int64_t n) {
-  ctx.pool().parallel_for(n, [&](std::int64_t i0, std::int64_t i1) {
-    for (std::int64_t i = i0; i < i1; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
-  }, kElemGrain);
+  ctx.pool().parallel_for(n, [&](std::int64_t i0, std::int64_t i1) { mul_sigmoid(x + i0, x + i0, x + i0, i1 - i0); },
+                          kElemGrain);
+}
+
+void mul_sigmoid(const float* a, const float* g, float* out, std::int64_t n) {
+  // The scalar expf per value was ~9 % of w2v-BERT's f32 forward (SiLU of two FFNs of
+  // 4096 channels per frame, and the GLU); the vector exp is within ~1 ulp.
+  if (use_avx512()) return detail::mul_sigmoid_avx512(a, g, out, n);
+  for (std::int64_t i = 0; i < n; ++i) out[i] = a[i] / (1.0f + std::exp(-g[i]));
 }
 
 void prelu(const Context& ctx, float* x, std::int64_t n, float slope) {
@@ -199,6 +205,12 @@ void adaptive_avg_pool(const float* x, float* out, std::int64_t outer, std::int6
 }
 
 namespace reference {
+
+void silu(float* x, std::int64_t n) { mul_sigmoid(x, x, x, n); }
+
+void mul_sigmoid(const float* a, const float* g, float* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(a[i] / (1.0 + std::exp(-static_cast<double>(g[i]))));
+}
 
 void gelu_erf(float* x, std::int64_t n) {
   constexpr float kInvSqrt2 = 0.70710678118654752440f;

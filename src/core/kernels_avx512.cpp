@@ -17,6 +17,16 @@ void gelu_avx512(float* x, std::int64_t n) {
   }
 }
 
+void mul_sigmoid_avx512(const float* a, const float* g, float* out, std::int64_t n) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (std::int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    // 1 / (1 + exp(-g)): exp overflows to +inf below g = -88.7, giving 0 as it should.
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_maskz_loadu_ps(m, g + i)));
+    _mm512_mask_storeu_ps(out + i, m, _mm512_div_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_add_ps(one, e)));
+  }
+}
+
 void softmax_rows_avx512(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale) {
   const __m512 ninf = _mm512_set1_ps(-INFINITY);
   const __m512 vs = _mm512_set1_ps(scale);

@@ -8,6 +8,8 @@ namespace tribev2::detail {
 
 // x <- gelu(x), n values.
 void gelu_avx512(float* x, std::int64_t n);
+// out <- a * sigmoid(g), n values (silu: a = g = out = x).
+void mul_sigmoid_avx512(const float* a, const float* g, float* out, std::int64_t n);
 // Each row: x <- softmax(x * scale) over cols (-inf entries give 0; a row of -inf gives 0).
 void softmax_rows_avx512(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale);
 // The same softmax for CPUs without AVX-512 (softmax_portable.cpp: vectorised by the compiler).

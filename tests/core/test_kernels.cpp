@@ -75,6 +75,27 @@ TEST(Kernels, Activations) {
   EXPECT_EQ(e[1], 2.0f);
 }
 
+TEST(Kernels, SiluAndSigmoidGateMatchTheirTwins) {
+  // The AVX-512 exp (Cephes polynomial, ~1 ulp) against std::exp in double, over the range the
+  // networks see and the saturating ends (exp(-g) overflowing to inf must give 0, not NaN).
+  std::vector<float> x, g;
+  for (int i = -2000; i <= 2000; ++i) x.push_back(static_cast<float>(i) * 0.01f);
+  for (const float v : {-200.0f, -104.0f, -88.8f, -88.7f, 88.7f, 89.0f, 200.0f}) x.push_back(v);
+  for (std::size_t i = 0; i < x.size(); ++i) g.push_back(x[(i * 7919) % x.size()]);
+  Context ctx(2);
+  std::vector<float> a = x, b = x;
+  kernels::silu(ctx, a.data(), static_cast<std::int64_t>(a.size()));
+  kernels::reference::silu(b.data(), static_cast<std::int64_t>(b.size()));
+  std::vector<float> c(x.size()), d(x.size());
+  kernels::mul_sigmoid(x.data(), g.data(), c.data(), static_cast<std::int64_t>(x.size()));
+  kernels::reference::mul_sigmoid(x.data(), g.data(), d.data(), static_cast<std::int64_t>(x.size()));
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    ASSERT_TRUE(std::isfinite(a[i]) && std::isfinite(c[i])) << x[i] << " " << g[i];
+    EXPECT_NEAR(a[i], b[i], 4e-7 * std::max(1.0f, std::fabs(b[i]))) << "silu(" << x[i] << ")";
+    EXPECT_NEAR(c[i], d[i], 4e-7 * std::max(1.0f, std::fabs(d[i]))) << x[i] << " * sigmoid(" << g[i] << ")";
+  }
+}
+
 TEST(Kernels, SoftmaxRows) {
   float x[] = {1, 2, 3, 1000, 1000, 1000};
   kernels::softmax_rows(x, 2, 3, 3);

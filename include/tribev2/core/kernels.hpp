@@ -30,6 +30,8 @@ void gelu_erf(const Context& ctx, float* x, std::int64_t n);
 void relu(const Context& ctx, float* x, std::int64_t n);
 void elu(const Context& ctx, float* x, std::int64_t n, float alpha = 1.0f);
 void silu(const Context& ctx, float* x, std::int64_t n);       // x * sigmoid(x)
+// out[i] = a[i] * sigmoid(g[i]) for n values, in the calling thread (the GLU's gate; out may be a).
+void mul_sigmoid(const float* a, const float* g, float* out, std::int64_t n);
 void prelu(const Context& ctx, float* x, std::int64_t n, float slope);
 
 // Numerically stable softmax of each row (in place).
@@ -61,6 +63,9 @@ void adaptive_avg_pool(const float* x, float* out, std::int64_t outer, std::int6
 // versions are tested against.
 namespace reference {
 void gelu_erf(float* x, std::int64_t n);
+// silu and mul_sigmoid with std::exp in double (their AVX-512 versions use avx512::exp_ps).
+void silu(float* x, std::int64_t n);
+void mul_sigmoid(const float* a, const float* g, float* out, std::int64_t n);
 void softmax_rows_scaled(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale);
 void scale_norm(const float* x, float* out, std::int64_t rows, std::int64_t dim, float g);
 void transpose(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t lds, float* dst,

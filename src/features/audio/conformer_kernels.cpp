@@ -1,13 +1,11 @@
 #include "tribev2/features/audio/conformer_kernels.hpp"
 
+#include "tribev2/core/kernels.hpp"
+
 #include <algorithm>
 #include <cmath>
 
 namespace tribev2::features::audio::kernels {
-
-namespace {
-inline float sigmoid(float v) { return 1.0f / (1.0f + std::exp(-v)); }
-}  // namespace
 
 void glu(const Context& ctx, const float* x, std::int64_t T, std::int64_t C, float* out) {
   ctx.pool().parallel_for(
@@ -17,7 +15,7 @@ void glu(const Context& ctx, const float* x, std::int64_t T, std::int64_t C, flo
           const float* a = x + t * 2 * C;
           const float* g = a + C;
           float* o = out + t * C;
-          for (std::int64_t c = 0; c < C; ++c) o[c] = a[c] * sigmoid(g[c]);
+          tribev2::kernels::mul_sigmoid(a, g, o, C);
         }
       },
       std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(C, 1)));
