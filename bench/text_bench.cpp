@@ -244,6 +244,12 @@ int main(int argc, char** argv) try {
     const std::int64_t P = std::stoll(arg(argc, argv, "--past", "0"));
     std::vector<std::int32_t> ids(static_cast<std::size_t>(P + T));
     for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int32_t>(300 + i % 500);
+    {
+      // Warm-up (not timed): 16 tokens page the memory-mapped weights in and size the buffers,
+      // as the PyTorch side has its weights in memory before its clock starts.
+      text::KvCache warm;
+      model.forward(ctx, std::span<const std::int32_t>(ids.data(), std::min<std::size_t>(16, ids.size())), warm, nullptr);
+    }
     text::KvCache cache;
     if (P > 0) model.forward(ctx, std::span<const std::int32_t>(ids.data(), static_cast<std::size_t>(P)), cache, nullptr);
     const double t0 = now_s();

@@ -46,19 +46,20 @@ const char* network_name(Network n) {
 }
 
 double network_efficiency(Network n, Precision precision) {
-  // Shares of the float32 matmul limit reached by our forward passes on full-size random
-  // models, measured on a 2-core AMD EPYC (AVX512-BF16, no AMX) with 2 threads (issue 16):
-  //   Llama-3.2-3B, 512 tokens: f32 51.7 tok/s = 76 %; --precision bf16 runs 1.5x the f32 rate
-  //   in the same run (bench/text_bench.sh: 71.8 vs 48.2 tok/s) = ~100 %;
-  //   w2v-BERT 2.0: 22.6 s per minute of audio = 49 % (bf16 not measured: taken as f32);
-  //   V-JEPA2 ViT-g: 196 s per bin = 41 %; bf16 on core's kernels 1.7-2.0x the f32 rate in the
-  //   same run (bench/video_bench.sh, two runs: 107 vs 211 and 96 vs 165 s per bin) = ~70-80 %.
-  // Re-measure with bench/ when the kernels change.
+  // Each network's forward rate (FLOPs as counted above) over calibrate_gemm_gflops()'s, on
+  // full-size random models: bench/extractors.sh of 2026-12-07 (BENCHMARKS.md; 2-core AMD EPYC,
+  // AVX512-BF16, 2 threads), where the calibration product (our f32 GEMM, 512 x 1024 x 1024,
+  // best of repeats) ran at ~490 GFLOP/s:
+  //   Llama-3.2-3B, 512 tokens: f32 371 GFLOP/s = 0.76; bf16 786 = 1.6;
+  //   w2v-BERT 2.0, 60 s: f32 302 (bench count; x 1.10 for this file's count, which takes the
+  //   relative_key term over T x T) = 0.68; bf16 590 x 1.10 = 1.3;
+  //   V-JEPA2 ViT-g: f32 349 = 0.71; bf16 567 = 1.15.
+  // Re-measure with bench/extractors.sh when the kernels change.
   const bool bf16 = precision == Precision::BF16;
   switch (n) {
-    case Network::Llama: return bf16 ? 1.0 : 0.76;
-    case Network::W2vBert: return 0.49;
-    case Network::Vjepa2: return bf16 ? 0.80 : 0.41;
+    case Network::Llama: return bf16 ? 1.6 : 0.76;
+    case Network::W2vBert: return bf16 ? 1.3 : 0.68;
+    case Network::Vjepa2: return bf16 ? 1.15 : 0.71;
   }
   return 0.5;
 }
