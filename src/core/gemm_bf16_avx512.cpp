@@ -193,15 +193,26 @@ void bf16_amx_panels(const Bf16Job& job, std::int64_t p0, std::int64_t p1) {
 
 namespace {
 
-// rows x 32 register tile over kpairs k pairs: acc (row stride ldc) = [acc +] A(pairs) . B(panel).
+// How a register tile starts and where it ends.
+struct TileIo {
+  const float* in = nullptr;  // start from in (row stride ldi): an earlier K chunk's sums
+  std::int64_t ldi = 0;
+  const float* bias = nullptr;  // else start from the bias (32 columns) when set, else from zero
+  float* out = nullptr;         // rows of 32 floats (row stride ldo)
+  std::int64_t ldo = 0;
+};
+
+// rows x 32 register tile over kpairs k pairs: out = start + A(pairs) . B(panel).
 template <int M>
 void bf16_tile(const std::uint32_t* __restrict ap, const std::uint16_t* __restrict b, std::int64_t kpairs,
-               float* __restrict acc, std::int64_t ldc, bool accumulate) {
+               const TileIo& io) {
   __m512 c0[M], c1[M];
+  const __m512 b0i = io.bias ? _mm512_loadu_ps(io.bias) : _mm512_setzero_ps();
+  const __m512 b1i = io.bias ? _mm512_loadu_ps(io.bias + 16) : _mm512_setzero_ps();
 #pragma GCC unroll 14
   for (int i = 0; i < M; ++i) {
-    c0[i] = accumulate ? _mm512_load_ps(acc + i * ldc) : _mm512_setzero_ps();
-    c1[i] = accumulate ? _mm512_load_ps(acc + i * ldc + 16) : _mm512_setzero_ps();
+    c0[i] = io.in ? _mm512_loadu_ps(io.in + i * io.ldi) : b0i;
+    c1[i] = io.in ? _mm512_loadu_ps(io.in + i * io.ldi + 16) : b1i;
   }
 #pragma GCC unroll 2
   for (std::int64_t kp = 0; kp < kpairs; ++kp) {
@@ -218,17 +229,17 @@ void bf16_tile(const std::uint32_t* __restrict ap, const std::uint16_t* __restri
   }
 #pragma GCC unroll 14
   for (int i = 0; i < M; ++i) {
-    _mm512_store_ps(acc + i * ldc, c0[i]);
-    _mm512_store_ps(acc + i * ldc + 16, c1[i]);
+    _mm512_storeu_ps(io.out + i * io.ldo, c0[i]);
+    _mm512_storeu_ps(io.out + i * io.ldo + 16, c1[i]);
   }
 }
 
 template <int... Ms>
-void bf16_tile_rows(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs, float* acc,
-                    std::int64_t ldc, bool accumulate, std::integer_sequence<int, Ms...>) {
-  using Fn = void (*)(const std::uint32_t*, const std::uint16_t*, std::int64_t, float*, std::int64_t, bool);
+void bf16_tile_rows(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs, const TileIo& io,
+                    std::integer_sequence<int, Ms...>) {
+  using Fn = void (*)(const std::uint32_t*, const std::uint16_t*, std::int64_t, const TileIo&);
   static constexpr Fn table[] = {&bf16_tile<Ms + 1>...};
-  table[rows - 1](ap, b, kpairs, acc, ldc, accumulate);
+  table[rows - 1](ap, b, kpairs, io);
 }
 
 // Cache blocking of the AVX512-BF16 path (the GotoBLAS loop order, sized for a 1-2 MB L2):
@@ -275,23 +286,42 @@ void bf16_avx512_panels(const Bf16Job& job, std::int64_t p0, std::int64_t p1) {
   const auto* ap = reinterpret_cast<const std::uint32_t*>(job.a);  // pair panels (convert_a_pairs_avx512)
   constexpr std::int64_t ldacc = kNcPanels * kVnniCols;
   float* acc = thread_scratch().bf16_acc.get(static_cast<std::size_t>(kMc * ldacc));
+  // Products whose epilogue is at most a bias (attention's scores and values, most linear
+  // layers) end in C directly: the bias starts the first K chunk and the last chunk's tile is
+  // stored where it belongs, so a full panel skips the accumulator's last round trip and the
+  // epilogue pass (11 % of V-JEPA2's bf16 attention cycles when K is one chunk of 64).
+  const GemmEpilogue& ep = *job.ep;
+  const bool direct = !ep.gelu && !ep.residual && job.beta == 0.0f;
   for (std::int64_t ic = 0; ic < job.M; ic += kMc) {
     const std::int64_t mc = std::min(kMc, job.M - ic);
     for (std::int64_t jc = p0; jc < p1; jc += kNcPanels) {
       const std::int64_t je = std::min(p1, jc + kNcPanels);
       for (std::int64_t kc = 0; kc < kpairs; kc += kKcPairs) {
         const std::int64_t kn = std::min(kKcPairs, kpairs - kc);
+        const bool last = kc + kn == kpairs;
         for (std::int64_t p = jc; p < je; ++p) {
           const std::uint16_t* b = job.panels + (p - job.panel0) * panel_elems + kc * 2 * kVnniCols;
+          const bool full = (p + 1) * kVnniCols <= job.N;
           for (std::int64_t r = 0; r < mc; r += kMR) {
             const int pr = static_cast<int>(std::min<std::int64_t>(kMR, mc - r));
-            bf16_tile_rows(pr, ap + (ic + r) * kpairs + kc * pr, b, kn, acc + r * ldacc + (p - jc) * kVnniCols, ldacc,
-                           kc > 0, std::make_integer_sequence<int, kMR>{});
+            float* a_block = acc + r * ldacc + (p - jc) * kVnniCols;
+            TileIo io;
+            io.in = kc > 0 ? a_block : nullptr;
+            io.ldi = ldacc;
+            io.bias = direct && full && kc == 0 && ep.bias ? ep.bias + p * kVnniCols : nullptr;
+            io.out = a_block;
+            io.ldo = ldacc;
+            if (direct && full && last) {
+              io.out = job.C + (ic + r) * job.ldc + p * kVnniCols;
+              io.ldo = job.ldc;
+            }
+            bf16_tile_rows(pr, ap + (ic + r) * kpairs + kc * pr, b, kn, io, std::make_integer_sequence<int, kMR>{});
           }
         }
       }
       for (std::int64_t p = jc; p < je; ++p)
-        finish_block(job, acc + (p - jc) * kVnniCols, ic, p * kVnniCols, mc, ldacc);
+        if (!(direct && (p + 1) * kVnniCols <= job.N))
+          finish_block(job, acc + (p - jc) * kVnniCols, ic, p * kVnniCols, mc, ldacc);
     }
   }
 }

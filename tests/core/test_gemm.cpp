@@ -152,6 +152,9 @@ TEST(GemmKernels, Bf16ProductsMatchTwinAtEveryLevel) {
     check_ex(level, Precision::BF16, true, 700, 300, 600, DType::F32, {});
     check_ex(level, Precision::BF16, false, 345, 260, 513, DType::BF16, {});
     check_ex(level, Precision::BF16, true, 400, 290, 530, DType::F32, {true, true, true, true, true});
+    // A bias alone starts the first K chunk and full panels end in C directly (no epilogue pass).
+    check_ex(level, Precision::BF16, true, 345, 290, 600, DType::F32, {true, false, false, false, false});
+    check_ex(level, Precision::BF16, false, 30, 100, 64, DType::BF16, {true, false, false, false, false});
   }
 }
 
