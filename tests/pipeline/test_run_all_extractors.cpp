@@ -286,9 +286,30 @@ TEST(RunAllExtractors, Bf16ThenF32RecomputesEveryComputingStage) {
   const Tensor p_fresh = io::read_npy(tmp / "fresh" / "preds.npy");
   EXPECT_EQ(max_abs_diff(p_f32, p_fresh), 0.0) << "the f32 run after a bf16 run gives the f32 results";
   const double d = max_abs_diff(p_bf16, p_fresh);
-  std::cout << "[measured] bf16 vs f32 run: max |diff| " << d << "\n";
   EXPECT_GT(d, 0.0) << "bf16 changes the results (else this test proves nothing)";
   EXPECT_TRUE(std::isfinite(d));
+  // Brain predictions end to end, bf16 against f32 (text and audio extractors and the brain
+  // model all in bf16; fixture models of the real depths): per-TR Pearson r over the vertices,
+  // and the largest difference relative to max |f32|. Bounds: a few bf16 roundings (2^-9)
+  // compounded through three networks.
+  ASSERT_EQ(p_bf16.shape(), p_fresh.shape());
+  const auto a = p_fresh.f32(), b = p_bf16.f32();
+  const std::int64_t rows = p_fresh.dim(0), n = p_fresh.numel() / rows;
+  double r_min = 1.0, max_f32 = 0.0;
+  for (std::int64_t t = 0; t < rows; ++t) {
+    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    for (std::int64_t v = 0; v < n; ++v) {
+      const double x = a[static_cast<std::size_t>(t * n + v)], y = b[static_cast<std::size_t>(t * n + v)];
+      sa += x; sb += y; saa += x * x; sbb += y * y; sab += x * y;
+      max_f32 = std::max(max_f32, std::fabs(x));
+    }
+    const double nn = static_cast<double>(n);
+    r_min = std::min(r_min, (sab - sa * sb / nn) / std::sqrt((saa - sa * sa / nn) * (sbb - sb * sb / nn)));
+  }
+  std::cout << "[measured] bf16 vs f32 run, " << rows << " TRs x " << n << " vertices: per-TR Pearson r min " << r_min
+            << ", max |diff| " << d << " = " << d / max_f32 << " x max |f32|\n";
+  EXPECT_GE(r_min, 0.99);
+  EXPECT_LE(d / max_f32, 5e-2);
 }
 
 TEST(RunAllExtractors, VideoInputWithTranscript) {
