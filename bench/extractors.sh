@@ -23,7 +23,8 @@
 # audio, 1 video layer, to try the script (its figures are not comparable).
 #
 # Environment: BUILD_DIR (default build-bench). Needs /usr/bin/python3 with Debian's
-# python3-torch and python3-numpy. Takes ~30 min on 2 cores (~45 with --torch-hf).
+# python3-torch and python3-numpy. Takes ~5 min on 2 cores once the models exist (generating them
+# the first time adds a few minutes; --torch-hf adds HF's slower relative_key in PyTorch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

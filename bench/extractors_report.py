@@ -69,6 +69,11 @@ def fmt(x, digits=3):
     return f"{x:.{digits}g}"
 
 
+def fmt_load(host):
+    load = host.get("loadavg")
+    return "[" + ", ".join(f"{x:.2f}" for x in load) + "]" if load else "?"
+
+
 def build(rows, name):
     hosts = pick(rows, "host")
     before = next((h for h in hosts if h["when"] == "before"), hosts[0] if hosts else {})
@@ -151,7 +156,7 @@ def build(rows, name):
       f"full-size random-weight models, same weights and inputs for both engines, {threads} threads"
       + (" (**--quick**: not comparable)" if before.get("quick") else "") + ".")
     w(f"- CPU: {before.get('cpu', '?')}, {before.get('cores', '?')} cores ({', '.join(before.get('isa', []))}); "
-      f"load average before {before.get('loadavg')}, after {after.get('loadavg')} (other jobs on a shared host "
+      f"load average before {fmt_load(before)}, after {fmt_load(after)} (other jobs on a shared host "
       "inflate every number, ours and PyTorch's alike).")
     tv = one(rows, "torch-matmul-limit")
     w(f"- Machine matmul limit ({shape['M']} x {shape['N']} x {shape['K']}, best of start and end of the run): "
