@@ -8,6 +8,8 @@
 
 #include "support/test_support.hpp"
 #include "tribev2/core/attention.hpp"
+#include "tribev2/core/gemm.hpp"
+#include "tribev2/core/kernels.hpp"
 
 using namespace tribev2;
 
@@ -118,6 +120,39 @@ TEST(Attention, Bf16ProductsMatchTheirReference) {
           EXPECT_GT(test::max_abs_diff(got, f32), 1e-5);
         }
       }
+}
+
+TEST(Attention, Bf16ProductsAreTheirStepsBitForBit) {
+  // The bf16 attention (on AVX512-BF16 CPUs with the softmax writing P V's operand directly)
+  // against its steps through the public API: S = Q K^T (bf16 products on packed K), softmax,
+  // O = P V (packed V). Each element's sums run in the same order, so the bits agree.
+  std::mt19937 g(7);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  const int heads = 2, kv_heads = 1, hd = 64;
+  for (const std::int64_t T : {40, 300}) {  // one query block, several (with a tail)
+    const std::int64_t ldq = heads * hd, ldk = kv_heads * hd;
+    std::vector<float> q(static_cast<std::size_t>(T * ldq)), k(static_cast<std::size_t>(T * ldk)), v(k.size());
+    for (auto* a : {&q, &k, &v})
+      for (auto& x : *a) x = d(g);
+    AttentionParams p;
+    p.tq = p.tk = T;
+    p.heads = heads;
+    p.kv_heads = kv_heads;
+    p.head_dim = hd;
+    p.scale = 0.125f;
+    p.bf16_products = true;
+    Context ctx(2);
+    std::vector<float> got(static_cast<std::size_t>(T * ldq)), want(got.size()), s(static_cast<std::size_t>(T * T));
+    attention(ctx, p, q.data(), ldq, k.data(), ldk, v.data(), ldk, got.data(), ldq);
+    const PackedBf16 kp = PackedBf16::pack(ctx, MatView{DType::F32, k.data(), T, hd, ldk}, true);
+    const PackedBf16 vp = PackedBf16::pack(ctx, MatView{DType::F32, v.data(), T, hd, ldk}, false);
+    for (int h = 0; h < heads; ++h) {
+      gemm_packed(ctx, T, q.data() + h * hd, ldq, kp, s.data(), T, GemmEpilogue{});
+      kernels::softmax_rows_scaled(s.data(), T, T, T, p.scale);
+      gemm_packed(ctx, T, s.data(), T, vp, want.data() + h * hd, ldq, GemmEpilogue{});
+    }
+    EXPECT_EQ(test::max_abs_diff(got, want), 0.0) << T << " tokens";
+  }
 }
 
 TEST(Attention, Bf16ProductsWithAScoreBias) {
