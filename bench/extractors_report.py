@@ -223,7 +223,7 @@ def build(rows, name):
     for n in nets:
         for p, tgt in (("f32", TARGET_F32), ("bf16", TARGET_BF16)):
             ok = n["share"][p] >= tgt
-            w(f"| {n['name']} {p} >= {100 * tgt:.0f} % of the {p} matmul limit | {100 * n['share'][p]:.0f} % | "
+            w(f"| {n['name']} {p} >= {100 * tgt:.0f} % of the {p} matmul limit | {100 * n['share'][p]:.1f} % | "
               f"{'yes' if ok else '**no**'} |")
         for p, s in n["speedup"].items():
             w(f"| {n['name']} {p} faster than PyTorch {p} | {s:.2f}x | {'yes' if s > 1 else '**no**'} |")

@@ -68,7 +68,7 @@ def test_figures_follow_from_the_json_lines(tmp_path):
     # 10-minute video, f32: text 360000/50/3600 = 2.00 h, audio 12*10/3600 = 0.03 h, video 100*1200/3600 = 33.3 h
     assert "| f32 | 2.00 | 0.03 | 33.3 | **35.4** |" in md
     assert "| text bf16 faster than PyTorch bf16 | 0.80x | **no** |" in md
-    assert "| video f32 >= 75 % of the f32 matmul limit | 80 % | yes |" in md
+    assert "| video f32 >= 75 % of the f32 matmul limit | 80.0 % | yes |" in md
     text = bench.read_text()
     assert text.startswith("before\n<!-- extractors:begin -->\n### Latest run: 2026-01-01-test")
     assert text.endswith("<!-- extractors:end -->\nafter\n") and "old table" not in text
