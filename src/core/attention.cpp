@@ -5,7 +5,6 @@
 #include <limits>
 #include <vector>
 
-#include "gemm_bf16.hpp"
 #include "gemm_kernels.hpp"
 #include "scratch.hpp"
 #include "tribev2/core/cpu_features.hpp"
@@ -50,18 +49,9 @@ void attention_bf16_products(const Context& ctx, const AttentionParams& p, const
       std::clamp<std::int64_t>((std::int64_t{1} << 18) / p.tk / 14 * 14, 28, 252);
   const std::int64_t n_blocks = (p.tq + block - 1) / block;
   const GemmEpilogue none;
-  // On AVX512-BF16 CPUs the softmax writes the weights straight into the P V product's operand
-  // layout (detail::softmax_rows_to_pairs_avx512: the same numbers, one pass over the scores
-  // fewer); AMX and the emulation take the plain steps.
-#if defined(TRIBEV2_X86_KERNELS)
-  const bool fused = cpu::level() == cpu::Level::Avx512Bf16;
-#else
-  [[maybe_unused]] const bool fused = false;
-#endif
   ctx.pool().parallel_for(n_blocks * p.heads, [&](std::int64_t t0, std::int64_t t1) {
     // Not the thread scratch: the bf16 GEMM converts its A operand there.
     std::vector<float> scores;
-    std::vector<std::uint32_t> pairs;
     for (std::int64_t t = t0; t < t1; ++t) {
       const int h = static_cast<int>(t / n_blocks);
       const std::size_t g = static_cast<std::size_t>(h / group);
@@ -73,16 +63,7 @@ void attention_bf16_products(const Context& ctx, const AttentionParams& p, const
       if (bias) bias->add(h, q0, nq, qh, ldq, scores.data(), p.tk);
       if (!(p.scale > 0.0f))
         for (auto& x : scores) x *= p.scale;
-      const float scale = p.scale > 0.0f ? p.scale : 1.0f;
-#if defined(TRIBEV2_X86_KERNELS)
-      if (fused) {
-        pairs.resize(static_cast<std::size_t>(nq * detail::vnni_k(p.tk) / 2));
-        detail::softmax_rows_to_pairs_avx512(scores.data(), nq, p.tk, scale, pairs.data());
-        detail::gemm_pairs_avx512(ctx, nq, pairs.data(), vp[g], out + q0 * ldo + static_cast<std::int64_t>(h) * dh, ldo);
-        continue;
-      }
-#endif
-      kernels::softmax_rows_scaled(scores.data(), nq, p.tk, p.tk, scale);
+      kernels::softmax_rows_scaled(scores.data(), nq, p.tk, p.tk, p.scale > 0.0f ? p.scale : 1.0f);
       gemm_packed(ctx, nq, scores.data(), p.tk, vp[g], out + q0 * ldo + static_cast<std::int64_t>(h) * dh, ldo, none);
     }
   });

@@ -215,25 +215,6 @@ void gemm_packed(const Context& ctx, std::int64_t M, const float* A, std::int64_
                        [&](std::int64_t p0, std::int64_t p1) { detail::run_panels(level, job, p0, p1); });
 }
 
-namespace detail {
-
-void gemm_pairs_avx512(const Context& ctx, std::int64_t M, const std::uint32_t* a_pairs, const PackedBf16& B, float* C,
-                       std::int64_t ldc) {
-  TRIBEV2_CHECK(!B.empty(), "gemm_pairs: empty packed operand");
-  if (M <= 0) return;
-  const cpu::Level level = cpu::level();
-  TRIBEV2_CHECK(level == cpu::Level::Avx512Bf16, "gemm_pairs: needs the AVX512-BF16 kernels, this CPU has ",
-                cpu::level_name(level));
-  const GemmEpilogue none;
-  const std::int64_t N = B.n(), K = B.k();
-  const std::int64_t panels = (N + kVnniCols - 1) / kVnniCols;
-  const Bf16Job job{reinterpret_cast<const std::uint16_t*>(a_pairs), M, K, N, B.panels(), 0, 0.0f, C, ldc, &none};
-  split_panels(ctx, panels, 2.0 * static_cast<double>(M * N) * static_cast<double>(K),
-               [&](std::int64_t p0, std::int64_t p1) { run_panels(level, job, p0, p1); });
-}
-
-}  // namespace detail
-
 namespace reference {
 
 void gemm_bf16(bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, const float* A, std::int64_t lda,

@@ -40,17 +40,6 @@ constexpr std::int64_t kPairRows = 14;
 void convert_a_pairs_avx512(const float* A, std::int64_t lda, std::int64_t M, std::int64_t K, std::int64_t q0,
                             std::int64_t q1, std::uint32_t* dst);
 
-// Attention's softmax fused with that conversion (AVX512-BF16 CPUs): each row of S [rows, cols]
-// becomes softmax(S * scale) exactly as kernels::softmax_rows_scaled computes it (S is left
-// holding the unnormalised exponentials), and the normalised weights, rounded to bf16, are
-// written as pair panels for M = rows, K = cols: the same numbers as softmax followed by the
-// conversion, without the normalising pass over S.
-void softmax_rows_to_pairs_avx512(float* s, std::int64_t rows, std::int64_t cols, float scale, std::uint32_t* dst);
-// C[M, N] = A B for A already in pair panels (K = B.k()) and a packed B, no epilogue;
-// AVX512-BF16 CPUs only (cpu::level() == Avx512Bf16).
-void gemm_pairs_avx512(const Context& ctx, std::int64_t M, const std::uint32_t* a_pairs, const PackedBf16& B, float* C,
-                       std::int64_t ldc);
-
 // C[m0..m1, panel columns] = epilogue(Abf * panels) for panels [p0, p1) of a B with N columns.
 // Abf: [Mpad, Kp] bfloat16 rows where Mpad rounds M up to a multiple of 32 (zero rows).
 struct Bf16Job {

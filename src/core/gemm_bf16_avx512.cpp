@@ -6,7 +6,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 #include "gemm_bf16.hpp"
@@ -269,55 +268,6 @@ void convert_a_pairs_avx512(const float* A, std::int64_t lda, std::int64_t M, st
         if (i < pr) {
           const float* a = A + (r0 + i) * lda + k;
           v[i] = to_bf16_pairs(_mm512_maskz_loadu_ps(tail_mask(K - k), a), _mm512_maskz_loadu_ps(tail_mask(K - k - 16), a + 16));
-        } else {
-          v[i] = _mm512_setzero_ps();
-        }
-      }
-      transpose16(v);
-      for (int j = 0; j < 16; ++j)
-        _mm512_mask_storeu_ps(reinterpret_cast<float*>(d + (k / 2 + j) * pr), tail_mask(pr), v[j]);
-    }
-  }
-}
-
-void softmax_rows_to_pairs_avx512(float* s, std::int64_t rows, std::int64_t cols, float scale, std::uint32_t* dst) {
-  const std::int64_t Kp = vnni_k(cols), kpairs = Kp / 2;
-  const __m512 ninf = _mm512_set1_ps(-INFINITY);
-  const __m512 vs = _mm512_set1_ps(scale);
-  float inv[kPairRows];
-  for (std::int64_t q0 = 0; q0 < rows; q0 += kPairRows) {
-    const int pr = static_cast<int>(std::min<std::int64_t>(kPairRows, rows - q0));
-    // The two passes of softmax_rows_avx512 (max; exp and sum), operation for operation.
-    for (int i = 0; i < pr; ++i) {
-      float* xi = s + (q0 + i) * cols;
-      __m512 mx = ninf;
-      for (std::int64_t j = 0; j < cols; j += 16) {
-        const __mmask16 m = tail_mask(cols - j);
-        mx = _mm512_max_ps(mx, _mm512_mul_ps(_mm512_mask_loadu_ps(ninf, m, xi + j), vs));
-      }
-      float mxs = _mm512_reduce_max_ps(mx);
-      if (mxs == -INFINITY) mxs = 0.0f;
-      const __m512 vm = _mm512_set1_ps(mxs);
-      __m512 sum = _mm512_setzero_ps();
-      for (std::int64_t j = 0; j < cols; j += 16) {
-        const __mmask16 m = tail_mask(cols - j);
-        const __m512 e = exp_ps(_mm512_sub_ps(_mm512_mul_ps(_mm512_mask_loadu_ps(ninf, m, xi + j), vs), vm));
-        _mm512_mask_storeu_ps(xi + j, m, e);
-        sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(m, e));
-      }
-      const float t = _mm512_reduce_add_ps(sum);
-      inv[i] = t > 0.0f ? 1.0f / t : 0.0f;
-    }
-    // Normalised (e * inv, as the softmax's third pass), rounded, laid out as pair panels.
-    std::uint32_t* d = dst + q0 * kpairs;
-    for (std::int64_t k = 0; k < Kp; k += 32) {
-      __m512 v[16];
-      for (int i = 0; i < 16; ++i) {
-        if (i < pr) {
-          const float* a = s + (q0 + i) * cols + k;
-          const __m512 vi = _mm512_set1_ps(inv[i]);
-          v[i] = to_bf16_pairs(_mm512_mul_ps(_mm512_maskz_loadu_ps(tail_mask(cols - k), a), vi),
-                               _mm512_mul_ps(_mm512_maskz_loadu_ps(tail_mask(cols - k - 16), a + 16), vi));
         } else {
           v[i] = _mm512_setzero_ps();
         }

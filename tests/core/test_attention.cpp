@@ -123,9 +123,9 @@ TEST(Attention, Bf16ProductsMatchTheirReference) {
 }
 
 TEST(Attention, Bf16ProductsAreTheirStepsBitForBit) {
-  // The bf16 attention (on AVX512-BF16 CPUs with the softmax writing P V's operand directly)
-  // against its steps through the public API: S = Q K^T (bf16 products on packed K), softmax,
-  // O = P V (packed V). Each element's sums run in the same order, so the bits agree.
+  // The bf16 attention against its steps through the public API: S = Q K^T (bf16 products on
+  // packed K), softmax, O = P V (packed V). Each element's sums run in the same order whatever
+  // the query blocks, so the bits agree (a fused variant of these steps must keep that).
   std::mt19937 g(7);
   std::normal_distribution<float> d(0.0f, 1.0f);
   const int heads = 2, kv_heads = 1, hd = 64;
