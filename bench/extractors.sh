@@ -58,6 +58,8 @@ OUT=$ROOT/bench/results/extractors-$STAMP.jsonl
 : > "$OUT"
 # Keeps the JSON lines of a command's output (echoing everything to the terminal).
 record() { "$@" | tee /dev/stderr | grep '^{' >> "$OUT"; }
+# Appends a JSON file (the audio benches write one) as one line.
+record_file() { $PY -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$1" >> "$OUT"; }
 host_line() {
   $PY - "$1" "$THREADS" "$QUICK" <<'PY'
 import json, os, platform, sys
@@ -72,7 +74,7 @@ PY
 export TRIBEV2_NUM_THREADS=$THREADS
 LLAMA=$CACHE/text/llama-3b
 W2V=$CACHE/w2vbert-full
-flock /tmp/tribev2-heavy.lock bash -c "$(declare -f record host_line); set -euo pipefail
+flock /tmp/tribev2-heavy.lock bash -c "$(declare -f record record_file host_line); set -euo pipefail
   OUT='$OUT'; PY='$PY'; THREADS=$THREADS; QUICK=$QUICK
   record host_line before
   # Models (once): Llama-3.2-3B shapes (bf16, 6.4 GB), w2v-BERT 2.0 (F32, 2.4 GB); V-JEPA2 layers
@@ -94,16 +96,16 @@ flock /tmp/tribev2-heavy.lock bash -c "$(declare -f record host_line); set -euo 
   j='$CACHE/extractors-audio.json'
   '$BIN/audio_w2vbert_bench' run '$W2V' --seconds $AUDIO_S --threads $THREADS \
     --features-out '$CACHE/features_${AUDIO_S}s.npy' --output-out '$CACHE/extractors-audio-f32.npy' --json \"\$j\"
-  \$PY -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' \"\$j\" >> \"\$OUT\"
+  record_file \"\$j\"
   '$BIN/audio_w2vbert_bench' run '$W2V' --seconds $AUDIO_S --threads $THREADS --precision bf16 \
     --output-out '$CACHE/extractors-audio-bf16.npy' --json \"\$j\"
-  \$PY -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' \"\$j\" >> \"\$OUT\"
+  record_file \"\$j\"
   relpos=gather; [[ $TORCH_HF == 1 ]] && relpos='gather hf'
   for r in \$relpos; do
     for d in f32 bf16; do
       \$PY bench/audio_w2vbert_torch.py time '$W2V' --features '$CACHE/features_${AUDIO_S}s.npy' \
         --threads $THREADS --relpos \$r --dtype \$d --json \"\$j\"
-      \$PY -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' \"\$j\" >> \"\$OUT\"
+      record_file \"\$j\"
     done
   done
 

@@ -54,6 +54,12 @@ def pick(rows, command, **match):
     return out
 
 
+def last(rows, command):
+    """The last line of `command`, or None when the run has none (optional steps)."""
+    found = pick(rows, command)
+    return found[-1] if found else None
+
+
 def one(rows, command, **match):
     found = pick(rows, command, **match)
     if not found:
@@ -195,20 +201,14 @@ def build(rows, name):
           f"{100 * t['video'] / t['total']:.0f} % | {fmt(ten_torch.get(p))} |")
     w("")
     fid = []
-    tf = pick(rows, "fidelity")
-    if tf:
-        f = tf[-1]
+    if f := last(rows, "fidelity"):
         fid.append(f"text (word features of {f['words']} words): Pearson r min {f['bf16']['pearson_min']:.5f}, "
                    f"max rel err {f['bf16']['max_rel_error']:.1e} (with `--llama-precision bf16` too: "
                    f"{f['bf16_llama_bf16']['pearson_min']:.5f}, {f['bf16_llama_bf16']['max_rel_error']:.1e})")
-    af = pick(rows, "audio-fidelity")
-    if af:
-        f = af[-1]
+    if f := last(rows, "audio-fidelity"):
         fid.append(f"audio (grouped 2 Hz features, shape {f['shape']}, per feature over time): r min {f['pearson_min']:.5f}, median "
                    f"{f['pearson_median']:.5f}, max rel err {f['max_rel_error']:.1e}")
-    vf = pick(rows, "video-fidelity")
-    if vf:
-        f = vf[-1]
+    if f := last(rows, "video-fidelity"):
         fid.append(f"video ({f['layers']} layers, last hidden state over {f['tokens']:,} tokens): r min "
                    f"{f['pearson_min']:.5f}, max rel err {f['max_rel_error']:.1e}; token-mean features "
                    f"{f['mean_max_rel_error']:.1e}")

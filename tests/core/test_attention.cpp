@@ -44,6 +44,31 @@ void run_case(std::int64_t tq, std::int64_t tk, int heads, int kv_heads, int dh,
   const double mx = test::max_abs_diff(o1, o2);
   EXPECT_LE(mx, 2e-5) << tq << "x" << tk << " h" << heads << "/" << kv_heads << " dh" << dh << " causal " << causal;
 }
+
+// q [tokens, ldq], k and v [tokens, ldk], filled in that order from d.
+struct Qkv {
+  std::vector<float> q, k, v;
+};
+Qkv random_qkv(std::mt19937& g, std::normal_distribution<float>& d, std::int64_t tokens, std::int64_t ldq,
+               std::int64_t ldk) {
+  Qkv r{std::vector<float>(static_cast<std::size_t>(tokens * ldq)), std::vector<float>(static_cast<std::size_t>(tokens * ldk)),
+        std::vector<float>(static_cast<std::size_t>(tokens * ldk))};
+  for (auto* a : {&r.q, &r.k, &r.v})
+    for (auto& x : *a) x = d(g);
+  return r;
+}
+
+// Self-attention over `tokens` tokens with PyTorch's bf16 products.
+AttentionParams bf16_self(std::int64_t tokens, int heads, int kv_heads, int hd, float scale) {
+  AttentionParams p;
+  p.tq = p.tk = tokens;
+  p.heads = heads;
+  p.kv_heads = kv_heads;
+  p.head_dim = hd;
+  p.scale = scale;
+  p.bf16_products = true;
+  return p;
+}
 }  // namespace
 
 TEST(Attention, MatchesReference) {
@@ -96,17 +121,8 @@ TEST(Attention, Bf16ProductsMatchTheirReference) {
     for (int hd : {16, 20, 64})
       for (auto [heads, kv_heads] : {std::pair{2, 2}, std::pair{4, 2}}) {
         const std::int64_t ldq = heads * hd + 3, ldk = kv_heads * hd + 1, ldo = heads * hd;
-        std::vector<float> q(static_cast<std::size_t>(tokens * ldq)), k(static_cast<std::size_t>(tokens * ldk)),
-            v(k.size());
-        for (auto* a : {&q, &k, &v})
-          for (auto& x : *a) x = d(g);
-        AttentionParams p;
-        p.tq = p.tk = tokens;
-        p.heads = heads;
-        p.kv_heads = kv_heads;
-        p.head_dim = hd;
-        p.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-        p.bf16_products = true;
+        const auto [q, k, v] = random_qkv(g, d, tokens, ldq, ldk);
+        AttentionParams p = bf16_self(tokens, heads, kv_heads, hd, 1.0f / std::sqrt(static_cast<float>(hd)));
         std::vector<float> got(static_cast<std::size_t>(tokens * ldo)), want(got.size());
         attention(ctx, p, q.data(), ldq, k.data(), ldk, v.data(), ldk, got.data(), ldo);
         reference::attention(p, q.data(), ldq, k.data(), ldk, v.data(), ldk, want.data(), ldo);
@@ -131,16 +147,8 @@ TEST(Attention, Bf16ProductsAreTheirStepsBitForBit) {
   const int heads = 2, kv_heads = 1, hd = 64;
   for (const std::int64_t T : {40, 300}) {  // one query block, several (with a tail)
     const std::int64_t ldq = heads * hd, ldk = kv_heads * hd;
-    std::vector<float> q(static_cast<std::size_t>(T * ldq)), k(static_cast<std::size_t>(T * ldk)), v(k.size());
-    for (auto* a : {&q, &k, &v})
-      for (auto& x : *a) x = d(g);
-    AttentionParams p;
-    p.tq = p.tk = T;
-    p.heads = heads;
-    p.kv_heads = kv_heads;
-    p.head_dim = hd;
-    p.scale = 0.125f;
-    p.bf16_products = true;
+    const auto [q, k, v] = random_qkv(g, d, T, ldq, ldk);
+    const AttentionParams p = bf16_self(T, heads, kv_heads, hd, 0.125f);
     Context ctx(2);
     std::vector<float> got(static_cast<std::size_t>(T * ldq)), want(got.size()), s(static_cast<std::size_t>(T * T));
     attention(ctx, p, q.data(), ldq, k.data(), ldk, v.data(), ldk, got.data(), ldq);
@@ -169,15 +177,8 @@ TEST(Attention, Bf16ProductsWithAScoreBias) {
   for (int tokens : {5, 300}) {
     const int heads = 2, hd = 16;
     const std::int64_t ld = heads * hd;
-    std::vector<float> q(static_cast<std::size_t>(tokens * ld)), k(q.size()), v(q.size());
-    for (auto* a : {&q, &k, &v})
-      for (auto& x : *a) x = d(g);
-    AttentionParams p;
-    p.tq = p.tk = tokens;
-    p.heads = p.kv_heads = heads;
-    p.head_dim = hd;
-    p.scale = 0.25f;
-    p.bf16_products = true;
+    const auto [q, k, v] = random_qkv(g, d, tokens, ld, ld);
+    const AttentionParams p = bf16_self(tokens, heads, heads, hd, 0.25f);
     std::vector<float> got(q.size()), want(q.size()), plain(q.size());
     attention(ctx, p, q.data(), ld, k.data(), ld, v.data(), ld, got.data(), ld, &bias);
     reference::attention(p, q.data(), ld, k.data(), ld, v.data(), ld, want.data(), ld, &bias);
