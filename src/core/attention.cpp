@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "attention_flash.hpp"
 #include "gemm_kernels.hpp"
 #include "scratch.hpp"
 #include "tribev2/core/cpu_features.hpp"
@@ -42,9 +43,28 @@ void attention_bf16_products(const Context& ctx, const AttentionParams& p, const
       vp[static_cast<std::size_t>(g)] = PackedBf16::pack(ctx, MatView{DType::F32, v + g * dh, p.tk, dh, ldv}, false);
     }
   });
-  // Query blocks of whole 14-row register tiles of the AVX512-BF16 kernel, ~1 MB of scores (28
-  // queries at 8192 keys: the scores stay in L2). Measured on V-JEPA2 (8192 keys, 2 threads):
-  // 28 rows 480 GFLOP/s, 56 rows 454, 32 rows (14 + 14 + a 4-row tile) 453.
+  // Without a score bias: the fused one-pass order (attention_flash.hpp), query blocks of two
+  // register tiles.
+  if (!bias) {
+    const bool fast = cpu::level() >= cpu::Level::Avx512Bf16;
+    const std::int64_t n_blocks = (p.tq + detail::kFlashRows - 1) / detail::kFlashRows;
+    ctx.pool().parallel_for(n_blocks * p.heads, [&](std::int64_t t0, std::int64_t t1) {
+      for (std::int64_t t = t0; t < t1; ++t) {
+        const int h = static_cast<int>(t / n_blocks);
+        const std::size_t g = static_cast<std::size_t>(h / group);
+        const std::int64_t q0 = (t % n_blocks) * detail::kFlashRows;
+        const detail::FlashHead fh{kp[g].panels(), vp[g].panels(), p.tk, dh, p.scale};
+        detail::flash_bf16_rows(fast, fh, q + q0 * ldq + static_cast<std::int64_t>(h) * dh, ldq, std::min(detail::kFlashRows, p.tq - q0),
+                        out + q0 * ldo + static_cast<std::int64_t>(h) * dh, ldo);
+      }
+    });
+    return;
+  }
+  // With a score bias (w2v-BERT's relative_key term, computed for a query block against all
+  // keys): per block of queries S = Q K^T, the bias, softmax, O = P V, the normalised weights
+  // rounded. Query blocks of whole 14-row register tiles, ~1 MB of scores (28 queries at 8192
+  // keys: the scores stay in L2). Measured on V-JEPA2 (8192 keys, 2 threads): 28 rows 480
+  // GFLOP/s, 56 rows 454, 32 rows (14 + 14 + a 4-row tile) 453.
   const std::int64_t block =
       std::clamp<std::int64_t>((std::int64_t{1} << 18) / p.tk / 14 * 14, 28, 252);
   const std::int64_t n_blocks = (p.tq + block - 1) / block;
@@ -60,7 +80,7 @@ void attention_bf16_products(const Context& ctx, const AttentionParams& p, const
       scores.resize(static_cast<std::size_t>(nq * p.tk));
       const float* qh = q + q0 * ldq + static_cast<std::int64_t>(h) * dh;
       gemm_packed(ctx, nq, qh, ldq, kp[g], scores.data(), p.tk, none);
-      if (bias) bias->add(h, q0, nq, qh, ldq, scores.data(), p.tk);
+      bias->add(h, q0, nq, qh, ldq, scores.data(), p.tk);
       if (!(p.scale > 0.0f))
         for (auto& x : scores) x *= p.scale;
       kernels::softmax_rows_scaled(scores.data(), nq, p.tk, p.tk, p.scale > 0.0f ? p.scale : 1.0f);

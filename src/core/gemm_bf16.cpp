@@ -43,6 +43,50 @@ void convert_a_bf16_generic(const float* A, std::int64_t lda, std::int64_t m0, s
   }
 }
 
+void convert_a_pairs_generic(const float* A, std::int64_t lda, std::int64_t M, std::int64_t K, std::int64_t q0,
+                             std::int64_t q1, std::uint32_t* dst) {
+  const std::int64_t kpairs = vnni_k(K) / 2;
+  for (std::int64_t q = q0; q < q1; ++q) {
+    const std::int64_t r0 = q * kPairRows;
+    const std::int64_t pr = std::min<std::int64_t>(kPairRows, M - r0);
+    std::uint32_t* d = dst + r0 * kpairs;
+    for (std::int64_t i = 0; i < pr; ++i) {
+      const float* a = A + (r0 + i) * lda;
+      for (std::int64_t kp = 0; kp < kpairs; ++kp) {
+        const std::uint32_t lo = 2 * kp < K ? f32_to_bf16(a[2 * kp]) : 0;
+        const std::uint32_t hi = 2 * kp + 1 < K ? f32_to_bf16(a[2 * kp + 1]) : 0;
+        d[kp * pr + i] = lo | (hi << 16);
+      }
+    }
+  }
+}
+
+namespace {
+// A bf16 operand as VDPBF16PS reads it: subnormals are zero (DAZ).
+inline float bf16_daz(std::uint32_t h) {
+  return (h & 0x7f80u) == 0 ? 0.0f : bf16_to_f32(static_cast<std::uint16_t>(h));
+}
+}  // namespace
+
+void bf16_tile_generic(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs,
+                       const TileIo& io) {
+  float c[kPairRows][kVnniCols];
+  for (int i = 0; i < rows; ++i)
+    for (std::int64_t j = 0; j < kVnniCols; ++j)
+      c[i][j] = io.in ? io.in[i * io.ldi + j] : io.bias ? io.bias[j] : 0.0f;
+  for (std::int64_t kp = 0; kp < kpairs; ++kp, ap += rows, b += 2 * kVnniCols) {
+    for (int i = 0; i < rows; ++i) {
+      const float a0 = bf16_daz(ap[i] & 0xffffu), a1 = bf16_daz(ap[i] >> 16);
+      for (std::int64_t j = 0; j < kVnniCols; ++j) {
+        const float odd = a1 * bf16_daz(b[2 * j + 1]), even = a0 * bf16_daz(b[2 * j]);
+        c[i][j] = (c[i][j] + odd) + even;
+      }
+    }
+  }
+  for (int i = 0; i < rows; ++i)
+    for (std::int64_t j = 0; j < kVnniCols; ++j) io.out[i * io.ldo + j] = c[i][j];
+}
+
 namespace {
 
 bool has_bf16_kernels(cpu::Level level) {

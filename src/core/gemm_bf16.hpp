@@ -40,6 +40,25 @@ constexpr std::int64_t kPairRows = 14;
 void convert_a_pairs_avx512(const float* A, std::int64_t lda, std::int64_t M, std::int64_t K, std::int64_t q0,
                             std::int64_t q1, std::uint32_t* dst);
 
+// The pair panels of convert_a_pairs_avx512 for CPUs without AVX-512 (the same bits).
+void convert_a_pairs_generic(const float* A, std::int64_t lda, std::int64_t M, std::int64_t K, std::int64_t q0,
+                             std::int64_t q1, std::uint32_t* dst);
+
+// How a register tile of the AVX512-BF16 kernel starts and where it ends.
+struct TileIo {
+  const float* in = nullptr;  // start from in (row stride ldi): an earlier K chunk's sums
+  std::int64_t ldi = 0;
+  const float* bias = nullptr;  // else start from the bias (32 columns) when set, else from zero
+  float* out = nullptr;         // rows of 32 floats (row stride ldo)
+  std::int64_t ldo = 0;
+};
+// rows (1..kPairRows) x 32 tile over kpairs k pairs: out = start + A . B, A one pair panel of
+// convert_a_pairs_* (rows dwords per pair), B 64 bf16 per pair (one VNNI panel, 64-byte
+// aligned). The VDPBF16PS kernel, and its portable twin: per pair, the odd product then the
+// even one added in float32 (VDPBF16PS's order), bf16 subnormals read as zero.
+void bf16_tile_avx512(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs, const TileIo& io);
+void bf16_tile_generic(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs, const TileIo& io);
+
 // C[m0..m1, panel columns] = epilogue(Abf * panels) for panels [p0, p1) of a B with N columns.
 // Abf: [Mpad, Kp] bfloat16 rows where Mpad rounds M up to a multiple of 32 (zero rows).
 struct Bf16Job {

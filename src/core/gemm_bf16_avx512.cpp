@@ -193,15 +193,6 @@ void bf16_amx_panels(const Bf16Job& job, std::int64_t p0, std::int64_t p1) {
 
 namespace {
 
-// How a register tile starts and where it ends.
-struct TileIo {
-  const float* in = nullptr;  // start from in (row stride ldi): an earlier K chunk's sums
-  std::int64_t ldi = 0;
-  const float* bias = nullptr;  // else start from the bias (32 columns) when set, else from zero
-  float* out = nullptr;         // rows of 32 floats (row stride ldo)
-  std::int64_t ldo = 0;
-};
-
 // rows x 32 register tile over kpairs k pairs: out = start + A(pairs) . B(panel).
 template <int M>
 void bf16_tile(const std::uint32_t* __restrict ap, const std::uint16_t* __restrict b, std::int64_t kpairs,
@@ -324,6 +315,10 @@ void bf16_avx512_panels(const Bf16Job& job, std::int64_t p0, std::int64_t p1) {
           finish_block(job, acc + (p - jc) * kVnniCols, ic, p * kVnniCols, mc, ldacc);
     }
   }
+}
+
+void bf16_tile_avx512(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs, const TileIo& io) {
+  bf16_tile_rows(rows, ap, b, kpairs, io, std::make_integer_sequence<int, kMR>{});
 }
 
 }  // namespace tribev2::detail

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace tribev2::detail {
 
@@ -14,6 +15,42 @@ void mul_sigmoid_avx512(const float* a, const float* g, float* out, std::int64_t
 void softmax_rows_avx512(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale);
 // The same softmax for CPUs without AVX-512 (softmax_portable.cpp: vectorised by the compiler).
 void softmax_rows_portable(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale);
+// The online softmax's exponential: exp(y) = 2^t with t = y * log2(e) clamped at kExp2Floor
+// (2^-126, the smallest normal float: weights below it are zero once rounded to bf16), 2^t =
+// 2^round(t) * p(t - round(t)), p fitted for relative error on [-1/2, 1/2]: 2.1e-7 in float32
+// arithmetic (the weights are then rounded to bf16, 2^-9).
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kExp2Floor = -126.0f;
+constexpr float kExp2Poly[6] = {1.000000119e+00f, 6.931469440e-01f, 2.402212173e-01f,
+                                5.550742522e-02f, 9.675464593e-03f, 1.326697529e-03f};
+// 2^t by those steps, one value (the portable online softmax; both use it for alpha).
+inline float exp2_poly(float t) {
+  t = t < kExp2Floor ? kExp2Floor : t;
+  const float n = (t + 12582912.0f) - 12582912.0f;  // round to nearest even (|t| < 2^22)
+  const float f = t - n;
+  float p = kExp2Poly[5];
+  for (int c = 4; c >= 0; --c) p = p * f + kExp2Poly[c];
+  const std::int32_t bits = (static_cast<std::int32_t>(n) + 127) << 23;
+  float two_n;
+  std::memcpy(&two_n, &bits, 4);
+  return p * two_n;
+}
+// The factor of a running sum when the maximum moves from m to mnew >= m: 0 from -inf (nothing
+// summed yet), exactly 1 when it stays (the caller then skips the rescale), else e^(m - mnew).
+inline float online_alpha(float m, float mnew) {
+  if (m == mnew) return 1.0f;
+  return m < -3.0e38f ? 0.0f : exp2_poly((m - mnew) * kLog2e);
+}
+
+// One key block of an online softmax (FlashAttention's). Rows of s [rows, width] (stride lds)
+// hold raw scores of kn <= width keys. Per row r: m' = max(m[r], max_j s[r, j] * scale),
+// alpha[r] = exp(m[r] - m') (0 while m[r] is -inf), s[r, j] <- exp(s[r, j] * scale - m') for
+// j < kn and 0 up to width, l[r] <- l[r] * alpha[r] + the row's sum, m[r] <- m'
+// (alpha: online_alpha).
+void online_softmax_avx512(float* s, std::int64_t rows, std::int64_t kn, std::int64_t width, std::int64_t lds,
+                           float scale, float* m, float* l, float* alpha);
+void online_softmax_portable(float* s, std::int64_t rows, std::int64_t kn, std::int64_t width, std::int64_t lds,
+                             float scale, float* m, float* l, float* alpha);
 // dst[c, r] = src[r, c] for r < rows, c < cols.
 void transpose_avx512(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t lds, float* dst,
                       std::int64_t ldd);

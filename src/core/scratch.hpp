@@ -37,6 +37,7 @@ struct Scratch {
   AlignedBuffer bf16_b;      // bf16 GEMM: B panels packed per call
   AlignedBuffer bf16_acc;    // bf16 GEMM: float32 accumulator of a cache block
   AlignedBuffer scores;      // attention: one block of scores
+  AlignedBuffer flash;       // fused bf16 attention: a query block's operands, scores and sums
 };
 
 // The calling thread's scratch.

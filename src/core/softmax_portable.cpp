@@ -5,6 +5,7 @@
 #include "kernels_simd.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -75,7 +76,37 @@ TRIBEV2_CLONES void softmax_row(float* x, std::int64_t n, float scale) {
   for (std::int64_t j = 0; j < n; ++j) x[j] *= inv;
 }
 
+TRIBEV2_CLONES void online_softmax_row(float* x, std::int64_t kn, std::int64_t width, float scale, float& m,
+                                       float& l, float& alpha) {
+  float lane_max[kLanes];
+  for (float& v : lane_max) v = -std::numeric_limits<float>::infinity();
+  const std::int64_t body = kn / kLanes * kLanes;
+  for (std::int64_t j = 0; j < body; j += kLanes)
+    for (int q = 0; q < kLanes; ++q) lane_max[q] = std::max(lane_max[q], x[j + q] * scale);
+  float mx = m;
+  for (std::int64_t j = body; j < kn; ++j) mx = std::max(mx, x[j] * scale);
+  for (float v : lane_max) mx = std::max(mx, v);
+  alpha = online_alpha(m, mx);
+  const float c = scale * kLog2e, b = mx * kLog2e;
+  for (std::int64_t j = 0; j < kn; ++j) x[j] = exp2_poly(x[j] * c - b);
+  for (std::int64_t j = kn; j < width; ++j) x[j] = 0.0f;
+  float lane_sum[kLanes] = {};
+  const std::int64_t wbody = width / kLanes * kLanes;
+  for (std::int64_t j = 0; j < wbody; j += kLanes)
+    for (int q = 0; q < kLanes; ++q) lane_sum[q] += x[j + q];
+  float sum = 0.0f;
+  for (float v : lane_sum) sum += v;
+  for (std::int64_t j = wbody; j < width; ++j) sum += x[j];
+  l = l * alpha + sum;
+  m = mx;
+}
+
 }  // namespace
+
+void online_softmax_portable(float* s, std::int64_t rows, std::int64_t kn, std::int64_t width, std::int64_t lds,
+                             float scale, float* m, float* l, float* alpha) {
+  for (std::int64_t r = 0; r < rows; ++r) online_softmax_row(s + r * lds, kn, width, scale, m[r], l[r], alpha[r]);
+}
 
 void softmax_rows_portable(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale) {
   for (std::int64_t r = 0; r < rows; ++r) softmax_row(x + r * ld, cols, scale);

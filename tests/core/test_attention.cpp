@@ -3,10 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <random>
 #include <vector>
 
+#include "attention_flash.hpp"
+#include "kernels_simd.hpp"
 #include "support/test_support.hpp"
+#include "tribev2/core/cpu_features.hpp"
 #include "tribev2/core/attention.hpp"
 #include "tribev2/core/gemm.hpp"
 #include "tribev2/core/kernels.hpp"
@@ -138,20 +143,22 @@ TEST(Attention, Bf16ProductsMatchTheirReference) {
       }
 }
 
-TEST(Attention, Bf16ProductsAreTheirStepsBitForBit) {
-  // The bf16 attention against its steps through the public API: S = Q K^T (bf16 products on
-  // packed K), softmax, O = P V (packed V). Each element's sums run in the same order whatever
-  // the query blocks, so the bits agree (a fused variant of these steps must keep that).
+TEST(Attention, Bf16ProductsWithABiasAreTheirStepsBitForBit) {
+  // With a score bias the bf16 attention runs unfused: S = Q K^T (bf16 products on packed K),
+  // the bias, softmax, O = P V (packed V), through the public API. Each element's sums run in
+  // the same order whatever the query blocks, so the bits agree (a bias adding zero here).
   std::mt19937 g(7);
   std::normal_distribution<float> d(0.0f, 1.0f);
   const int heads = 2, kv_heads = 1, hd = 64;
+  ScoreBias zero;
+  zero.add = [](int, std::int64_t, std::int64_t, const float*, std::int64_t, float*, std::int64_t) {};
   for (const std::int64_t T : {40, 300}) {  // one query block, several (with a tail)
     const std::int64_t ldq = heads * hd, ldk = kv_heads * hd;
     const auto [q, k, v] = random_qkv(g, d, T, ldq, ldk);
     const AttentionParams p = bf16_self(T, heads, kv_heads, hd, 0.125f);
     Context ctx(2);
     std::vector<float> got(static_cast<std::size_t>(T * ldq)), want(got.size()), s(static_cast<std::size_t>(T * T));
-    attention(ctx, p, q.data(), ldq, k.data(), ldk, v.data(), ldk, got.data(), ldq);
+    attention(ctx, p, q.data(), ldq, k.data(), ldk, v.data(), ldk, got.data(), ldq, &zero);
     const PackedBf16 kp = PackedBf16::pack(ctx, MatView{DType::F32, k.data(), T, hd, ldk}, true);
     const PackedBf16 vp = PackedBf16::pack(ctx, MatView{DType::F32, v.data(), T, hd, ldk}, false);
     for (int h = 0; h < heads; ++h) {
@@ -161,6 +168,84 @@ TEST(Attention, Bf16ProductsAreTheirStepsBitForBit) {
     }
     EXPECT_EQ(test::max_abs_diff(got, want), 0.0) << T << " tokens";
   }
+}
+
+TEST(Attention, Bf16FusedKernelsMatchTheirPortableTwins) {
+  // The fused (online softmax) bf16 attention of one query block: the AVX512-BF16 tile and the
+  // AVX-512 softmax against the portable tile (VDPBF16PS's order of sums, float32) and softmax
+  // (the same exp2 steps). Same bf16 operands; what may differ is the last bit of a weight
+  // before its rounding to bf16 (fused vs separate multiply-adds), so now and then a weight lands
+  // on the neighbouring bf16 value (2^-8 of that weight times |v|); 2e-5 on outputs of scale ~1
+  // (measured: 2.4e-7 over these cases; a wrong panel or pair offset gives ~1). Sizes cross every block edge: query rows
+  // 1..28 (two 14-row tiles), keys around the 32-key panel and the 256-key block, head sizes
+  // with a padded last k pair panel.
+  if (cpu::features().hardware < cpu::Level::Avx512Bf16) GTEST_SKIP() << "this CPU has no AVX512-BF16";
+  std::mt19937 g(11);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  Context ctx(1);
+  double worst = 0.0;
+  for (int dh : {16, 20, 64, 80, 128})
+    for (std::int64_t tk : {1, 31, 33, 256, 257, 700})
+      for (std::int64_t nq : {1, 13, 15, 28}) {
+        std::vector<float> q(static_cast<std::size_t>(nq * dh)), k(static_cast<std::size_t>(tk * dh)), v(k.size());
+        for (auto* a : {&q, &k, &v})
+          for (auto& x : *a) x = d(g);
+        const PackedBf16 kp = PackedBf16::pack(ctx, MatView{DType::F32, k.data(), tk, dh, dh}, true);
+        const PackedBf16 vp = PackedBf16::pack(ctx, MatView{DType::F32, v.data(), tk, dh, dh}, false);
+        const detail::FlashHead h{kp.panels(), vp.panels(), tk, dh, 1.0f / std::sqrt(static_cast<float>(dh))};
+        std::vector<float> fast(q.size()), twin(q.size());
+        detail::flash_bf16_rows(true, h, q.data(), dh, nq, fast.data(), dh);
+        detail::flash_bf16_rows(false, h, q.data(), dh, nq, twin.data(), dh);
+        const double diff = test::max_abs_diff(fast, twin);
+        worst = std::max(worst, diff);
+        EXPECT_LE(diff, 2e-5) << nq << " queries, " << tk << " keys, head_dim " << dh;
+      }
+  std::printf("fused bf16 attention, AVX512-BF16 vs portable twin: max |diff| %.3g\n", worst);
+}
+
+TEST(Attention, Bf16FusedMatchesUnfusedWithinBf16Rounding) {
+  // The fused order rounds the unnormalised weights exp(s - running max) to bf16, the unfused
+  // one the normalised weights (as PyTorch's CPU flash attention and its math path do): both
+  // are bf16 roundings of the same weight up to a factor, so their results differ by about the
+  // bf16 rounding of the weighted sums. V-JEPA2's shape (64 per head), 600 keys (3 blocks).
+  std::mt19937 g(12);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  const int heads = 3, hd = 64;
+  const std::int64_t T = 600, ld = heads * hd;
+  const auto [q, k, v] = random_qkv(g, d, T, ld, ld);
+  const AttentionParams p = bf16_self(T, heads, heads, hd, 0.125f);
+  ScoreBias zero;
+  zero.add = [](int, std::int64_t, std::int64_t, const float*, std::int64_t, float*, std::int64_t) {};
+  Context ctx(2);
+  std::vector<float> fused(q.size()), unfused(q.size()), f32(q.size());
+  attention(ctx, p, q.data(), ld, k.data(), ld, v.data(), ld, fused.data(), ld);
+  attention(ctx, p, q.data(), ld, k.data(), ld, v.data(), ld, unfused.data(), ld, &zero);
+  AttentionParams pf = p;
+  pf.bf16_products = false;
+  attention(ctx, pf, q.data(), ld, k.data(), ld, v.data(), ld, f32.data(), ld);
+  const double between = test::max_abs_diff(fused, unfused);
+  const double fused_err = test::max_abs_diff(fused, f32), unfused_err = test::max_abs_diff(unfused, f32);
+  std::printf("bf16 attention vs float32: fused %.3g, unfused %.3g; fused vs unfused %.3g (max |diff|)\n", fused_err,
+              unfused_err, between);
+  EXPECT_GT(between, 0.0);  // not the same path
+  EXPECT_LE(fused_err, 2.0 * unfused_err);  // no less accurate than the unfused order, within a factor 2
+  EXPECT_LE(between, 1e-2);
+}
+
+TEST(Attention, OnlineSoftmaxExponentialIsAccurate) {
+  // exp2_poly against exp2 in double on the softmax's range (2.1e-7 relative by the fit, 3e-7
+  // allowed for float32 evaluation), and the clamp below 2^-126.
+  double worst = 0.0;
+  for (int i = 0; i <= 200000; ++i) {
+    const float t = -126.0f + 126.0f * static_cast<float>(i) / 200000.0f;
+    const double want = std::exp2(static_cast<double>(t));
+    worst = std::max(worst, std::abs(detail::exp2_poly(t) / want - 1.0));
+  }
+  EXPECT_LE(worst, 3e-7);
+  EXPECT_EQ(detail::exp2_poly(-1000.0f), detail::exp2_poly(-126.0f));
+  EXPECT_EQ(detail::online_alpha(-std::numeric_limits<float>::infinity(), 3.0f), 0.0f);
+  EXPECT_EQ(detail::online_alpha(2.5f, 2.5f), 1.0f);
+  EXPECT_NEAR(detail::online_alpha(1.0f, 3.0f), std::exp(-2.0), 3e-7 * std::exp(-2.0));
 }
 
 TEST(Attention, Bf16ProductsWithAScoreBias) {
