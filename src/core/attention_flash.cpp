@@ -10,19 +10,24 @@ namespace tribev2::detail {
 
 namespace {
 
+using Tile = void (*)(int, const std::uint32_t*, const std::uint16_t*, std::int64_t, const TileIo&);
 struct FlashKernels {
   void (*convert)(const float*, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::uint32_t*);
-  void (*tile)(int, const std::uint32_t*, const std::uint16_t*, std::int64_t, const TileIo&);
-  void (*softmax)(float*, std::int64_t, std::int64_t, std::int64_t, std::int64_t, float, float*, float*, float*);
+  Tile tile;           // A as pair panels (Q)
+  Tile tile_rows;      // A row-major, kRowMajorPairs per row (P)
+  void (*softmax)(const float*, std::int64_t, std::int64_t, std::int64_t, std::int64_t, float, float*, float*, float*,
+                  std::uint16_t*, std::int64_t);
 };
 
 FlashKernels kernels_for(bool fast) {
 #if defined(TRIBEV2_X86_KERNELS)
-  if (fast) return {&convert_a_pairs_avx512, &bf16_tile_avx512, &online_softmax_avx512};
+  if (fast) return {&convert_a_pairs_avx512, &bf16_tile_avx512, &bf16_tile_rowmajor_avx512, &online_softmax_avx512};
 #endif
   (void)fast;
-  return {&convert_a_pairs_generic, &bf16_tile_generic, &online_softmax_portable};
+  return {&convert_a_pairs_generic, &bf16_tile_generic, &bf16_tile_rowmajor_generic, &online_softmax_portable};
 }
+
+static_assert(kFlashKeys == 2 * kRowMajorPairs, "the weights' rows are the row-major tile's rows");
 
 }  // namespace
 
@@ -33,12 +38,13 @@ void flash_bf16_rows(bool fast, const FlashHead& h, const float* q, std::int64_t
   const std::int64_t k_stride = vnni_panel_elems(dh), v_stride = vnni_panel_elems(h.tk);
   const std::int64_t v_panels = (dh + kVnniCols - 1) / kVnniCols, ldo_acc = v_panels * kVnniCols;
   const std::int64_t tiles = (nq + kPairRows - 1) / kPairRows;
-  // One scratch block: Q pairs, scores/weights, P pairs, the float32 O, m, l, alpha.
+  // One scratch block: Q pairs, scores, the bf16 weights P (row-major), the float32 O, m, l, alpha.
   const std::size_t floats = static_cast<std::size_t>(kFlashRows * (qpairs + kFlashKeys + kFlashKeys / 2 + ldo_acc + 3));
   float* base = thread_scratch().flash.get(floats);
   auto* qa = reinterpret_cast<std::uint32_t*>(base);
   float* s = base + kFlashRows * qpairs;
-  auto* pa = reinterpret_cast<std::uint32_t*>(s + kFlashRows * kFlashKeys);
+  auto* pw = reinterpret_cast<std::uint16_t*>(s + kFlashRows * kFlashKeys);
+  const auto* pa = reinterpret_cast<const std::uint32_t*>(pw);
   float* o = s + kFlashRows * (kFlashKeys + kFlashKeys / 2);
   float* m = o + kFlashRows * ldo_acc;
   float* l = m + kFlashRows;
@@ -59,8 +65,7 @@ void flash_bf16_rows(bool fast, const FlashHead& h, const float* q, std::int64_t
         kr.tile(static_cast<int>(std::min(kPairRows, nq - t * kPairRows)), qa + t * kPairRows * qpairs, kb, qpairs, io);
       }
     }
-    kr.softmax(s, nq, kn, width, kFlashKeys, h.scale, m, l, alpha);
-    kr.convert(s, kFlashKeys, nq, width, 0, tiles, pa);
+    kr.softmax(s, nq, kn, width, kFlashKeys, h.scale, m, l, alpha, pw, kFlashKeys);
     // O = O * alpha + P V over the block's keys (the first block starts from zero).
     if (k0 > 0)
       for (std::int64_t i = 0; i < nq; ++i)
@@ -75,7 +80,8 @@ void flash_bf16_rows(bool fast, const FlashHead& h, const float* q, std::int64_t
         io.ldo = ldo_acc;
         io.in = k0 > 0 ? io.out : nullptr;
         io.ldi = ldo_acc;
-        kr.tile(static_cast<int>(std::min(kPairRows, nq - t * kPairRows)), pa + t * kPairRows * ppairs, vb, ppairs, io);
+        kr.tile_rows(static_cast<int>(std::min(kPairRows, nq - t * kPairRows)), pa + t * kPairRows * kRowMajorPairs, vb,
+                     ppairs, io);
       }
     }
   }

@@ -68,15 +68,18 @@ inline float bf16_daz(std::uint32_t h) {
 }
 }  // namespace
 
-void bf16_tile_generic(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs,
-                       const TileIo& io) {
+namespace {
+// The portable tile; A element (row i, pair kp) at ap[i * row_stride + kp * pair_stride].
+void bf16_tile_portable(int rows, const std::uint32_t* ap, std::int64_t row_stride, std::int64_t pair_stride,
+                        const std::uint16_t* b, std::int64_t kpairs, const TileIo& io) {
   float c[kPairRows][kVnniCols];
   for (int i = 0; i < rows; ++i)
     for (std::int64_t j = 0; j < kVnniCols; ++j)
       c[i][j] = io.in ? io.in[i * io.ldi + j] : io.bias ? io.bias[j] : 0.0f;
-  for (std::int64_t kp = 0; kp < kpairs; ++kp, ap += rows, b += 2 * kVnniCols) {
+  for (std::int64_t kp = 0; kp < kpairs; ++kp, b += 2 * kVnniCols) {
     for (int i = 0; i < rows; ++i) {
-      const float a0 = bf16_daz(ap[i] & 0xffffu), a1 = bf16_daz(ap[i] >> 16);
+      const std::uint32_t a = ap[i * row_stride + kp * pair_stride];
+      const float a0 = bf16_daz(a & 0xffffu), a1 = bf16_daz(a >> 16);
       for (std::int64_t j = 0; j < kVnniCols; ++j) {
         const float odd = a1 * bf16_daz(b[2 * j + 1]), even = a0 * bf16_daz(b[2 * j]);
         c[i][j] = (c[i][j] + odd) + even;
@@ -85,6 +88,17 @@ void bf16_tile_generic(int rows, const std::uint32_t* ap, const std::uint16_t* b
   }
   for (int i = 0; i < rows; ++i)
     for (std::int64_t j = 0; j < kVnniCols; ++j) io.out[i * io.ldo + j] = c[i][j];
+}
+}  // namespace
+
+void bf16_tile_generic(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs,
+                       const TileIo& io) {
+  bf16_tile_portable(rows, ap, 1, rows, b, kpairs, io);
+}
+
+void bf16_tile_rowmajor_generic(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs,
+                                const TileIo& io) {
+  bf16_tile_portable(rows, ap, kRowMajorPairs, 1, b, kpairs, io);
 }
 
 namespace {

@@ -58,6 +58,12 @@ struct TileIo {
 // even one added in float32 (VDPBF16PS's order), bf16 subnormals read as zero.
 void bf16_tile_avx512(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs, const TileIo& io);
 void bf16_tile_generic(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs, const TileIo& io);
+// The same tile with A row-major: row i's pairs at ap + i * kRowMajorPairs (kpairs <= that).
+constexpr std::int64_t kRowMajorPairs = 128;
+void bf16_tile_rowmajor_avx512(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs,
+                               const TileIo& io);
+void bf16_tile_rowmajor_generic(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs,
+                                const TileIo& io);
 
 // C[m0..m1, panel columns] = epilogue(Abf * panels) for panels [p0, p1) of a B with N columns.
 // Abf: [Mpad, Kp] bfloat16 rows where Mpad rounds M up to a multiple of 32 (zero rows).

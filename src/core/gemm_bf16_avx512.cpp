@@ -193,8 +193,10 @@ void bf16_amx_panels(const Bf16Job& job, std::int64_t p0, std::int64_t p1) {
 
 namespace {
 
-// rows x 32 register tile over kpairs k pairs: out = start + A(pairs) . B(panel).
-template <int M>
+// rows x 32 register tile over kpairs k pairs: out = start + A(pairs) . B(panel). A is a pair
+// panel (Lda = 0: the M rows of a pair together) or row-major with Lda pairs per row (the
+// fused attention's weights, written row by row; the 14 rows' lines stay in L1).
+template <int M, int Lda = 0>
 void bf16_tile(const std::uint32_t* __restrict ap, const std::uint16_t* __restrict b, std::int64_t kpairs,
                const TileIo& io) {
   __m512 c0[M], c1[M];
@@ -211,11 +213,11 @@ void bf16_tile(const std::uint32_t* __restrict ap, const std::uint16_t* __restri
     const __m512bh b1 = as_bh(_mm512_load_si512(b + 32));
 #pragma GCC unroll 14
     for (int i = 0; i < M; ++i) {
-      const __m512bh a = as_bh(_mm512_set1_epi32(static_cast<int>(ap[i])));
+      const __m512bh a = as_bh(_mm512_set1_epi32(static_cast<int>(ap[Lda ? i * Lda : i])));
       c0[i] = _mm512_dpbf16_ps(c0[i], a, b0);
       c1[i] = _mm512_dpbf16_ps(c1[i], a, b1);
     }
-    ap += M;
+    ap += Lda ? 1 : M;
     b += 64;
   }
 #pragma GCC unroll 14
@@ -225,11 +227,11 @@ void bf16_tile(const std::uint32_t* __restrict ap, const std::uint16_t* __restri
   }
 }
 
-template <int... Ms>
+template <int Lda, int... Ms>
 void bf16_tile_rows(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs, const TileIo& io,
                     std::integer_sequence<int, Ms...>) {
   using Fn = void (*)(const std::uint32_t*, const std::uint16_t*, std::int64_t, const TileIo&);
-  static constexpr Fn table[] = {&bf16_tile<Ms + 1>...};
+  static constexpr Fn table[] = {&bf16_tile<Ms + 1, Lda>...};
   table[rows - 1](ap, b, kpairs, io);
 }
 
@@ -306,7 +308,7 @@ void bf16_avx512_panels(const Bf16Job& job, std::int64_t p0, std::int64_t p1) {
               io.out = job.C + (ic + r) * job.ldc + p * kVnniCols;
               io.ldo = job.ldc;
             }
-            bf16_tile_rows(pr, ap + (ic + r) * kpairs + kc * pr, b, kn, io, std::make_integer_sequence<int, kMR>{});
+            bf16_tile_rows<0>(pr, ap + (ic + r) * kpairs + kc * pr, b, kn, io, std::make_integer_sequence<int, kMR>{});
           }
         }
       }
@@ -318,7 +320,12 @@ void bf16_avx512_panels(const Bf16Job& job, std::int64_t p0, std::int64_t p1) {
 }
 
 void bf16_tile_avx512(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs, const TileIo& io) {
-  bf16_tile_rows(rows, ap, b, kpairs, io, std::make_integer_sequence<int, kMR>{});
+  bf16_tile_rows<0>(rows, ap, b, kpairs, io, std::make_integer_sequence<int, kMR>{});
+}
+
+void bf16_tile_rowmajor_avx512(int rows, const std::uint32_t* ap, const std::uint16_t* b, std::int64_t kpairs,
+                               const TileIo& io) {
+  bf16_tile_rows<static_cast<int>(kRowMajorPairs)>(rows, ap, b, kpairs, io, std::make_integer_sequence<int, kMR>{});
 }
 
 }  // namespace tribev2::detail

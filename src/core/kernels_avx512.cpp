@@ -2,7 +2,6 @@
 // flags; only reached after the runtime CPU check.
 #include "kernels_simd.hpp"
 
-#include <algorithm>
 #include <cmath>
 
 #include "simd_avx512.hpp"
@@ -54,42 +53,6 @@ void softmax_rows_avx512(float* x, std::int64_t rows, std::int64_t cols, std::in
       const __mmask16 m = tail_mask(cols - j);
       _mm512_mask_storeu_ps(xi + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xi + j), inv));
     }
-  }
-}
-
-void online_softmax_avx512(float* s, std::int64_t rows, std::int64_t kn, std::int64_t width, std::int64_t lds,
-                           float scale, float* m, float* l, float* alpha) {
-  const __m512 ninf = _mm512_set1_ps(-INFINITY);
-  const __m512 vs = _mm512_set1_ps(scale);
-  const __m512 vc = _mm512_set1_ps(scale * kLog2e), lo = _mm512_set1_ps(kExp2Floor);
-  for (std::int64_t r = 0; r < rows; ++r) {
-    float* xi = s + r * lds;
-    __m512 mx = ninf;
-    if (scale > 0.0f) {  // max(x) * scale = max(x * scale), one operation fewer
-      for (std::int64_t j = 0; j < kn; j += 16) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(ninf, tail_mask(kn - j), xi + j));
-      mx = _mm512_mul_ps(mx, vs);
-    } else {
-      for (std::int64_t j = 0; j < kn; j += 16)
-        mx = _mm512_max_ps(mx, _mm512_mul_ps(_mm512_mask_loadu_ps(ninf, tail_mask(kn - j), xi + j), vs));
-    }
-    const float mnew = std::max(m[r], _mm512_reduce_max_ps(mx));
-    alpha[r] = online_alpha(m[r], mnew);
-    // exp(x * scale - mnew) = 2^t, t = x * scale * log2(e) - mnew * log2(e): 2^frac by the
-    // polynomial, times 2^round(t) (kernels_simd.hpp: kExp2Poly).
-    const __m512 vb = _mm512_set1_ps(mnew * kLog2e);
-    __m512 sum = _mm512_setzero_ps();
-    for (std::int64_t j = 0; j < width; j += 16) {
-      const __m512 t = _mm512_max_ps(_mm512_fmsub_ps(_mm512_loadu_ps(xi + j), vc, vb), lo);
-      const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      const __m512 f = _mm512_sub_ps(t, n);
-      __m512 p = _mm512_set1_ps(kExp2Poly[5]);
-      for (int c = 4; c >= 0; --c) p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(kExp2Poly[c]));
-      const __m512 e = _mm512_maskz_scalef_ps(tail_mask(kn - j), p, n);
-      _mm512_storeu_ps(xi + j, e);
-      sum = _mm512_add_ps(sum, e);
-    }
-    l[r] = l[r] * alpha[r] + _mm512_reduce_add_ps(sum);
-    m[r] = mnew;
   }
 }
 

@@ -42,15 +42,16 @@ inline float online_alpha(float m, float mnew) {
   return m < -3.0e38f ? 0.0f : exp2_poly((m - mnew) * kLog2e);
 }
 
-// One key block of an online softmax (FlashAttention's). Rows of s [rows, width] (stride lds)
-// hold raw scores of kn <= width keys. Per row r: m' = max(m[r], max_j s[r, j] * scale),
-// alpha[r] = exp(m[r] - m') (0 while m[r] is -inf), s[r, j] <- exp(s[r, j] * scale - m') for
-// j < kn and 0 up to width, l[r] <- l[r] * alpha[r] + the row's sum, m[r] <- m'
-// (alpha: online_alpha).
-void online_softmax_avx512(float* s, std::int64_t rows, std::int64_t kn, std::int64_t width, std::int64_t lds,
-                           float scale, float* m, float* l, float* alpha);
-void online_softmax_portable(float* s, std::int64_t rows, std::int64_t kn, std::int64_t width, std::int64_t lds,
-                             float scale, float* m, float* l, float* alpha);
+// One key block of an online softmax (FlashAttention's). Rows of s [rows, >= kn] (stride lds)
+// hold raw scores of kn <= width keys (width a multiple of 32). Per row r:
+// m' = max(m[r], max_j s[r, j] * scale), alpha[r] = online_alpha(m[r], m'), the weights
+// exp(s[r, j] * scale - m') for j < kn and 0 up to width written to p (bf16, nearest even,
+// row stride ldp), l[r] <- l[r] * alpha[r] + the sum of the float32 weights, m[r] <- m'.
+void online_softmax_avx512(const float* s, std::int64_t rows, std::int64_t kn, std::int64_t width, std::int64_t lds,
+                           float scale, float* m, float* l, float* alpha, std::uint16_t* p, std::int64_t ldp);
+void online_softmax_portable(const float* s, std::int64_t rows, std::int64_t kn, std::int64_t width,
+                             std::int64_t lds, float scale, float* m, float* l, float* alpha, std::uint16_t* p,
+                             std::int64_t ldp);
 // dst[c, r] = src[r, c] for r < rows, c < cols.
 void transpose_avx512(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t lds, float* dst,
                       std::int64_t ldd);

@@ -4,6 +4,8 @@
 // ViT-g layer cost less than the matrix products). exp within 1e-7 relative of libm.
 #include "kernels_simd.hpp"
 
+#include "tribev2/core/dtype.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -76,8 +78,8 @@ TRIBEV2_CLONES void softmax_row(float* x, std::int64_t n, float scale) {
   for (std::int64_t j = 0; j < n; ++j) x[j] *= inv;
 }
 
-TRIBEV2_CLONES void online_softmax_row(float* x, std::int64_t kn, std::int64_t width, float scale, float& m,
-                                       float& l, float& alpha) {
+TRIBEV2_CLONES void online_softmax_row(const float* x, std::int64_t kn, std::int64_t width, float scale, float& m,
+                                       float& l, float& alpha, float* e) {
   float lane_max[kLanes];
   for (float& v : lane_max) v = -std::numeric_limits<float>::infinity();
   const std::int64_t body = kn / kLanes * kLanes;
@@ -88,24 +90,29 @@ TRIBEV2_CLONES void online_softmax_row(float* x, std::int64_t kn, std::int64_t w
   for (float v : lane_max) mx = std::max(mx, v);
   alpha = online_alpha(m, mx);
   const float c = scale * kLog2e, b = mx * kLog2e;
-  for (std::int64_t j = 0; j < kn; ++j) x[j] = exp2_poly(x[j] * c - b);
-  for (std::int64_t j = kn; j < width; ++j) x[j] = 0.0f;
+  for (std::int64_t j = 0; j < kn; ++j) e[j] = exp2_poly(x[j] * c - b);
+  for (std::int64_t j = kn; j < width; ++j) e[j] = 0.0f;
   float lane_sum[kLanes] = {};
   const std::int64_t wbody = width / kLanes * kLanes;
   for (std::int64_t j = 0; j < wbody; j += kLanes)
-    for (int q = 0; q < kLanes; ++q) lane_sum[q] += x[j + q];
+    for (int q = 0; q < kLanes; ++q) lane_sum[q] += e[j + q];
   float sum = 0.0f;
   for (float v : lane_sum) sum += v;
-  for (std::int64_t j = wbody; j < width; ++j) sum += x[j];
+  for (std::int64_t j = wbody; j < width; ++j) sum += e[j];
   l = l * alpha + sum;
   m = mx;
 }
 
 }  // namespace
 
-void online_softmax_portable(float* s, std::int64_t rows, std::int64_t kn, std::int64_t width, std::int64_t lds,
-                             float scale, float* m, float* l, float* alpha) {
-  for (std::int64_t r = 0; r < rows; ++r) online_softmax_row(s + r * lds, kn, width, scale, m[r], l[r], alpha[r]);
+void online_softmax_portable(const float* s, std::int64_t rows, std::int64_t kn, std::int64_t width,
+                             std::int64_t lds, float scale, float* m, float* l, float* alpha, std::uint16_t* p,
+                             std::int64_t ldp) {
+  std::vector<float> e(static_cast<std::size_t>(width));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    online_softmax_row(s + r * lds, kn, width, scale, m[r], l[r], alpha[r], e.data());
+    for (std::int64_t j = 0; j < width; ++j) p[r * ldp + j] = f32_to_bf16(e[static_cast<std::size_t>(j)]);
+  }
 }
 
 void softmax_rows_portable(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale) {
