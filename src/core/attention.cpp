@@ -89,6 +89,36 @@ void attention_bf16_products(const Context& ctx, const AttentionParams& p, const
   });
 }
 
+// Non-causal float32 attention without a score bias: the fused one-pass order
+// (attention_flash.hpp). K and V of each kv head packed once per key block.
+void attention_f32_fused(const Context& ctx, const detail::F32Kernels& kr, const AttentionParams& p, const float* q,
+                         std::int64_t ldq, const float* k, std::int64_t ldk, const float* v, std::int64_t ldv,
+                         float* out, std::int64_t ldo) {
+  const int dh = p.head_dim;
+  const int group = p.heads / p.kv_heads;
+  const std::int64_t stride = detail::flash_f32_block_floats(kr, dh);
+  const std::int64_t per_head = (p.tk + detail::kFlashKeys - 1) / detail::kFlashKeys * stride;
+  detail::AlignedBuffer kb, vb;  // the packers and kernels read whole aligned vectors
+  float* kbuf = kb.get(static_cast<std::size_t>(per_head * p.kv_heads));
+  float* vbuf = vb.get(static_cast<std::size_t>(per_head * p.kv_heads));
+  ctx.pool().parallel_for(p.kv_heads, [&](std::int64_t g0, std::int64_t g1) {
+    for (std::int64_t g = g0; g < g1; ++g)
+      detail::pack_flash_f32(kr, k + g * dh, ldk, v + g * dh, ldv, p.tk, dh, kbuf + g * per_head, vbuf + g * per_head);
+  });
+  const bool fast = cpu::level() >= cpu::Level::Avx512;
+  const std::int64_t n_blocks = (p.tq + detail::kFlashRows - 1) / detail::kFlashRows;
+  ctx.pool().parallel_for(n_blocks * p.heads, [&](std::int64_t t0, std::int64_t t1) {
+    for (std::int64_t t = t0; t < t1; ++t) {
+      const int h = static_cast<int>(t / n_blocks);
+      const std::int64_t g = h / group;
+      const std::int64_t q0 = (t % n_blocks) * detail::kFlashRows;
+      const detail::FlashF32Head fh{kbuf + g * per_head, vbuf + g * per_head, p.tk, dh, p.scale};
+      detail::flash_f32_rows(kr, fast, fh, q + q0 * ldq + static_cast<std::int64_t>(h) * dh, ldq,
+                             std::min(detail::kFlashRows, p.tq - q0), out + q0 * ldo + static_cast<std::int64_t>(h) * dh, ldo);
+    }
+  });
+}
+
 float to_bf16(float x) { return bf16_to_f32(f32_to_bf16(x)); }
 
 }  // namespace
@@ -108,6 +138,10 @@ void attention(const Context& ctx, const AttentionParams& p, const float* q, std
   // Scores and weights are always float32 (whatever the context's precision): they are a small
   // share of the work and the softmax is where low precision would hurt.
   const detail::F32Kernels& kr = detail::f32_kernels_for(cpu::level());
+  if (!p.causal && !bias && p.tk > 0) {
+    attention_f32_fused(ctx, kr, p, q, ldq, k, ldk, v, ldv, out, ldo);
+    return;
+  }
   const GemmEpilogue none;
   // Query block: bounded scratch ([block x tk] floats per task) whatever the sequence length.
   const std::int64_t block = std::clamp<std::int64_t>((1 << 20) / std::max<std::int64_t>(p.tk, 1), 16, 256);

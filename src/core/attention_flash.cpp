@@ -91,4 +91,73 @@ void flash_bf16_rows(bool fast, const FlashHead& h, const float* q, std::int64_t
   }
 }
 
+std::int64_t flash_f32_block_floats(const F32Kernels& kr, int head_dim) {
+  const std::int64_t dh_pad = (head_dim + kr.nr - 1) / kr.nr * kr.nr;
+  return kFlashKeys * std::max<std::int64_t>(head_dim, dh_pad);  // K: dh x 256 keys; V: 256 keys x dh_pad
+}
+
+void pack_flash_f32(const F32Kernels& kr, const float* k, std::int64_t ldk, const float* v, std::int64_t ldv,
+                    std::int64_t tk, int head_dim, float* kbuf, float* vbuf) {
+  const std::int64_t stride = flash_f32_block_floats(kr, head_dim);
+  const BSource kt{DType::F32, k, ldk, true};   // S = Q K^T: B[d, key] = K[key, d]
+  const BSource vs{DType::F32, v, ldv, false};  // O = P V: B[key, d] = V[key, d]
+  for (std::int64_t k0 = 0, b = 0; k0 < tk; k0 += kFlashKeys, ++b) {
+    const std::int64_t kn = std::min(kFlashKeys, tk - k0);
+    kr.pack_b(kt, 0, head_dim, k0, kn, kbuf + b * stride);  // panels of nr keys, [head_dim][nr]
+    kr.pack_b(vs, k0, kn, 0, head_dim, vbuf + b * stride);  // panels of nr columns, [kn][nr]
+  }
+}
+
+void flash_f32_rows(const F32Kernels& kr, bool fast_softmax, const FlashF32Head& h, const float* q, std::int64_t ldq,
+                    std::int64_t nq, float* out, std::int64_t ldo) {
+  auto softmax = &online_softmax_f32_portable;
+#if defined(TRIBEV2_X86_KERNELS)
+  if (fast_softmax) softmax = &online_softmax_f32_avx512;
+#endif
+  const std::int64_t dh = h.head_dim, mr = kr.mr, nr = kr.nr;
+  const std::int64_t v_panels = (dh + nr - 1) / nr, ldo_acc = v_panels * nr;
+  const std::int64_t stride = flash_f32_block_floats(kr, h.head_dim);
+  // One scratch block: packed Q, the scores/weights, the weights packed, O, m, l, alpha.
+  const std::size_t floats = static_cast<std::size_t>(kFlashRows * (dh + 2 * kFlashKeys + ldo_acc + 3));
+  float* qp = thread_scratch().flash.get(floats);
+  float* s = qp + kFlashRows * dh;
+  float* pp = s + kFlashRows * kFlashKeys;
+  float* o = pp + kFlashRows * kFlashKeys;
+  float* m = o + kFlashRows * ldo_acc;
+  float* l = m + kFlashRows;
+  float* alpha = l + kFlashRows;
+  std::fill_n(m, nq, -std::numeric_limits<float>::infinity());
+  std::fill_n(l, nq, 0.0f);
+  kr.pack_a(q, ldq, nq, dh, qp);  // panels of mr rows, [dh][rows]
+  const TileEpilogue store;
+  TileEpilogue accumulate;
+  accumulate.beta = 1.0f;
+  for (std::int64_t k0 = 0, b = 0; k0 < h.tk; k0 += kFlashKeys, ++b) {
+    const std::int64_t kn = std::min(kFlashKeys, h.tk - k0);
+    const float* kb = h.k + b * stride;
+    const float* vb = h.v + b * stride;
+    // S [nq, kn] = Q K^T.
+    for (std::int64_t p = 0; p * nr < kn; ++p)
+      for (std::int64_t r0 = 0; r0 < nq; r0 += mr)
+        kr.tile(static_cast<int>(std::min(mr, nq - r0)), static_cast<int>(std::min(nr, kn - p * nr)), dh, qp + r0 * dh,
+                kb + p * dh * nr, nullptr, 0, TileMode::Only, s + r0 * kFlashKeys + p * nr, kFlashKeys, store);
+    softmax(s, nq, kn, (kn + 15) / 16 * 16, kFlashKeys, h.scale, m, l, alpha);
+    kr.pack_a(s, kFlashKeys, nq, kn, pp);  // the weights as A: panels of mr rows, [kn][rows]
+    if (k0 > 0)
+      for (std::int64_t i = 0; i < nq; ++i)
+        if (alpha[i] != 1.0f)
+          for (std::int64_t c = 0; c < ldo_acc; ++c) o[i * ldo_acc + c] *= alpha[i];
+    // O = O + P V (the first block stores).
+    for (std::int64_t vp = 0; vp < v_panels; ++vp)
+      for (std::int64_t r0 = 0; r0 < nq; r0 += mr)
+        kr.tile(static_cast<int>(std::min(mr, nq - r0)), static_cast<int>(std::min(nr, dh - vp * nr)), kn, pp + r0 * kn,
+                vb + vp * kn * nr, nullptr, 0, TileMode::Only, o + r0 * ldo_acc + vp * nr, ldo_acc,
+                k0 > 0 ? accumulate : store);
+  }
+  for (std::int64_t i = 0; i < nq; ++i) {
+    const float inv = l[i] > 0.0f ? 1.0f / l[i] : 0.0f;
+    for (std::int64_t c = 0; c < dh; ++c) out[i * ldo + c] = o[i * ldo_acc + c] * inv;
+  }
+}
+
 }  // namespace tribev2::detail

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "online_softmax_avx512.hpp"
 #include "simd_avx512.hpp"
 
 namespace tribev2::detail {
@@ -53,6 +54,14 @@ void softmax_rows_avx512(float* x, std::int64_t rows, std::int64_t cols, std::in
       const __mmask16 m = tail_mask(cols - j);
       _mm512_mask_storeu_ps(xi + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xi + j), inv));
     }
+  }
+}
+
+void online_softmax_f32_avx512(float* s, std::int64_t rows, std::int64_t kn, std::int64_t width, std::int64_t lds,
+                               float scale, float* m, float* l, float* alpha) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* xi = s + r * lds;
+    online_softmax_row(xi, kn, width, scale, m[r], l[r], alpha[r], [&](std::int64_t j, __m512 w) { _mm512_storeu_ps(xi + j, w); });
   }
 }
 

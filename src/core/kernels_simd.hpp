@@ -52,6 +52,11 @@ void online_softmax_avx512(const float* s, std::int64_t rows, std::int64_t kn, s
 void online_softmax_portable(const float* s, std::int64_t rows, std::int64_t kn, std::int64_t width,
                              std::int64_t lds, float scale, float* m, float* l, float* alpha, std::uint16_t* p,
                              std::int64_t ldp);
+// The same with float32 weights written over the scores (width <= lds; a multiple of 16).
+void online_softmax_f32_avx512(float* s, std::int64_t rows, std::int64_t kn, std::int64_t width, std::int64_t lds,
+                               float scale, float* m, float* l, float* alpha);
+void online_softmax_f32_portable(float* s, std::int64_t rows, std::int64_t kn, std::int64_t width, std::int64_t lds,
+                                 float scale, float* m, float* l, float* alpha);
 // dst[c, r] = src[r, c] for r < rows, c < cols.
 void transpose_avx512(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t lds, float* dst,
                       std::int64_t ldd);

@@ -115,6 +115,11 @@ void online_softmax_portable(const float* s, std::int64_t rows, std::int64_t kn,
   }
 }
 
+void online_softmax_f32_portable(float* s, std::int64_t rows, std::int64_t kn, std::int64_t width, std::int64_t lds,
+                                 float scale, float* m, float* l, float* alpha) {
+  for (std::int64_t r = 0; r < rows; ++r) online_softmax_row(s + r * lds, kn, width, scale, m[r], l[r], alpha[r], s + r * lds);
+}
+
 void softmax_rows_portable(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale) {
   for (std::int64_t r = 0; r < rows; ++r) softmax_row(x + r * ld, cols, scale);
 }

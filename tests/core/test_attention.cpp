@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <array>
 #include <cstdio>
 #include <limits>
 #include <random>
@@ -10,6 +11,7 @@
 
 #include "attention_flash.hpp"
 #include "kernels_simd.hpp"
+#include "scratch.hpp"
 #include "support/test_support.hpp"
 #include "tribev2/core/cpu_features.hpp"
 #include "tribev2/core/attention.hpp"
@@ -230,6 +232,58 @@ TEST(Attention, Bf16FusedMatchesUnfusedWithinBf16Rounding) {
   EXPECT_GT(between, 0.0);  // not the same path
   EXPECT_LE(fused_err, 2.0 * unfused_err);  // no less accurate than the unfused order, within a factor 2
   EXPECT_LE(between, 1e-2);
+}
+
+TEST(Attention, Float32FusedMatchesUnfused) {
+  // Non-causal float32 attention without a bias runs fused (online softmax over 256-key blocks,
+  // exp2 by kExp2Poly); with a bias (here adding zero) it runs unfused (whole rows, exp_ps).
+  // Same float32 products in another order and two exponentials 2e-7 apart: 2e-6 on outputs of
+  // scale ~1. Every CPU level here (the AVX-512 softmax and its portable twin, and the three
+  // float32 tile kernels), 1..3 key blocks, query blocks with tails, GQA.
+  std::mt19937 g(13);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  ScoreBias zero;
+  zero.add = [](int, std::int64_t, std::int64_t, const float*, std::int64_t, float*, std::int64_t) {};
+  Context ctx(2);
+  double worst = 0.0;
+  for (cpu::Level level : {cpu::Level::Generic, cpu::Level::Avx2, cpu::Level::Avx512}) {
+    if (level > cpu::features().hardware) continue;
+    const detail::F32Kernels& kr = detail::f32_kernels_for(level);
+    for (const auto& [tq, tk, dh] : {std::array<std::int64_t, 3>{1, 1, 8}, {29, 257, 64}, {57, 700, 20}, {30, 513, 144}}) {
+      const int heads = 4, kv_heads = 2;
+      const std::int64_t ldq = heads * dh, ldk = kv_heads * dh;
+      std::vector<float> q(static_cast<std::size_t>(tq * ldq)), k(static_cast<std::size_t>(tk * ldk)), v(k.size());
+      for (auto* a : {&q, &k, &v})
+        for (auto& x : *a) x = d(g);
+      AttentionParams p;
+      p.tq = tq;
+      p.tk = tk;
+      p.heads = heads;
+      p.kv_heads = kv_heads;
+      p.head_dim = static_cast<int>(dh);
+      p.scale = 1.0f / std::sqrt(static_cast<float>(dh));
+      std::vector<float> unfused(q.size()), fused(q.size());
+      attention(ctx, p, q.data(), ldq, k.data(), ldk, v.data(), ldk, unfused.data(), ldq, &zero);
+      // The fused order at this level, head by head, through the internal entry points.
+      const std::int64_t stride = detail::flash_f32_block_floats(kr, static_cast<int>(dh));
+      const std::int64_t per_head = (tk + detail::kFlashKeys - 1) / detail::kFlashKeys * stride;
+      detail::AlignedBuffer kb, vb;
+      float* kbuf = kb.get(static_cast<std::size_t>(per_head));
+      float* vbuf = vb.get(static_cast<std::size_t>(per_head));
+      for (int h = 0; h < heads; ++h) {
+        const int gh = h / (heads / kv_heads);
+        detail::pack_flash_f32(kr, k.data() + gh * dh, ldk, v.data() + gh * dh, ldk, tk, static_cast<int>(dh), kbuf, vbuf);
+        const detail::FlashF32Head fh{kbuf, vbuf, tk, static_cast<int>(dh), p.scale};
+        for (std::int64_t q0 = 0; q0 < tq; q0 += detail::kFlashRows)
+          detail::flash_f32_rows(kr, level >= cpu::Level::Avx512, fh, q.data() + q0 * ldq + h * dh, ldq,
+                                 std::min(detail::kFlashRows, tq - q0), fused.data() + q0 * ldq + h * dh, ldq);
+      }
+      const double diff = test::max_abs_diff(fused, unfused);
+      worst = std::max(worst, diff);
+      EXPECT_LE(diff, 2e-6) << cpu::level_name(level) << " " << tq << "x" << tk << " dh " << dh;
+    }
+  }
+  std::printf("float32 attention, fused vs unfused: max |diff| %.3g\n", worst);
 }
 
 TEST(Attention, OnlineSoftmaxExponentialIsAccurate) {
