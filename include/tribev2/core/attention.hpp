@@ -1,5 +1,9 @@
 // Multi-head scaled dot-product attention, computed in blocks of queries so that memory
-// stays bounded (no [Tq x Tk] matrix per head is kept; one [block x Tk] scratch per thread).
+// stays bounded (no [Tq x Tk] matrix per head is kept). Non-causal attention without a score
+// bias runs fused, FlashAttention's one pass over the keys: per block of 28 queries and 256
+// keys, the scores, an online softmax (running row maximum and sum) and the weighted sum of
+// values, the scores never leaving L1. Causal attention and attention with a score bias run
+// per block of queries against all keys ([block x Tk] scores per thread, then the softmax).
 #pragma once
 
 #include <cstdint>
@@ -18,12 +22,14 @@ struct AttentionParams {
   float scale = 1.0f;         // multiplies q.k
   bool causal = false;        // query i sees keys j <= i + causal_offset
   std::int64_t causal_offset = 0;
-  // PyTorch's bfloat16 attention: q.k and p.v as bf16 products (q, k, the normalised weights
-  // and v rounded to nearest even) with float32 accumulation, in core's bf16 kernels with K and
-  // V packed once per head; scores and softmax stay float32. Otherwise every product is
-  // float32, whatever the context's precision. Non-causal (the V-JEPA2 and w2v-BERT encoders'
-  // bf16 mode; a ScoreBias is added to the float32 scores as in the float32 path); causal
-  // attention is refused.
+  // PyTorch's bfloat16 attention: q.k and p.v as bf16 products (q, k, the weights and v rounded
+  // to nearest even) with float32 accumulation, in core's bf16 kernels with K and V packed once
+  // per head; scores, softmax and sums stay float32. Fused (no bias), the weights rounded are
+  // exp(s - running max), normalised at the end, as PyTorch's CPU flash attention does; with a
+  // ScoreBias (w2v-BERT) the normalised weights, as its math path does (docs/performance.md:
+  // the two differ by about one bf16 rounding). Otherwise every product is float32, whatever
+  // the context's precision. Non-causal (the V-JEPA2 and w2v-BERT encoders' bf16 mode);
+  // causal attention is refused.
   bool bf16_products = false;
 };
 
