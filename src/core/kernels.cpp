@@ -27,29 +27,10 @@ bool use_avx512() {
 
 void layer_norm(const Context& ctx, const float* x, float* out, std::int64_t rows, std::int64_t dim,
                 const float* gamma, const float* beta, float eps) {
+  const bool fast = use_avx512();
   ctx.pool().parallel_for(rows, [&](std::int64_t r0, std::int64_t r1) {
-    for (std::int64_t r = r0; r < r1; ++r) {
-      const float* xi = x + r * dim;
-      float* yi = out + r * dim;
-      // Two-pass mean/variance in double: matches PyTorch's float32 result to rounding.
-      double mean = 0.0;
-      for (std::int64_t i = 0; i < dim; ++i) mean += xi[i];
-      mean /= static_cast<double>(dim);
-      double var = 0.0;
-      for (std::int64_t i = 0; i < dim; ++i) {
-        const double d = xi[i] - mean;
-        var += d * d;
-      }
-      var /= static_cast<double>(dim);
-      const float inv = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
-      const float m = static_cast<float>(mean);
-      for (std::int64_t i = 0; i < dim; ++i) {
-        float v = (xi[i] - m) * inv;
-        if (gamma) v *= gamma[i];
-        if (beta) v += beta[i];
-        yi[i] = v;
-      }
-    }
+    if (fast) detail::layer_norm_avx512(x, out, r0, r1, dim, gamma, beta, eps);
+    else detail::layer_norm_portable(x, out, r0, r1, dim, gamma, beta, eps);
   }, row_grain(dim));
 }
 

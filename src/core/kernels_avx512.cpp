@@ -65,6 +65,51 @@ void online_softmax_f32_avx512(float* s, std::int64_t rows, std::int64_t kn, std
   }
 }
 
+void layer_norm_avx512(const float* x, float* out, std::int64_t r0, std::int64_t r1, std::int64_t dim,
+                       const float* gamma, const float* beta, float eps) {
+  auto widen = [](__m512 v, __m512d& lo, __m512d& hi) {
+    lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+    hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+  };
+  for (std::int64_t r = r0; r < r1; ++r) {
+    const float* xi = x + r * dim;
+    float* yi = out + r * dim;
+    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+    for (std::int64_t i = 0; i < dim; i += 16) {
+      __m512d lo, hi;
+      widen(_mm512_maskz_loadu_ps(tail_mask(dim - i), xi + i), lo, hi);
+      s0 = _mm512_add_pd(s0, lo);
+      s1 = _mm512_add_pd(s1, hi);
+    }
+    const double mean = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1)) / static_cast<double>(dim);
+    const __m512d vm = _mm512_set1_pd(mean);
+    __m512d v0 = _mm512_setzero_pd(), v1 = _mm512_setzero_pd();
+    for (std::int64_t i = 0; i < dim; i += 16) {
+      const __mmask16 m = tail_mask(dim - i);
+      __m512d lo, hi;
+      widen(_mm512_maskz_loadu_ps(m, xi + i), lo, hi);
+      // Lanes past dim would add mean^2: keep them out.
+      const __m512d d0 = _mm512_maskz_sub_pd(static_cast<__mmask8>(m & 0xff), lo, vm);
+      const __m512d d1 = _mm512_maskz_sub_pd(static_cast<__mmask8>(m >> 8), hi, vm);
+      v0 = _mm512_fmadd_pd(d0, d0, v0);
+      v1 = _mm512_fmadd_pd(d1, d1, v1);
+    }
+    const double var = _mm512_reduce_add_pd(_mm512_add_pd(v0, v1)) / static_cast<double>(dim);
+    const __m512 inv = _mm512_set1_ps(static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps))));
+    const __m512 mf = _mm512_set1_ps(static_cast<float>(mean));
+    for (std::int64_t i = 0; i < dim; i += 16) {
+      const __mmask16 m = tail_mask(dim - i);
+      // The portable twin's operations one by one: the explicit-rounding forms, which the
+      // compiler does not contract into fused multiply-adds (it would with _mm512_mul_ps).
+      constexpr int kRne = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+      __m512 v = _mm512_mul_round_ps(_mm512_sub_round_ps(_mm512_maskz_loadu_ps(m, xi + i), mf, kRne), inv, kRne);
+      if (gamma) v = _mm512_mul_round_ps(v, _mm512_maskz_loadu_ps(m, gamma + i), kRne);
+      if (beta) v = _mm512_add_round_ps(v, _mm512_maskz_loadu_ps(m, beta + i), kRne);
+      _mm512_mask_storeu_ps(yi + i, m, v);
+    }
+  }
+}
+
 void transpose_avx512(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t lds, float* dst,
                       std::int64_t ldd) {
   for (std::int64_t r0 = 0; r0 < rows; r0 += 16) {

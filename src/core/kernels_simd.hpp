@@ -7,6 +7,13 @@
 
 namespace tribev2::detail {
 
+// Rows [r0, r1) of x [*, dim]: (x - mean) / sqrt(var + eps) * gamma + beta (either optional),
+// mean and variance in two passes in double (PyTorch's float32 result to rounding). The
+// AVX-512 version sums in 16 double lanes; its twin in order.
+void layer_norm_avx512(const float* x, float* out, std::int64_t r0, std::int64_t r1, std::int64_t dim,
+                       const float* gamma, const float* beta, float eps);
+void layer_norm_portable(const float* x, float* out, std::int64_t r0, std::int64_t r1, std::int64_t dim,
+                         const float* gamma, const float* beta, float eps);
 // x <- gelu(x), n values.
 void gelu_avx512(float* x, std::int64_t n);
 // out <- a * sigmoid(g), n values (silu: a = g = out = x).

@@ -1,6 +1,9 @@
 // Kernels against formulas evaluated in double in the test.
 #include <gtest/gtest.h>
 
+#include "kernels_simd.hpp"
+#include "tribev2/core/cpu_features.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -40,6 +43,32 @@ TEST(Kernels, LayerNormMatchesFormula) {
       }
     }
   }
+}
+
+TEST(Kernels, LayerNormAvx512MatchesItsTwin) {
+  // 16 double lanes against one running double sum: the mean of floats is exact in double
+  // either way, the variance may differ in its last double bits, so the float results agree to
+  // one float ulp (measured: all equal; the elementwise steps are not contracted into FMAs).
+  if (cpu::features().hardware < cpu::Level::Avx512) GTEST_SKIP() << "this CPU has no AVX-512";
+  int differ = 0;
+  std::size_t total = 0;
+  for (std::int64_t dim : {1, 7, 16, 17, 1024, 1408}) {
+    const std::int64_t rows = 9;
+    auto x = rnd(static_cast<std::size_t>(rows * dim), 5, 3.0f);
+    for (auto& v : x) v += 2.5f;  // an offset: the second pass matters
+    auto g = rnd(static_cast<std::size_t>(dim), 6), b = rnd(static_cast<std::size_t>(dim), 7);
+    for (bool affine : {true, false}) {
+      std::vector<float> fast(x.size()), twin(x.size());
+      detail::layer_norm_avx512(x.data(), fast.data(), 0, rows, dim, affine ? g.data() : nullptr, affine ? b.data() : nullptr, 1e-5f);
+      detail::layer_norm_portable(x.data(), twin.data(), 0, rows, dim, affine ? g.data() : nullptr, affine ? b.data() : nullptr, 1e-5f);
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        EXPECT_LE(std::abs(fast[i] - twin[i]), std::abs(twin[i]) * 1.2e-7f + 1e-30f) << dim << " " << i;
+        differ += fast[i] != twin[i];
+      }
+      total += x.size();
+    }
+  }
+  std::printf("layer norm, AVX-512 vs portable: %d of %zu values differ (at most one ulp allowed)\n", differ, total);
 }
 
 TEST(Kernels, ScaleNormAndRmsNorm) {
