@@ -43,9 +43,9 @@ void attention_bf16_products(const Context& ctx, const AttentionParams& p, const
       vp[static_cast<std::size_t>(g)] = PackedBf16::pack(ctx, MatView{DType::F32, v + g * dh, p.tk, dh, ldv}, false);
     }
   });
-  // Without a score bias: the fused one-pass order (attention_flash.hpp), query blocks of two
-  // register tiles.
-  if (!bias) {
+  // Without a score bias or with one that adds per key block: the fused one-pass order
+  // (attention_flash.hpp), query blocks of two register tiles.
+  if (!bias || bias->block) {
     const bool fast = cpu::level() >= cpu::Level::Avx512Bf16;
     const std::int64_t n_blocks = (p.tq + detail::kFlashRows - 1) / detail::kFlashRows;
     ctx.pool().parallel_for(n_blocks * p.heads, [&](std::int64_t t0, std::int64_t t1) {
@@ -53,15 +53,17 @@ void attention_bf16_products(const Context& ctx, const AttentionParams& p, const
         const int h = static_cast<int>(t / n_blocks);
         const std::size_t g = static_cast<std::size_t>(h / group);
         const std::int64_t q0 = (t % n_blocks) * detail::kFlashRows;
+        const std::int64_t nq = std::min(detail::kFlashRows, p.tq - q0);
+        const float* qh = q + q0 * ldq + static_cast<std::int64_t>(h) * dh;
         const detail::FlashHead fh{kp[g].panels(), vp[g].panels(), p.tk, dh, p.scale};
-        detail::flash_bf16_rows(fast, fh, q + q0 * ldq + static_cast<std::int64_t>(h) * dh, ldq, std::min(detail::kFlashRows, p.tq - q0),
-                        out + q0 * ldo + static_cast<std::int64_t>(h) * dh, ldo);
+        const ScoreBias::KeyBlockAdder adder = bias ? bias->block(h, q0, nq, qh, ldq) : ScoreBias::KeyBlockAdder{};
+        detail::flash_bf16_rows(fast, fh, qh, ldq, nq, out + q0 * ldo + static_cast<std::int64_t>(h) * dh, ldo,
+                                bias ? &adder : nullptr);
       }
     });
     return;
   }
-  // With a score bias (w2v-BERT's relative_key term, computed for a query block against all
-  // keys): per block of queries S = Q K^T, the bias, softmax, O = P V, the normalised weights
+  // With a whole-row score bias (no `block`): per block of queries S = Q K^T, the bias, softmax, O = P V, the normalised weights
   // rounded. Query blocks of whole 14-row register tiles, ~1 MB of scores (28 queries at 8192
   // keys: the scores stay in L2). Measured on V-JEPA2 (8192 keys, 2 threads): 28 rows 480
   // GFLOP/s, 56 rows 454, 32 rows (14 + 14 + a 4-row tile) 453.
@@ -89,11 +91,11 @@ void attention_bf16_products(const Context& ctx, const AttentionParams& p, const
   });
 }
 
-// Non-causal float32 attention without a score bias: the fused one-pass order
-// (attention_flash.hpp). K and V of each kv head packed once per key block.
+// Non-causal float32 attention without a score bias or with a per-key-block one: the fused
+// one-pass order (attention_flash.hpp). K and V of each kv head packed once per key block.
 void attention_f32_fused(const Context& ctx, const detail::F32Kernels& kr, const AttentionParams& p, const float* q,
                          std::int64_t ldq, const float* k, std::int64_t ldk, const float* v, std::int64_t ldv,
-                         float* out, std::int64_t ldo) {
+                         float* out, std::int64_t ldo, const ScoreBias* bias) {
   const int dh = p.head_dim;
   const int group = p.heads / p.kv_heads;
   const std::int64_t stride = detail::flash_f32_block_floats(kr, dh);
@@ -112,9 +114,12 @@ void attention_f32_fused(const Context& ctx, const detail::F32Kernels& kr, const
       const int h = static_cast<int>(t / n_blocks);
       const std::int64_t g = h / group;
       const std::int64_t q0 = (t % n_blocks) * detail::kFlashRows;
+      const std::int64_t nq = std::min(detail::kFlashRows, p.tq - q0);
+      const float* qh = q + q0 * ldq + static_cast<std::int64_t>(h) * dh;
       const detail::FlashF32Head fh{kbuf + g * per_head, vbuf + g * per_head, p.tk, dh, p.scale};
-      detail::flash_f32_rows(kr, fast, fh, q + q0 * ldq + static_cast<std::int64_t>(h) * dh, ldq,
-                             std::min(detail::kFlashRows, p.tq - q0), out + q0 * ldo + static_cast<std::int64_t>(h) * dh, ldo);
+      const ScoreBias::KeyBlockAdder adder = bias ? bias->block(h, q0, nq, qh, ldq) : ScoreBias::KeyBlockAdder{};
+      detail::flash_f32_rows(kr, fast, fh, qh, ldq, nq, out + q0 * ldo + static_cast<std::int64_t>(h) * dh, ldo,
+                             bias ? &adder : nullptr);
     }
   });
 }
@@ -138,8 +143,8 @@ void attention(const Context& ctx, const AttentionParams& p, const float* q, std
   // Scores and weights are always float32 (whatever the context's precision): they are a small
   // share of the work and the softmax is where low precision would hurt.
   const detail::F32Kernels& kr = detail::f32_kernels_for(cpu::level());
-  if (!p.causal && !bias && p.tk > 0) {
-    attention_f32_fused(ctx, kr, p, q, ldq, k, ldk, v, ldv, out, ldo);
+  if (!p.causal && (!bias || bias->block) && p.tk > 0) {
+    attention_f32_fused(ctx, kr, p, q, ldq, k, ldk, v, ldv, out, ldo, bias);
     return;
   }
   const GemmEpilogue none;

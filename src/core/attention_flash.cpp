@@ -32,7 +32,7 @@ static_assert(kFlashKeys == 2 * kRowMajorPairs, "the weights' rows are the row-m
 }  // namespace
 
 void flash_bf16_rows(bool fast, const FlashHead& h, const float* q, std::int64_t ldq, std::int64_t nq, float* out,
-                     std::int64_t ldo) {
+                     std::int64_t ldo, const ScoreBias::KeyBlockAdder* bias) {
   const FlashKernels kr = kernels_for(fast);
   const std::int64_t dh = h.head_dim, qpairs = vnni_k(dh) / 2;
   const std::int64_t k_stride = vnni_panel_elems(dh), v_stride = vnni_panel_elems(h.tk);
@@ -65,6 +65,7 @@ void flash_bf16_rows(bool fast, const FlashHead& h, const float* q, std::int64_t
         kr.tile(static_cast<int>(std::min(kPairRows, nq - t * kPairRows)), qa + t * kPairRows * qpairs, kb, qpairs, io);
       }
     }
+    if (bias) (*bias)(k0, kn, s, kFlashKeys);
     kr.softmax(s, nq, kn, width, kFlashKeys, h.scale, m, l, alpha, pw, kFlashKeys);
     // O = O * alpha + P V over the block's keys (the first block starts from zero).
     if (k0 > 0)
@@ -109,7 +110,7 @@ void pack_flash_f32(const F32Kernels& kr, const float* k, std::int64_t ldk, cons
 }
 
 void flash_f32_rows(const F32Kernels& kr, bool fast_softmax, const FlashF32Head& h, const float* q, std::int64_t ldq,
-                    std::int64_t nq, float* out, std::int64_t ldo) {
+                    std::int64_t nq, float* out, std::int64_t ldo, const ScoreBias::KeyBlockAdder* bias) {
   auto softmax = &online_softmax_f32_portable;
 #if defined(TRIBEV2_X86_KERNELS)
   if (fast_softmax) softmax = &online_softmax_f32_avx512;
@@ -141,6 +142,7 @@ void flash_f32_rows(const F32Kernels& kr, bool fast_softmax, const FlashF32Head&
       for (std::int64_t r0 = 0; r0 < nq; r0 += mr)
         kr.tile(static_cast<int>(std::min(mr, nq - r0)), static_cast<int>(std::min(nr, kn - p * nr)), dh, qp + r0 * dh,
                 kb + p * dh * nr, nullptr, 0, TileMode::Only, s + r0 * kFlashKeys + p * nr, kFlashKeys, store);
+    if (bias) (*bias)(k0, kn, s, kFlashKeys);
     softmax(s, nq, kn, (kn + 15) / 16 * 16, kFlashKeys, h.scale, m, l, alpha);
     kr.pack_a(s, kFlashKeys, nq, kn, pp);  // the weights as A: panels of mr rows, [kn][rows]
     if (k0 > 0)

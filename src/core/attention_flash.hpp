@@ -12,6 +12,7 @@
 
 #include "gemm_bf16.hpp"
 #include "gemm_kernels.hpp"
+#include "tribev2/core/attention.hpp"
 
 namespace tribev2::detail {
 
@@ -29,9 +30,10 @@ struct FlashHead {
 
 // Queries q [nq <= kFlashRows, head_dim] (row stride ldq) against all keys of `h`; the result
 // to out [nq, head_dim] (row stride ldo). `fast`: the AVX512-BF16 and AVX-512 kernels (the CPU
-// must have them); else their portable twins, which compute the same roundings.
+// must have them); else their portable twins, which compute the same roundings. `bias`
+// (optional) adds its term to each key block's raw scores (ScoreBias::block).
 void flash_bf16_rows(bool fast, const FlashHead& h, const float* q, std::int64_t ldq, std::int64_t nq, float* out,
-                     std::int64_t ldo);
+                     std::int64_t ldo, const ScoreBias::KeyBlockAdder* bias = nullptr);
 
 // The float32 attention in the same order, on the float32 GEMM kernels of any level (kr): K and
 // V of one kv head packed per key block (pack_flash_f32), the weights exp(S * scale - m) kept in
@@ -51,6 +53,6 @@ void pack_flash_f32(const F32Kernels& kr, const float* k, std::int64_t ldk, cons
                     std::int64_t tk, int head_dim, float* kbuf, float* vbuf);
 // As flash_bf16_rows; `fast_softmax`: the AVX-512 softmax step (the CPU must have AVX-512).
 void flash_f32_rows(const F32Kernels& kr, bool fast_softmax, const FlashF32Head& h, const float* q, std::int64_t ldq,
-                    std::int64_t nq, float* out, std::int64_t ldo);
+                    std::int64_t nq, float* out, std::int64_t ldo, const ScoreBias::KeyBlockAdder* bias = nullptr);
 
 }  // namespace tribev2::detail

@@ -68,7 +68,9 @@ Stages available_stages() {
   };
   // /2 (2026-12-07): --precision bf16 audio was wrong before (attention scores overwritten, see
   // docs/audio-features.md) and now runs its attention in bf16; entries of /1 are not reused.
-  s.audio_id = "w2v-bert-chunk/2";
+  // /3 (2026-12-07, later): the attention runs fused (docs/performance.md, "Fused attention"):
+  // bf16 rounds the unnormalised weights, float32 differs in the last bits.
+  s.audio_id = "w2v-bert-chunk/3";
   // V-JEPA2: one Video chunk -> [2, hidden, round(2 * duration)]. The loaded model is kept by
   // this Stages object (not globally) so that the chunks of a run share it.
   auto vjepa = std::make_shared<std::map<std::string, features::video::VJEPA2Model>>();
@@ -88,7 +90,8 @@ Stages available_stages() {
                                                                 chunk.offset, chunk.duration, o);
     return features::video::group_mean(layers, o.layers);
   };
-  s.video_id = "vjepa2-chunk/1";
+  // /2 (2026-12-07): the attention runs fused, as the audio's /3.
+  s.video_id = "vjepa2-chunk/2";
   // GIFTI time series always (they need no mesh); the default figures when the fsaverage5
   // meshes are installed (tribev2 fetch-mesh), else a note saying how to get them.
   s.brain_maps = [](const Context& ctx, const Tensor& preds, const std::vector<double>& starts,

@@ -60,13 +60,16 @@ TEST(ConformerKernels, RelativeKeyBiasMatchesReference) {
   for (const auto& [left, right] : {std::pair{64, 8}, std::pair{2, 1}, std::pair{0, 0}, std::pair{3, 0}})
     for (const std::int64_t q0 : {0, 5, 100})
       for (const std::int64_t nq : {1, 3, 17})
-        for (const std::int64_t nk : {1, 9, 80, 203}) {
-          const std::int64_t width = left + right + 1;
-          const auto P = rnd(static_cast<std::size_t>(nq * width), static_cast<unsigned>(q0 + nq));
-          const auto s0 = rnd(static_cast<std::size_t>(nq * nk), static_cast<unsigned>(nk));
-          auto a = s0, b = s0;
-          ak::add_relative_key_bias(P.data(), q0, nq, nk, left, right, a.data());
-          ak::reference::add_relative_key_bias(P.data(), q0, nq, nk, left, right, b.data());
-          ASSERT_EQ(a, b) << left << "/" << right << " q0 " << q0 << " nq " << nq << " nk " << nk;
-        }
+        for (const std::int64_t nk : {1, 9, 80, 203})
+          for (const std::int64_t k0 : {0, 7, 90, 256}) {  // a block of keys, rows of 211
+            const std::int64_t width = left + right + 1, lds = 211;
+            const auto P = rnd(static_cast<std::size_t>(nq * width), static_cast<unsigned>(q0 + nq));
+            const auto s0 = rnd(static_cast<std::size_t>(nq * lds), static_cast<unsigned>(nk));
+            auto a = s0, b = s0;
+            ak::add_relative_key_bias(P.data(), q0, nq, k0, nk, lds, left, right, a.data());
+            ak::reference::add_relative_key_bias(P.data(), q0, nq, k0, nk, lds, left, right, b.data());
+            ASSERT_EQ(a, b) << left << "/" << right << " q0 " << q0 << " nq " << nq << " k0 " << k0 << " nk " << nk;
+            for (std::int64_t i = 0; i < nq; ++i)  // nothing past the block's keys
+              for (std::int64_t j = nk; j < lds; ++j) ASSERT_EQ(a[i * lds + j], s0[i * lds + j]);
+          }
 }

@@ -42,13 +42,13 @@ void depthwise_causal_conv(const Context& ctx, const float* x, std::int64_t T, s
       std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(C, 1)));
 }
 
-void add_relative_key_bias(const float* P, std::int64_t q0, std::int64_t nq, std::int64_t n_keys, int left, int right,
-                           float* scores) {
+void add_relative_key_bias(const float* P, std::int64_t q0, std::int64_t nq, std::int64_t k0, std::int64_t n_keys,
+                           std::int64_t lds, int left, int right, float* scores) {
   const std::int64_t width = static_cast<std::int64_t>(left) + right + 1;
   for (std::int64_t i = 0; i < nq; ++i) {
-    const std::int64_t qi = q0 + i;
+    const std::int64_t qi = q0 + i - k0;  // the query's position among the block's keys
     const float* p = P + i * width;
-    float* s = scores + i * n_keys;
+    float* s = scores + i * lds;
     // Keys at least `left` frames earlier share row 0; at least `right` later share the last.
     const std::int64_t far_left_end = std::clamp<std::int64_t>(qi - left + 1, 0, n_keys);  // j - qi <= -left
     const std::int64_t near_end = std::clamp<std::int64_t>(qi + right, 0, n_keys);         // j - qi < right
@@ -81,13 +81,13 @@ void depthwise_causal_conv(const float* x, std::int64_t T, std::int64_t C, const
     }
 }
 
-void add_relative_key_bias(const float* P, std::int64_t q0, std::int64_t nq, std::int64_t n_keys, int left, int right,
-                           float* scores) {
+void add_relative_key_bias(const float* P, std::int64_t q0, std::int64_t nq, std::int64_t k0, std::int64_t n_keys,
+                           std::int64_t lds, int left, int right, float* scores) {
   const std::int64_t width = static_cast<std::int64_t>(left) + right + 1;
   for (std::int64_t i = 0; i < nq; ++i)
     for (std::int64_t j = 0; j < n_keys; ++j) {
-      const std::int64_t d = std::clamp<std::int64_t>(j - (q0 + i), -left, right);
-      scores[i * n_keys + j] += P[i * width + d + left];
+      const std::int64_t d = std::clamp<std::int64_t>(k0 + j - (q0 + i), -left, right);
+      scores[i * lds + j] += P[i * width + d + left];
     }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
@@ -338,12 +339,24 @@ void attention_block(const Context& ctx, const W2vBertConfig& c, const LayerW& L
   const std::int64_t width = static_cast<std::int64_t>(left) + right + 1;
   const MatView E{DType::F32, L.dist.data(), width, D, D};
   ScoreBias bias;
-  bias.add = [&](int, std::int64_t q0, std::int64_t nq, const float* q, std::int64_t ldq, float* scores,
-                 std::int64_t n_keys) {
-    // P[i, r] = q_i . E[r] for the 73 distances, then scattered onto the score rows.
+  // P[i, r] = q_i . E[r] for the 73 distances, once per block of queries; then scattered onto
+  // the score rows of all keys (add) or of one block of keys (block: the fused attention).
+  auto distances = [&](std::int64_t nq, const float* q, std::int64_t ldq) {
     std::vector<float> P(static_cast<std::size_t>(nq * width));
     gemm(ctx, true, nq, width, D, q, ldq, E, 0.0f, P.data(), width);
-    kernels::add_relative_key_bias(P.data(), q0, nq, n_keys, left, right, scores);
+    return P;
+  };
+  bias.add = [&](int, std::int64_t q0, std::int64_t nq, const float* q, std::int64_t ldq, float* scores,
+                 std::int64_t n_keys) {
+    const std::vector<float> P = distances(nq, q, ldq);
+    kernels::add_relative_key_bias(P.data(), q0, nq, 0, n_keys, n_keys, left, right, scores);
+  };
+  bias.block = [&](int, std::int64_t q0, std::int64_t nq, const float* q, std::int64_t ldq) {
+    auto P = std::make_shared<const std::vector<float>>(distances(nq, q, ldq));
+    return ScoreBias::KeyBlockAdder([P, q0, nq, left, right](std::int64_t k0, std::int64_t n_keys, float* scores,
+                                                              std::int64_t lds) {
+      kernels::add_relative_key_bias(P->data(), q0, nq, k0, n_keys, lds, left, right, scores);
+    });
   };
   AttentionParams p;
   p.tq = T;

@@ -18,16 +18,16 @@ void depthwise_causal_conv(const Context& ctx, const float* x, std::int64_t T, s
                            float* out);
 
 // The relative_key term of one block of attention scores: for queries q0 .. q0 + nq - 1 and
-// keys 0 .. n_keys - 1, scores[i, j] += P[i, clamp(j - (q0 + i), -left, right) + left], where
-// P [nq, left + right + 1] holds q_i . E[r] (E = distance_embedding).
-void add_relative_key_bias(const float* P, std::int64_t q0, std::int64_t nq, std::int64_t n_keys, int left, int right,
-                           float* scores);
+// keys k0 .. k0 + n_keys - 1, scores[i, j] += P[i, clamp(k0 + j - (q0 + i), -left, right) + left]
+// (scores row stride lds), where P [nq, left + right + 1] holds q_i . E[r] (E = distance_embedding).
+void add_relative_key_bias(const float* P, std::int64_t q0, std::int64_t nq, std::int64_t k0, std::int64_t n_keys,
+                           std::int64_t lds, int left, int right, float* scores);
 
 namespace reference {
 void glu(const float* x, std::int64_t T, std::int64_t C, float* out);
 void depthwise_causal_conv(const float* x, std::int64_t T, std::int64_t C, const float* w, int K, float* out);
-void add_relative_key_bias(const float* P, std::int64_t q0, std::int64_t nq, std::int64_t n_keys, int left, int right,
-                           float* scores);
+void add_relative_key_bias(const float* P, std::int64_t q0, std::int64_t nq, std::int64_t k0, std::int64_t n_keys,
+                           std::int64_t lds, int left, int right, float* scores);
 }  // namespace reference
 
 }  // namespace tribev2::features::audio::kernels
