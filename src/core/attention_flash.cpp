@@ -13,8 +13,8 @@ namespace {
 using Tile = void (*)(int, const std::uint32_t*, const std::uint16_t*, std::int64_t, const TileIo&);
 struct FlashKernels {
   void (*convert)(const float*, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::uint32_t*);
-  Tile tile;           // A as pair panels (Q)
-  Tile tile_rows;      // A row-major, kRowMajorPairs per row (P)
+  Tile tile;       // A as pair panels (Q)
+  Tile tile_rows;  // A row-major, kRowMajorPairs per row (P)
   void (*softmax)(const float*, std::int64_t, std::int64_t, std::int64_t, std::int64_t, float, float*, float*, float*,
                   std::uint16_t*, std::int64_t);
 };
@@ -39,7 +39,8 @@ void flash_bf16_rows(bool fast, const FlashHead& h, const float* q, std::int64_t
   const std::int64_t v_panels = (dh + kVnniCols - 1) / kVnniCols, ldo_acc = v_panels * kVnniCols;
   const std::int64_t tiles = (nq + kPairRows - 1) / kPairRows;
   // One scratch block: Q pairs, scores, the bf16 weights P (row-major), the float32 O, m, l, alpha.
-  const std::size_t floats = static_cast<std::size_t>(kFlashRows * (qpairs + kFlashKeys + kFlashKeys / 2 + ldo_acc + 3));
+  const std::size_t floats =
+      static_cast<std::size_t>(kFlashRows * (qpairs + kFlashKeys + kFlashKeys / 2 + ldo_acc + 3));
   float* base = thread_scratch().flash.get(floats);
   auto* qa = reinterpret_cast<std::uint32_t*>(base);
   float* s = base + kFlashRows * qpairs;

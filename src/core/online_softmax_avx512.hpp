@@ -19,11 +19,13 @@ inline void online_softmax_row(const float* x, std::int64_t kn, std::int64_t wid
   const __m512 ninf = _mm512_set1_ps(-INFINITY);
   __m512 mx = ninf;
   if (scale > 0.0f) {  // max(x) * scale = max(x * scale), one operation fewer
-    for (std::int64_t j = 0; j < kn; j += 16) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(ninf, tail_mask(kn - j), x + j));
+    for (std::int64_t j = 0; j < kn; j += 16)
+      mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(ninf, tail_mask(kn - j), x + j));
     mx = _mm512_mul_ps(mx, _mm512_set1_ps(scale));
   } else {
     for (std::int64_t j = 0; j < kn; j += 16)
-      mx = _mm512_max_ps(mx, _mm512_mul_ps(_mm512_mask_loadu_ps(ninf, tail_mask(kn - j), x + j), _mm512_set1_ps(scale)));
+      mx =
+          _mm512_max_ps(mx, _mm512_mul_ps(_mm512_mask_loadu_ps(ninf, tail_mask(kn - j), x + j), _mm512_set1_ps(scale)));
   }
   const float mnew = std::max(m, _mm512_reduce_max_ps(mx));
   alpha = online_alpha(m, mnew);

@@ -118,9 +118,10 @@ TEST(Attention, StaysFloat32InBf16Context) {
 }
 
 TEST(Attention, Bf16ProductsMatchTheirReference) {
-  // PyTorch's bf16 attention (q.k and p.v in bfloat16, float32 accumulation) against the
-  // reference's per-element evaluation with the same roundings in double: the sums differ in
-  // order only, but a weight may round to the neighbouring bf16 value (2^-8 relative), so the
+  // PyTorch's bf16 attention (q.k and p.v in bfloat16, float32 accumulation), here the fused
+  // order, against the reference's per-element evaluation in double with the normalised weights
+  // rounded (PyTorch's math path; the fused order rounds them before normalising, as PyTorch's
+  // flash path): a weight may round to the neighbouring bf16 value (2^-8 relative), so the
   // bound is 1e-2 absolute on outputs of magnitude ~1 (the V-JEPA2 encoder's bf16 tolerance).
   std::mt19937 g(4);
   std::normal_distribution<float> d(0.0f, 0.7f);
