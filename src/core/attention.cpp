@@ -24,6 +24,25 @@ void check_params(const AttentionParams& p) {
   TRIBEV2_CHECK(p.head_dim > 0 && p.tq >= 0 && p.tk >= 0, "attention: bad sizes");
 }
 
+// The fused order's tasks: every (head, block of kFlashRows queries) pair over the pool, each
+// handed its query rows, output rows and the bias's adder for that block (null without bias).
+template <class Fn>
+void for_each_fused_block(const Context& ctx, const AttentionParams& p, const float* q, std::int64_t ldq, float* out,
+                          std::int64_t ldo, const ScoreBias* bias, const Fn& fn) {
+  const std::int64_t n_blocks = (p.tq + detail::kFlashRows - 1) / detail::kFlashRows;
+  ctx.pool().parallel_for(n_blocks * p.heads, [&](std::int64_t t0, std::int64_t t1) {
+    for (std::int64_t t = t0; t < t1; ++t) {
+      const int h = static_cast<int>(t / n_blocks);
+      const std::int64_t q0 = (t % n_blocks) * detail::kFlashRows;
+      const std::int64_t nq = std::min(detail::kFlashRows, p.tq - q0);
+      const std::int64_t col = static_cast<std::int64_t>(h) * p.head_dim;
+      const float* qh = q + q0 * ldq + col;
+      const ScoreBias::KeyBlockAdder adder = bias ? bias->block(h, q0, nq, qh, ldq) : ScoreBias::KeyBlockAdder{};
+      fn(h / (p.heads / p.kv_heads), qh, nq, out + q0 * ldo + col, bias ? &adder : nullptr);
+    }
+  });
+}
+
 // bf16 products (AttentionParams::bf16_products): K and V of each kv head packed once for the
 // bf16 kernels, then per block of queries S = Q K^T, softmax(S * scale), O = P V.
 void attention_bf16_products(const Context& ctx, const AttentionParams& p, const float* q, std::int64_t ldq,
@@ -47,24 +66,16 @@ void attention_bf16_products(const Context& ctx, const AttentionParams& p, const
   // (attention_flash.hpp), query blocks of two register tiles.
   if (!bias || bias->block) {
     const bool fast = cpu::level() >= cpu::Level::Avx512Bf16;
-    const std::int64_t n_blocks = (p.tq + detail::kFlashRows - 1) / detail::kFlashRows;
-    ctx.pool().parallel_for(n_blocks * p.heads, [&](std::int64_t t0, std::int64_t t1) {
-      for (std::int64_t t = t0; t < t1; ++t) {
-        const int h = static_cast<int>(t / n_blocks);
-        const std::size_t g = static_cast<std::size_t>(h / group);
-        const std::int64_t q0 = (t % n_blocks) * detail::kFlashRows;
-        const std::int64_t nq = std::min(detail::kFlashRows, p.tq - q0);
-        const float* qh = q + q0 * ldq + static_cast<std::int64_t>(h) * dh;
-        const detail::FlashHead fh{kp[g].panels(), vp[g].panels(), p.tk, dh, p.scale};
-        const ScoreBias::KeyBlockAdder adder = bias ? bias->block(h, q0, nq, qh, ldq) : ScoreBias::KeyBlockAdder{};
-        detail::flash_bf16_rows(fast, fh, qh, ldq, nq, out + q0 * ldo + static_cast<std::int64_t>(h) * dh, ldo,
-                                bias ? &adder : nullptr);
-      }
-    });
+    for_each_fused_block(ctx, p, q, ldq, out, ldo, bias,
+                         [&](int g, const float* qh, std::int64_t nq, float* oh, const ScoreBias::KeyBlockAdder* adder) {
+                           const auto gi = static_cast<std::size_t>(g);
+                           const detail::FlashHead fh{kp[gi].panels(), vp[gi].panels(), p.tk, dh, p.scale};
+                           detail::flash_bf16_rows(fast, fh, qh, ldq, nq, oh, ldo, adder);
+                         });
     return;
   }
-  // With a whole-row score bias (no `block`): per block of queries S = Q K^T, the bias, softmax, O = P V, the normalised weights
-  // rounded. Query blocks of whole 14-row register tiles, ~1 MB of scores (28 queries at 8192
+  // With a whole-row score bias (no `block`): per block of queries S = Q K^T, the bias,
+  // softmax, O = P V, the normalised weights rounded. Query blocks of whole 14-row register tiles, ~1 MB of scores (28 queries at 8192
   // keys: the scores stay in L2). Measured on V-JEPA2 (8192 keys, 2 threads): 28 rows 480
   // GFLOP/s, 56 rows 454, 32 rows (14 + 14 + a 4-row tile) 453.
   const std::int64_t block =
@@ -97,7 +108,6 @@ void attention_f32_fused(const Context& ctx, const detail::F32Kernels& kr, const
                          std::int64_t ldq, const float* k, std::int64_t ldk, const float* v, std::int64_t ldv,
                          float* out, std::int64_t ldo, const ScoreBias* bias) {
   const int dh = p.head_dim;
-  const int group = p.heads / p.kv_heads;
   const std::int64_t stride = detail::flash_f32_block_floats(kr, dh);
   const std::int64_t per_head = (p.tk + detail::kFlashKeys - 1) / detail::kFlashKeys * stride;
   detail::AlignedBuffer kb, vb;  // the packers and kernels read whole aligned vectors
@@ -108,20 +118,11 @@ void attention_f32_fused(const Context& ctx, const detail::F32Kernels& kr, const
       detail::pack_flash_f32(kr, k + g * dh, ldk, v + g * dh, ldv, p.tk, dh, kbuf + g * per_head, vbuf + g * per_head);
   });
   const bool fast = cpu::level() >= cpu::Level::Avx512;
-  const std::int64_t n_blocks = (p.tq + detail::kFlashRows - 1) / detail::kFlashRows;
-  ctx.pool().parallel_for(n_blocks * p.heads, [&](std::int64_t t0, std::int64_t t1) {
-    for (std::int64_t t = t0; t < t1; ++t) {
-      const int h = static_cast<int>(t / n_blocks);
-      const std::int64_t g = h / group;
-      const std::int64_t q0 = (t % n_blocks) * detail::kFlashRows;
-      const std::int64_t nq = std::min(detail::kFlashRows, p.tq - q0);
-      const float* qh = q + q0 * ldq + static_cast<std::int64_t>(h) * dh;
-      const detail::FlashF32Head fh{kbuf + g * per_head, vbuf + g * per_head, p.tk, dh, p.scale};
-      const ScoreBias::KeyBlockAdder adder = bias ? bias->block(h, q0, nq, qh, ldq) : ScoreBias::KeyBlockAdder{};
-      detail::flash_f32_rows(kr, fast, fh, qh, ldq, nq, out + q0 * ldo + static_cast<std::int64_t>(h) * dh, ldo,
-                             bias ? &adder : nullptr);
-    }
-  });
+  for_each_fused_block(ctx, p, q, ldq, out, ldo, bias,
+                       [&](int g, const float* qh, std::int64_t nq, float* oh, const ScoreBias::KeyBlockAdder* adder) {
+                         const detail::FlashF32Head fh{kbuf + g * per_head, vbuf + g * per_head, p.tk, dh, p.scale};
+                         detail::flash_f32_rows(kr, fast, fh, qh, ldq, nq, oh, ldo, adder);
+                       });
 }
 
 float to_bf16(float x) { return bf16_to_f32(f32_to_bf16(x)); }
