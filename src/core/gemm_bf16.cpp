@@ -66,9 +66,7 @@ namespace {
 inline float bf16_daz(std::uint32_t h) {
   return (h & 0x7f80u) == 0 ? 0.0f : bf16_to_f32(static_cast<std::uint16_t>(h));
 }
-}  // namespace
 
-namespace {
 // The portable tile; A element (row i, pair kp) at ap[i * row_stride + kp * pair_stride].
 void bf16_tile_portable(int rows, const std::uint32_t* ap, std::int64_t row_stride, std::int64_t pair_stride,
                         const std::uint16_t* b, std::int64_t kpairs, const TileIo& io) {
