@@ -9,6 +9,34 @@
 #include "tribev2/core/cpu_features.hpp"
 #include "tribev2/core/error.hpp"
 
+// The portable LayerNorm (kernels_simd.hpp), the AVX-512 one's twin.
+namespace tribev2::detail {
+void layer_norm_portable(const float* x, float* out, std::int64_t r0, std::int64_t r1, std::int64_t dim,
+                         const float* gamma, const float* beta, float eps) {
+  for (std::int64_t r = r0; r < r1; ++r) {
+    const float* xi = x + r * dim;
+    float* yi = out + r * dim;
+    double mean = 0.0;
+    for (std::int64_t i = 0; i < dim; ++i) mean += xi[i];
+    mean /= static_cast<double>(dim);
+    double var = 0.0;
+    for (std::int64_t i = 0; i < dim; ++i) {
+      const double d = xi[i] - mean;
+      var += d * d;
+    }
+    var /= static_cast<double>(dim);
+    const float inv = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
+    const float m = static_cast<float>(mean);
+    for (std::int64_t i = 0; i < dim; ++i) {
+      float v = (xi[i] - m) * inv;
+      if (gamma) v *= gamma[i];
+      if (beta) v += beta[i];
+      yi[i] = v;
+    }
+  }
+}
+}  // namespace tribev2::detail
+
 namespace tribev2::kernels {
 
 namespace {

@@ -120,31 +120,6 @@ void online_softmax_f32_portable(float* s, std::int64_t rows, std::int64_t kn, s
   for (std::int64_t r = 0; r < rows; ++r) online_softmax_row(s + r * lds, kn, width, scale, m[r], l[r], alpha[r], s + r * lds);
 }
 
-void layer_norm_portable(const float* x, float* out, std::int64_t r0, std::int64_t r1, std::int64_t dim,
-                         const float* gamma, const float* beta, float eps) {
-  for (std::int64_t r = r0; r < r1; ++r) {
-    const float* xi = x + r * dim;
-    float* yi = out + r * dim;
-    double mean = 0.0;
-    for (std::int64_t i = 0; i < dim; ++i) mean += xi[i];
-    mean /= static_cast<double>(dim);
-    double var = 0.0;
-    for (std::int64_t i = 0; i < dim; ++i) {
-      const double d = xi[i] - mean;
-      var += d * d;
-    }
-    var /= static_cast<double>(dim);
-    const float inv = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
-    const float m = static_cast<float>(mean);
-    for (std::int64_t i = 0; i < dim; ++i) {
-      float v = (xi[i] - m) * inv;
-      if (gamma) v *= gamma[i];
-      if (beta) v += beta[i];
-      yi[i] = v;
-    }
-  }
-}
-
 void softmax_rows_portable(float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, float scale) {
   for (std::int64_t r = 0; r < rows; ++r) softmax_row(x + r * ld, cols, scale);
 }
