@@ -6,7 +6,9 @@
 # from `tribev2 fetch-atlas hcp-mmp1` on a connected machine. The maps are the demo's seeded
 # random weights on synthetic features: NOT brain predictions.
 # The meshes are fetched once with `tribev2 fetch-mesh` (never committed); MESH_DIR defaults to
-# the shared local copy. usage: make_roi_demo.sh WORK_DIR [MESH_DIR]
+# the shared local copy. usage: make_roi_demo.sh WORK_DIR [MESH_DIR] [LH_ANNOT,RH_ANNOT]
+# With the third argument (a real HCP-MMP1 pair on fsaverage or fsaverage5; docs/gallery.md
+# names the copy used) it also draws roi_hcp_mmp1.png and checks its roi table against nibabel.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 T="${TRIBEV2:-$root/build/src/cli/tribev2}"
@@ -32,3 +34,13 @@ A=atlas/lh.synthetic.annot,atlas/rh.synthetic.annot
 # 6. Mean per region and row (SYNkk of both hemispheres pooled, as upstream's hemi="both"), and
 #    the 5 highest regions per row: roi/roi.tsv, roi/roi_top5.tsv.
 "$T" roi demo/preds.npy --atlas "$A" --top 5 --out roi/roi.tsv
+# 7. A real HCP-MMP1 pair, when given: outlines and ten names, and its roi table against
+#    nibabel + numpy (docs/gallery/check_roi_tsv.py prints the worst relative difference).
+if [[ $# -ge 3 ]]; then
+  H="$3"
+  "$T" plot demo/preds.npy --roi-outline "$H" --annotate-rois V1,MT,A1,44,45,FFC,55b,TE1a,7PC,PGi --percentile 99 \
+    --dpi 110 --title "HCP-MMP1 (Glasser 2016) on fsaverage5" --colorbar-label "mean (random weights)" \
+    --mesh-dir "$MESH" --out roi_hcp_mmp1.png
+  "$T" roi demo/preds.npy --atlas "$H" --top 10 --out roi_hcp/roi.tsv
+  /usr/bin/python3 "$root/docs/gallery/check_roi_tsv.py" "${H%%,*}" "${H##*,}" demo/preds.npy roi_hcp/roi.tsv
+fi

@@ -25,9 +25,15 @@ HemiEdges overlay_edges(const RoiOverlay& ov, const BrainSurface& surf) {
       const std::int32_t v[3] = {m.faces[t], m.faces[t + 1], m.faces[t + 2]};
       const std::int32_t r0 = reg[v[0]], r1 = reg[v[1]], r2 = reg[v[2]];
       if (r0 == r1 && r1 == r2) continue;
-      // Mark the side of the boundary that belongs to a drawn region (both sides when both are).
-      for (const std::int32_t x : v)
-        if (drawn(reg[x])) edges[static_cast<std::size_t>(h)][static_cast<std::size_t>(x)] = 1;
+      // One vertex ring per boundary: the drawn side, or where both sides are drawn the region
+      // with the smaller number (painting both made 180 HCP-MMP1 areas on fsaverage5 a black net).
+      for (const std::int32_t x : v) {
+        const std::int32_t rx = reg[x];
+        if (!drawn(rx)) continue;
+        bool mark = false;
+        for (const std::int32_t y : v) mark = mark || (reg[y] != rx && (!drawn(reg[y]) || reg[y] > rx));
+        if (mark) edges[static_cast<std::size_t>(h)][static_cast<std::size_t>(x)] = 1;
+      }
     }
   }
   return edges;

@@ -82,3 +82,42 @@ TEST(RoiLabels, AMovedNameStaysNearItsAnchor) {
   EXPECT_NEAR((*at[1])[0], 100, 1e-9) << "stacked straight above or below";
   EXPECT_NEAR(std::abs((*at[1])[1] - 100), 15, 0.01) << "one ring step (h/2 = 5 px) beyond touching (10 + 2 px gap)";
 }
+
+// Outlines (overlay_edges): one vertex ring per boundary. A strip of triangles over vertices
+// 0..5 of each hemisphere: regions 0 0 1 1 2 2, other vertices in no region.
+namespace {
+
+tribev2::viz::BrainSurface strip_surface() {
+  tribev2::viz::BrainSurface s;
+  for (auto& h : s.hemi) {
+    h.mesh.vertices.assign(static_cast<std::size_t>(3 * tribev2::viz::kFsaverage5Vertices), 0.0f);
+    h.mesh.faces = {0, 1, 2, 1, 3, 2, 2, 3, 4, 3, 5, 4};
+  }
+  return s;
+}
+
+std::vector<char> marked(const tribev2::viz::detail::HemiEdges& e, int hemi) {
+  return {e[static_cast<std::size_t>(hemi)].begin(), e[static_cast<std::size_t>(hemi)].begin() + 6};
+}
+
+}  // namespace
+
+TEST(RoiOutlines, EveryBoundaryIsOneVertexRing) {
+  tribev2::viz::RoiOverlay ov;
+  ov.region.assign(static_cast<std::size_t>(tribev2::viz::kFsaverage5Outputs), -1);
+  for (int h = 0; h < 2; ++h)
+    for (int v = 0; v < 6; ++v) ov.region[static_cast<std::size_t>(h * tribev2::viz::kFsaverage5Vertices + v)] = v / 2;
+  const auto surf = strip_surface();
+  // Every region drawn: each boundary is painted on the side of the smaller region number only
+  // (region 0's vertices on a face with region 1, region 1's on a face with region 2); region 2's
+  // are not painted: it borders no larger drawn region, and unlabelled vertices count as undrawn.
+  ov.outline_all = true;
+  auto e = tribev2::viz::detail::overlay_edges(ov, surf);
+  EXPECT_EQ(marked(e, 0), (std::vector<char>{1, 1, 1, 1, 0, 0}));
+  EXPECT_EQ(marked(e, 1), marked(e, 0));
+  // Only region 2 named: its own side of its boundary with the undrawn region 1.
+  ov.outline_all = false;
+  ov.names = {{2, "R2"}};
+  e = tribev2::viz::detail::overlay_edges(ov, surf);
+  EXPECT_EQ(marked(e, 0), (std::vector<char>{0, 0, 0, 0, 1, 1}));
+}
