@@ -14,6 +14,7 @@
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
 #include "tribev2/viz/surface_colors.hpp"
+#include "frame_clip.hpp"
 #include "roi_overlay.hpp"
 
 namespace tribev2::viz {
@@ -476,18 +477,12 @@ struct BrainFigure::Impl {
           std::memcpy(d + static_cast<std::ptrdiff_t>(y) * stride + 4 * x, &px, 4);
         }
       cairo_surface_mark_dirty(img.get());
-      // imshow with equal aspect, centred in the cell; a rounded clip as upstream's
-      // FancyBboxPatch (rounding_size = 200 image pixels, at most half the shorter side).
+      // imshow with equal aspect, centred in the cell, clipped as upstream's FancyBboxPatch
+      // (rounding_size = 200 image pixels, matplotlib's path: frame_clip.hpp).
       const double sc = std::min(r.w / f.width, video_h / f.height);
       const double w = f.width * sc, h = f.height * sc, x0 = r.x + (r.w - w) / 2, y0 = y_video + (video_h - h) / 2;
-      const double rad = std::min(kFrameRoundingPx * sc, 0.5 * std::min(w, h));
       cairo_save(cr);
-      cairo_new_sub_path(cr);
-      cairo_arc(cr, x0 + w - rad, y0 + rad, rad, -M_PI / 2, 0);
-      cairo_arc(cr, x0 + w - rad, y0 + h - rad, rad, 0, M_PI / 2);
-      cairo_arc(cr, x0 + rad, y0 + h - rad, rad, M_PI / 2, M_PI);
-      cairo_arc(cr, x0 + rad, y0 + rad, rad, M_PI, 3 * M_PI / 2);
-      cairo_close_path(cr);
+      detail::frame_clip_path(cr, x0, y0, w, h, kFrameRoundingPx * sc);
       cairo_clip(cr);
       cairo_translate(cr, x0, y0);
       cairo_scale(cr, sc, sc);
