@@ -75,6 +75,7 @@ viz::StimulusStrip build_stimulus_strip(const StimulusSource& s, std::span<const
       viz::StimulusStrip::Image img;
       img.width = w / step;
       img.height = h / step;
+      img.source_width = w;
       img.rgb.resize(static_cast<std::size_t>(img.width) * img.height * 3);
       const std::uint8_t* src = f.data<std::uint8_t>();
       for (int y = 0; y < img.height; ++y)

@@ -478,11 +478,12 @@ struct BrainFigure::Impl {
         }
       cairo_surface_mark_dirty(img.get());
       // imshow with equal aspect, centred in the cell, clipped as upstream's FancyBboxPatch
-      // (rounding_size = 200 image pixels, matplotlib's path: frame_clip.hpp).
+      // (rounding_size = 200 pixels of the video's own frame, matplotlib's path: frame_clip.hpp).
       const double sc = std::min(r.w / f.width, video_h / f.height);
       const double w = f.width * sc, h = f.height * sc, x0 = r.x + (r.w - w) / 2, y0 = y_video + (video_h - h) / 2;
+      const double source_w = f.source_width > 0 ? f.source_width : f.width;
       cairo_save(cr);
-      detail::frame_clip_path(cr, x0, y0, w, h, kFrameRoundingPx * sc);
+      detail::frame_clip_path(cr, x0, y0, w, h, kFrameRoundingPx * w / source_w);
       cairo_clip(cr);
       cairo_translate(cr, x0, y0);
       cairo_scale(cr, sc, sc);

@@ -306,9 +306,10 @@ TEST(StimulusStrip, LayoutPixels) {
   auto strip = std::make_shared<StimulusStrip>();
   for (int f = 0; f < 2; ++f) {
     StimulusStrip::Image img;
-    img.width = 640;  // a real frame size: upstream's 200-pixel rounding only rounds frames this big
-    img.height = 360;
-    img.rgb.assign(640 * 360 * 3, 0);
+    img.width = 64;  // downscaled from a 640 x 360 video: rounded by 200 of its 640 pixels
+    img.height = 36;
+    img.source_width = 640;
+    img.rgb.assign(64 * 36 * 3, 0);
     for (std::size_t p = 0; p < img.rgb.size(); p += 3) img.rgb[p + (f == 0 ? 0 : 2)] = 255;  // red, then blue
     strip->frames.push_back(img);
   }
@@ -339,8 +340,8 @@ TEST(StimulusStrip, LayoutPixels) {
   EXPECT_GT(bl[2], 200);
   EXPECT_LT(bl[0], 60);
   // Rounded corners: the top-left corner of the (fitted, centred) frame stays white.
-  const double sc = std::min(static_cast<double>(panel_w) / 640, 0.7 * panel_h / 360);
-  const int fx = x0 + static_cast<int>((panel_w - 640 * sc) / 2), fy = y_video + static_cast<int>((0.7 * panel_h - 360 * sc) / 2);
+  const double sc = std::min(static_cast<double>(panel_w) / 64, 0.7 * panel_h / 36);
+  const int fx = x0 + static_cast<int>((panel_w - 64 * sc) / 2), fy = y_video + static_cast<int>((0.7 * panel_h - 36 * sc) / 2);
   EXPECT_GT(img.pixel(fx + 1, fy + 1)[1], 240);
   // The waveform row: many black pixels across both blocks.
   const int y_audio = y_video + static_cast<int>(0.7 * panel_h);

@@ -62,6 +62,9 @@ struct StimulusStrip {
   struct Image {
     int width = 0, height = 0;
     std::vector<std::uint8_t> rgb;  // height x width x 3, row-major from the top-left
+    // The video's own frame width when `rgb` was downscaled from it (0: `width`): upstream's
+    // corner rounding is 200 pixels of the video's frame, so it scales with the original size.
+    int source_width = 0;
   };
   struct Word {
     double x = 0;  // (onset - span start) / span duration; upstream skips words before the span
