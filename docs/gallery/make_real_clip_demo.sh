@@ -12,7 +12,7 @@
 # 20 s passed as the transcript. The brain model is the small test model widened to 20,484
 # outputs with seeded random weights and the features are random: the maps show the figure,
 # NOT brain activity.
-# usage: make_real_clip_demo.sh SINTEL TEARS SPEECH WORDS WORK_DIR [MESH_DIR]
+# usage: [ATLAS=LH.annot,RH.annot] make_real_clip_demo.sh SINTEL TEARS SPEECH WORDS WORK_DIR [MESH_DIR]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 T="${TRIBEV2:-$root/build/src/cli/tribev2}"
@@ -54,3 +54,9 @@ np.save('video.npy', r.standard_normal((2, 16, n)).astype(np.float32))"
   --text-features text.npy --audio-features audio.npy --video-features video.npy
 "$T" plot run --stimuli run --rows 0:15 --view lateral --hemi left --cmap fire --norm-percentile 99 --vmin 0.6 \
   --alpha-cmap 0,0.2 --no-colorbar --dpi 60 --mesh-dir "$MESH" --out real_clip_demo.png
+# 5. The browser viewer of the same run, played to 11.5 s in headless Chromium; with ATLAS=LH,RH
+#    (an annotation pair, e.g. the HCP-MMP1 copy of docs/gallery.md) a click on left vertex 270
+#    names its region (A1 in HCP-MMP1).
+"$T" -q view run --out viewer/viewer.html --mesh-dir "$MESH" --cmap fire --norm-percentile 99 --vmin 0.6 \
+  --alpha-cmap 0,0.2 ${ATLAS:+--atlas "$ATLAS"}
+/usr/bin/python3 "$root/docs/gallery/shoot_viewer.py" viewer/viewer.html real_clip_viewer.png 11.5 ${ATLAS:+270}

@@ -8,6 +8,8 @@
 #include "tribev2/core/error.hpp"
 #include "tribev2/io/file.hpp"
 #include "tribev2/io/npy.hpp"
+#include "tribev2/roi/atlas.hpp"
+#include "tribev2/roi/overlay.hpp"
 #include "tribev2/viz/fsaverage.hpp"
 #include "tribev2/viz/outputs.hpp"
 #include "tribev2/viz/viewer.hpp"
@@ -19,7 +21,9 @@ namespace fs = std::filesystem;
 namespace {
 
 struct ViewArgs {
-  std::string input, out = "viewer.html", stimulus, events, segments, mesh_dir, cmap = "fire", surface = "half", niivue;
+  std::string input, out = "viewer.html", stimulus, events, segments, mesh_dir, cmap = "fire", surface = "half", niivue,
+      atlas, data_dir;
+  bool no_atlas = false;
   std::vector<double> alpha_cmap;
   std::optional<double> vmin, vmax, norm_percentile;
   double threshold = 0;
@@ -76,6 +80,21 @@ void run_view(const GlobalOptions& g, const ViewArgs& a) {
     d.media_src = folder + "/" + media.filename().string();
     d.media_origin = origin;
   }
+  // The atlas named on a click: --atlas, else the one installed next to the meshes (hcp-mmp1
+  // first, as `run`'s roi.tsv), else none.
+  std::string atlas_note;
+  if (!a.no_atlas) {
+    const fs::path data_dir = viz::resolve_mesh_dir(a.data_dir.empty() ? a.mesh_dir : a.data_dir);
+    std::string spec = a.atlas;
+    if (spec.empty())
+      if (const auto kind = roi::installed_atlas(data_dir)) spec = roi::atlas_kind_name(*kind);
+    if (!spec.empty()) {
+      auto vr = roi::vertex_regions(roi::load_atlas(spec, data_dir));
+      d.roi_names = std::move(vr.names);
+      d.roi_labels = std::move(vr.region);
+      atlas_note = ", atlas " + spec;
+    }
+  }
   viz::ViewerOptions o;
   o.cmap = a.cmap;
   if (!a.alpha_cmap.empty()) {
@@ -92,7 +111,7 @@ void run_view(const GlobalOptions& g, const ViewArgs& a) {
   const std::string html = viz::build_viewer_html(d, o);
   io::write_text_file_atomic(out, html);
   log(g, "wrote " + out.string() + " (" + std::to_string(html.size() / 1024) + " KiB, " + std::to_string(n) + " rows" +
-             (d.media_src.empty() ? std::string(", no stimulus media") : ", media " + d.media_src) + ")");
+             (d.media_src.empty() ? std::string(", no stimulus media") : ", media " + d.media_src) + atlas_note + ")");
 }
 
 }  // namespace
@@ -114,6 +133,11 @@ void register_view(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--surface", a->surface, "Initial surface: pial | half | inflated")->capture_default_str();
   cmd->add_option("--bits", a->bits, "Quantisation of the values: 16 (~55 kB per TR) or 8 (~27 kB per TR)")->capture_default_str();
   cmd->add_option("--mesh-dir", a->mesh_dir, "Folder with the fsaverage5 files (default: $TRIBEV2_MESH_DIR or the XDG data dir)");
+  cmd->add_option("--atlas", a->atlas,
+                  "Atlas whose region names a click on the brain shows: hcp-mmp1, hcp-mmp1-combined, desikan, destrieux "
+                  "or LH.annot,RH.annot (default: the first of hcp-mmp1, desikan, destrieux installed by fetch-atlas)");
+  cmd->add_option("--data-dir", a->data_dir, "Folder holding the atlases (default: the mesh folder)");
+  cmd->add_flag("--no-atlas", a->no_atlas, "No region names, even when an atlas is installed");
   cmd->add_option("--niivue", a->niivue, "NiiVue's dist/niivue.umd.js (default: $TRIBEV2_NIIVUE_JS, the installed copy, the source tree's)");
   cmd->callback([a, &g] { run_view(g, *a); });
 }

@@ -5,20 +5,28 @@
 
 namespace tribev2::roi {
 
+VertexRegions vertex_regions(const Atlas& atlas) {
+  VertexRegions out;
+  out.region.assign(static_cast<std::size_t>(viz::kFsaverage5Outputs), -1);
+  for (const auto* side : {&atlas.left, &atlas.right})
+    for (const auto& r : *side) {
+      const auto i = static_cast<std::int32_t>(out.names.size());
+      out.names.push_back(r.name);
+      for (const std::int32_t v : r.vertices)
+        if (v >= 0 && v < viz::kFsaverage5Outputs) out.region[static_cast<std::size_t>(v)] = i;
+    }
+  return out;
+}
+
 viz::RoiOverlay make_overlay(const Atlas& atlas, std::span<const std::string> annotate, bool outline_all) {
   viz::RoiOverlay ov;
   ov.outline_all = outline_all;
-  ov.region.assign(static_cast<std::size_t>(viz::kFsaverage5Outputs), -1);
-  std::vector<const Region*> all;
-  for (const auto& r : atlas.left) all.push_back(&r);
-  for (const auto& r : atlas.right) all.push_back(&r);
-  for (std::size_t i = 0; i < all.size(); ++i)
-    for (const std::int32_t v : all[i]->vertices)
-      if (v >= 0 && v < viz::kFsaverage5Outputs) ov.region[static_cast<std::size_t>(v)] = static_cast<std::int32_t>(i);
+  VertexRegions vr = vertex_regions(atlas);
+  ov.region = std::move(vr.region);
   for (const auto& pat : annotate) {
     bool any = false;
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      const std::string& key = all[i]->name;
+    for (std::size_t i = 0; i < vr.names.size(); ++i) {
+      const std::string& key = vr.names[i];
       const bool hit = pat.empty()            ? false
                        : pat.back() == '*'    ? key.starts_with(std::string_view(pat).substr(0, pat.size() - 1))
                        : pat.front() == '*'   ? key.ends_with(std::string_view(pat).substr(1))

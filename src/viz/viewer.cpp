@@ -177,6 +177,15 @@ std::string build_viewer_html(const ViewerData& d, const ViewerOptions& o) {
   for (const auto& w : d.words) words.push_back({{"start", w.start}, {"text", w.text}});
   j["words"] = words;
   j["media"] = d.media_src.empty() ? json() : json{{"kind", d.media_kind}, {"src", d.media_src}, {"origin", d.media_origin}};
+  if (!d.roi_labels.empty()) {
+    TRIBEV2_CHECK(static_cast<std::int64_t>(d.roi_labels.size()) == kFsaverage5Outputs, "viewer: ", d.roi_labels.size(),
+                  " ROI labels, expected one per output vertex (", kFsaverage5Outputs, ")");
+    for (const std::int32_t l : d.roi_labels)
+      TRIBEV2_CHECK(l >= -1 && l < static_cast<std::int64_t>(d.roi_names.size()), "viewer: ROI label ", l, " of ",
+                    d.roi_names.size(), " names");
+    j["roi_names"] = d.roi_names;
+    j["roi_labels"] = d.roi_labels;
+  }
 
   std::string data = j.dump(-1, ' ', false, json::error_handler_t::replace);
   // "</" inside a <script> would end it; "<\/" means the same in JSON and JavaScript strings.

@@ -3,7 +3,8 @@
 WebM clip with sound, three words), opens it in headless Chromium (Debian's, software WebGL via
 SwiftShader) through the DevTools protocol and checks: no console errors or exceptions, brain
 pixels in the canvas, the slider changes the picture, play advances the media and the rows with
-it. Exit 77 (ctest: skipped) only when Chromium is absent.
+it, a click names the vertex, its value and its atlas region. Exit 77 (ctest: skipped) only when
+Chromium is absent.
 
 usage: viewer_browser_test.py TRIBEV2_BINARY WORK_DIR [SCREENSHOT_DIR]
 """
@@ -93,6 +94,14 @@ def make_inputs(work):
     lines = [f"Video\t0.0\t6.0\t{clip}\t0.0\t", f"Audio\t0.0\t6.0\t{clip}\t0.0\t", "Word\t0.5\t0.3\t\t\thello",
              "Word\t2.5\t0.3\t\t\tbrain", "Word\t4.5\t0.3\t\t\tworld"]
     open(os.path.join(run, "events.tsv"), "w").write(hdr + "\n".join(lines) + "\n")
+    # An atlas for the click's region name: per hemisphere, vertices below 5,000 "alpha", the rest
+    # "beta" (FreeSurfer annotations written by nibabel).
+    import nibabel.freesurfer as fsio
+    ctab = np.array([[200, 30, 30, 0, 0], [30, 30, 200, 0, 0]], np.int32)
+    ctab[:, 4] = ctab[:, 0] + ctab[:, 1] * 256 + ctab[:, 2] * 65536
+    labels = (np.arange(10242) >= 5000).astype(np.int32)
+    for h in ("lh", "rh"):
+        fsio.write_annot(os.path.join(work, f"{h}.test.annot"), labels, ctab, [b"alpha", b"beta"], fill_ctab=False)
     return run
 
 
@@ -170,8 +179,9 @@ def main():
     run = make_inputs(work)
     html = os.path.join(work, "out", "viewer.html")
     os.makedirs(os.path.dirname(html))
+    atlas = os.path.join(work, "lh.test.annot") + "," + os.path.join(work, "rh.test.annot")
     subprocess.run([binary, "-q", "view", run, "--out", html, "--mesh-dir", mesh, "--cmap", "fire", "--norm-percentile",
-                    "99", "--vmin", "0.6", "--alpha-cmap", "0,0.2"], check=True)
+                    "99", "--vmin", "0.6", "--alpha-cmap", "0,0.2", "--atlas", atlas], check=True)
     assert os.path.exists(os.path.join(work, "out", "viewer_media", "clip.webm")), "media not beside the page"
     page = open(html, encoding="utf-8").read()
     assert '"src":"viewer_media/clip.webm"' in page, "the page does not name its media relatively"
@@ -256,6 +266,15 @@ def main():
         if "hello" not in words:
             failures.append(f"the current words do not show 'hello' ({words!r})")
         cdp.eval("document.getElementById('play').click()")
+        # A click on a surface point names the nearest vertex, its value and its atlas region
+        # (NiiVue's onLocationChange, called with the point of left vertex 100, then 6000).
+        for vertex, region in ((100, "alpha"), (6000, "beta")):
+            text = cdp.eval(f"""(() => {{ const p = window.tribev2.surfaces[window.tribev2.state.surface];
+                window.tribev2.pick({{mm: [p[{3 * vertex}], p[{3 * vertex + 1}], p[{3 * vertex + 2}]]}});
+                return document.getElementById('hover').textContent; }})()""")
+            print(f"click at left vertex {vertex}: '{text}'")
+            if not text.startswith(f"vertex {vertex} (left {vertex}): ") or not text.endswith(region):
+                failures.append(f"a click at left vertex {vertex} shows {text!r}, expected its value and '{region}'")
         errs = cdp.errors()
         if errs:
             failures.append("console errors:\n  " + "\n  ".join(errs))

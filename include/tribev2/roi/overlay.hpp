@@ -14,4 +14,12 @@ namespace tribev2::roi {
 // A pattern matching nothing is an error.
 viz::RoiOverlay make_overlay(const Atlas& atlas, std::span<const std::string> annotate, bool outline_all);
 
+// Every region of the atlas, left then right (the numbering make_overlay uses), and each output
+// vertex's region (20,484; -1 for none): what the browser viewer names on a click.
+struct VertexRegions {
+  std::vector<std::string> names;
+  std::vector<std::int32_t> region;
+};
+VertexRegions vertex_regions(const Atlas& atlas);
+
 }  // namespace tribev2::roi

@@ -32,6 +32,10 @@ struct ViewerData {
   std::string media_kind, media_src;
   double media_origin = 0;
   std::string title = "tribev2 view";
+  // An atlas, when given: the region of each output vertex (20,484; an index into roi_names,
+  // -1 for none). Clicking the brain then names the region too. Empty: no atlas.
+  std::vector<std::string> roi_names;
+  std::vector<std::int32_t> roi_labels;
 };
 
 struct ViewerOptions {
