@@ -13,8 +13,8 @@ TEST(StimulusStrip, DownscaledFramesKeepTheVideosWidth) {
   if (std::system("ffmpeg -hide_banner -version > /dev/null 2>&1") != 0) GTEST_SKIP() << "ffmpeg CLI not installed";
   tribev2::test::TempDir tmp;
   const auto clip = tmp / "clip.mp4";
-  const std::string cmd = "ffmpeg -v error -y -f lavfi -i testsrc2=size=640x360:rate=25 -t 2 -pix_fmt yuv420p '" +
-                          clip.string() + "'";
+  const std::string cmd =
+      "ffmpeg -v error -y -f lavfi -i testsrc2=size=640x360:rate=25 -t 2 -pix_fmt yuv420p '" + clip.string() + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   tribev2::cli::StimulusSource src;
   src.video = clip;

@@ -2,13 +2,12 @@
 // FancyBboxPatch(boxstyle="round,pad=0,rounding_size=200") clip, pixel by pixel, for frame shapes
 // where the corners fit (850 x 480), overlap (640 x 360: dr > h / 2), cross (400 x 100) or wrap
 // the whole box (64 x 36).
+#include <cairo.h>
 #include <gtest/gtest.h>
 
-#include <cairo.h>
-
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -46,8 +45,8 @@ a.tofile(OUT)
 )PY";
 
 std::vector<double> ours(int w, int h, double dr) {
-  std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> s(cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h),
-                                                                       cairo_surface_destroy);
+  std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> s(
+      cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h), cairo_surface_destroy);
   std::unique_ptr<cairo_t, decltype(&cairo_destroy)> cr(cairo_create(s.get()), cairo_destroy);
   cairo_set_source_rgb(cr.get(), 0, 0, 0);
   cairo_paint(cr.get());
@@ -79,7 +78,8 @@ TEST(FrameClip, MatchesMatplotlibsRoundBox) {
     double dr;
   };
   // The last: a small frame, whose self-crossing path covers the whole box (no rounding at all).
-  for (const Case c : {Case{850, 480, 200}, Case{640, 360, 200}, Case{400, 100, 200}, Case{300, 300, 40}, Case{64, 36, 200}}) {
+  for (const Case c :
+       {Case{850, 480, 200}, Case{640, 360, 200}, Case{400, 100, 200}, Case{300, 300, 40}, Case{64, 36, 200}}) {
     const std::string out = (tmp / "mask.f64").string();
     const auto r = vtest::run_python("W, H, DR, OUT = " + std::to_string(c.w) + ", " + std::to_string(c.h) + ", " +
                                      std::to_string(c.dr) + ", '" + out + "'\n" + kMatplotlib);
