@@ -4,7 +4,8 @@ The brains are rasterised by the C++ renderer (fsaverage5, nilearn's colormaps, 
 with matplotlib importable the image is embedded in a ``matplotlib.figure.Figure`` (or drawn
 into the ``axes`` given), else the RGBA ``np.ndarray`` is returned. ``norm_percentile``,
 ``alpha_cmap`` and ``show_stimuli`` are the engine's (as ``tribev2 plot --norm-percentile
---alpha-cmap --stimuli``). Upstream options this version does not support raise
+--alpha-cmap --stimuli``), and so are ``annotated_rois`` (with ``roi_atlas``, ``roi_outline``,
+``data_dir``: ``--annotate-rois --roi-atlas --roi-outline``). Upstream options this version does not support raise
 :class:`NotImplementedError` instead of being ignored.
 """
 
@@ -112,10 +113,10 @@ class PlotBrain:
     # -- engine options --------------------------------------------------------------------
     @staticmethod
     def _options(views="left", cmap=None, vmin=None, vmax=None, threshold=None, colorbar=None, symmetric_cbar=None,
-                 title=None, dpi=None, **kwargs) -> dict:
+                 title=None, dpi=None, annotated_rois=None, **kwargs) -> dict:
         _check_pending(kwargs)
         engine = {"supersample", "panel_width", "bg_darkness", "bg_on_data", "colorbar_label", "percentile", "size",
-                  "columns", "alpha_cmap"}
+                  "columns", "alpha_cmap", "roi_atlas", "roi_outline", "data_dir"}
         unknown = set(kwargs) - engine - set(_PENDING)
         if unknown:
             raise TypeError(f"unexpected keyword argument(s): {sorted(unknown)}")
@@ -140,6 +141,13 @@ class PlotBrain:
         for k in engine:
             if kwargs.get(k) is not None:
                 o[k] = kwargs[k]
+        if annotated_rois is not None:
+            # upstream: a name, a list of names, or {name: text shown}; here also V1*-style patterns
+            if isinstance(annotated_rois, str):
+                annotated_rois = [annotated_rois]
+            if isinstance(annotated_rois, dict):
+                o["roi_names"] = {str(k): str(v) for k, v in annotated_rois.items()}
+            o["annotated_rois"] = [str(r) for r in annotated_rois]
         if "alpha_cmap" in o:
             a = o["alpha_cmap"]
             if not isinstance(a, (tuple, list)) or len(a) != 2:

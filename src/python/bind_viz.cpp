@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <tuple>
 
 #include <pybind11/stl.h>
@@ -16,6 +17,8 @@
 #include "tribev2/viz/fsaverage.hpp"
 #include "tribev2/viz/movie.hpp"
 #include "tribev2/viz/color_limits.hpp"
+#include "tribev2/roi/atlas.hpp"
+#include "tribev2/roi/overlay.hpp"
 #include "stimuli.hpp"
 
 namespace tribev2::python {
@@ -37,7 +40,8 @@ std::optional<T> get(const py::dict& d, const char* key) {
 viz::FigureOptions figure_options(const py::dict& d) {
   static const char* known[] = {"layout", "view", "hemi", "cmap", "vmin", "vmax", "percentile", "symmetric",
                                 "threshold", "title", "colorbar_label", "colorbar", "dpi", "size", "panel_width",
-                                "columns", "bg_darkness", "bg_on_data", "supersample", "alpha_cmap"};
+                                "columns", "bg_darkness", "bg_on_data", "supersample", "alpha_cmap",
+                                "annotated_rois", "roi_names", "roi_atlas", "roi_outline", "data_dir"};
   for (auto [k, v] : d) {
     const std::string key = k.cast<std::string>();
     bool ok = false;
@@ -74,6 +78,20 @@ viz::FigureOptions figure_options(const py::dict& d) {
     if (o.bg_on_data) fail("bg_on_data and alpha_cmap do not go together (upstream turns bg_on_data off with an alpha colormap)");
   }
   viz::layout_panels(o.layout, o.view, o.hemi);  // validates view + hemisphere
+  // upstream's annotated_rois (names or V1*-style patterns, outlined and named in both
+  // hemispheres) in roi_atlas's regions, or every region of roi_outline outlined; roi_names
+  // {ROI: shown text} as upstream's dict form. As `tribev2 plot --annotate-rois --roi-outline`.
+  const auto annotate = get<std::vector<std::string>>(d, "annotated_rois");
+  const auto outline = get<std::string>(d, "roi_outline");
+  if (annotate || outline) {
+    const std::string spec = outline ? *outline : get<std::string>(d, "roi_atlas").value_or("hcp-mmp1");
+    const auto atlas = roi::load_atlas(spec, viz::resolve_mesh_dir(get<std::string>(d, "data_dir").value_or("")));
+    auto ov = roi::make_overlay(atlas, annotate.value_or(std::vector<std::string>{}), outline.has_value());
+    if (auto shown = get<std::map<std::string, std::string>>(d, "roi_names"))
+      for (auto& [region, text] : ov.names)
+        if (const auto it = shown->find(text); it != shown->end()) text = it->second;
+    o.roi_overlay = std::make_shared<const viz::RoiOverlay>(std::move(ov));
+  }
   return o;
 }
 

@@ -165,3 +165,28 @@ def test_combined_groups_and_annotation_pairs(atlas_dir, data):
     assert len(pair) == len(fine)
     s = tribev2.summarize_by_roi(data[0], hemi="left", atlas=spec)
     close(s, tribev2.summarize_by_roi(data[0], hemi="left", data_dir=atlas_dir))
+
+
+def test_plot_annotated_rois(atlas_dir):
+    """upstream's plot_surf(annotated_rois=...): the named regions outlined and named (a list, a
+    name, or {name: text shown}); a name matching nothing is an error naming it."""
+    from conftest import mesh_dir
+
+    plotter = tribev2.PlotBrain(mesh_dir=mesh_dir())
+    x = np.random.default_rng(1).standard_normal(20484).astype(np.float32)
+    kw = dict(views="left", cmap="fire", colorbar=False, data_dir=str(atlas_dir))
+    plain = plotter.render(x, **kw).astype(int)
+    for rois in (["V1", "MT"], "V1", {"V1": "primary visual"}):
+        img = plotter.render(x, annotated_rois=rois, **kw).astype(int)
+        assert img.shape == plain.shape
+        changed = int((np.abs(img - plain).sum(-1) > 60).sum())
+        assert changed > 200, (rois, changed)
+    # The dict's text is drawn instead of the name: the two pictures differ.
+    a = plotter.render(x, annotated_rois=["V1"], **kw).astype(int)
+    b = plotter.render(x, annotated_rois={"V1": "primary visual"}, **kw).astype(int)
+    assert int((np.abs(a - b).sum(-1) > 60).sum()) > 20
+    with pytest.raises(Exception, match="NOPE"):
+        plotter.render(x, annotated_rois=["NOPE"], **kw)
+    import matplotlib.figure
+
+    assert isinstance(plotter.plot_surf(x, annotated_rois=["V1*"], data_dir=str(atlas_dir)), matplotlib.figure.Figure)
