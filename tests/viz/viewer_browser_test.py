@@ -9,6 +9,7 @@ Chromium is absent.
 usage: viewer_browser_test.py TRIBEV2_BINARY WORK_DIR [SCREENSHOT_DIR]
 """
 import base64
+import contextlib
 import gzip
 import io
 import json
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 SKIP = 77
 
@@ -158,6 +160,56 @@ class Cdp:
         return Image.open(io.BytesIO(base64.b64decode(r["data"]))).convert("RGB"), base64.b64decode(r["data"])
 
 
+@contextlib.contextmanager
+def open_viewer(chromium, html):
+    """Headless Chromium (software WebGL) showing the page `html` at 1300 x 700, connected over
+    the DevTools protocol: yields (cdp, ready), ready once window.tribev2.ready is set (up to
+    30 s). The browser and its profile are removed on exit."""
+    profile = tempfile.mkdtemp(prefix="tribev2-chromium-")
+    proc = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+                             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                             "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--mute-audio",
+                             "--window-size=1300,700", f"--user-data-dir={profile}", "--remote-debugging-port=0",
+                             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        port_file = os.path.join(profile, "DevToolsActivePort")
+        for _ in range(200):
+            if os.path.exists(port_file) and open(port_file).read().count("\n") >= 1:
+                break
+            time.sleep(0.1)
+        port = open(port_file).read().split("\n")[0]
+        # The page target: the browser endpoint's list of tabs.
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
+        cdp = Cdp([t for t in targets if t["type"] == "page"][0]["webSocketDebuggerUrl"])
+        cdp.call("Runtime.enable")
+        cdp.call("Log.enable")
+        cdp.call("Page.enable")
+        cdp.call("Emulation.setDeviceMetricsOverride", width=1300, height=700, deviceScaleFactor=1, mobile=False)
+        cdp.call("Page.navigate", url="file://" + os.path.abspath(html))
+        ready = False
+        for _ in range(300):
+            if cdp.eval("!!(window.tribev2 && window.tribev2.ready)"):
+                ready = True
+                break
+            cdp.pump(0.1)
+        yield cdp, ready
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def click_vertex(cdp, vertex):
+    """NiiVue's click callback at the point of left vertex `vertex` on the shown surface; returns
+    the text the page shows for it."""
+    return cdp.eval(f"""(() => {{ const p = window.tribev2.surfaces[window.tribev2.state.surface];
+        window.tribev2.pick({{mm: [p[{3 * vertex}], p[{3 * vertex + 1}], p[{3 * vertex + 2}]]}});
+        return document.getElementById('hover').textContent; }})()""")
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__)
@@ -185,35 +237,9 @@ def main():
     assert os.path.exists(os.path.join(work, "out", "viewer_media", "clip.webm")), "media not beside the page"
     page = open(html, encoding="utf-8").read()
     assert '"src":"viewer_media/clip.webm"' in page, "the page does not name its media relatively"
-    profile = tempfile.mkdtemp(prefix="tribev2-chromium-")
-    proc = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-                             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                             "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--mute-audio",
-                             "--window-size=1300,700", f"--user-data-dir={profile}", "--remote-debugging-port=0",
-                             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     failures = []
-    try:
-        port_file = os.path.join(profile, "DevToolsActivePort")
-        for _ in range(200):
-            if os.path.exists(port_file) and open(port_file).read().count("\n") >= 1:
-                break
-            time.sleep(0.1)
-        port, path = open(port_file).read().split("\n")[:2]
-        # The page target: ask the browser endpoint for a new tab.
-        import urllib.request
-        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
-        page_ws = [t for t in targets if t["type"] == "page"][0]["webSocketDebuggerUrl"]
-        cdp = Cdp(page_ws)
-        cdp.call("Runtime.enable")
-        cdp.call("Log.enable")
-        cdp.call("Page.enable")
-        cdp.call("Emulation.setDeviceMetricsOverride", width=1300, height=700, deviceScaleFactor=1, mobile=False)
-        cdp.call("Page.navigate", url="file://" + html)
-        for _ in range(300):
-            if cdp.eval("!!(window.tribev2 && window.tribev2.ready)"):
-                break
-            cdp.pump(0.1)
-        else:
+    with open_viewer(chromium, html) as (cdp, ready):
+        if not ready:
             failures.append("the viewer did not start (window.tribev2.ready never set)")
         cdp.pump(1.0)
         box = cdp.eval("(() => { const r = document.getElementById('brainbox').getBoundingClientRect();"
@@ -269,9 +295,7 @@ def main():
         # A click on a surface point names the nearest vertex, its value and its atlas region
         # (NiiVue's onLocationChange, called with the point of left vertex 100, then 6000).
         for vertex, region in ((100, "alpha"), (6000, "beta")):
-            text = cdp.eval(f"""(() => {{ const p = window.tribev2.surfaces[window.tribev2.state.surface];
-                window.tribev2.pick({{mm: [p[{3 * vertex}], p[{3 * vertex + 1}], p[{3 * vertex + 2}]]}});
-                return document.getElementById('hover').textContent; }})()""")
+            text = click_vertex(cdp, vertex)
             print(f"click at left vertex {vertex}: '{text}'")
             if not text.startswith(f"vertex {vertex} (left {vertex}): ") or not text.endswith(region):
                 failures.append(f"a click at left vertex {vertex} shows {text!r}, expected its value and '{region}'")
@@ -283,13 +307,6 @@ def main():
             full = cdp.call("Page.captureScreenshot", format="png")
             open(os.path.join(shots, "viewer.png"), "wb").write(base64.b64decode(full["data"]))
             open(os.path.join(shots, "viewer_row3.png"), "wb").write(png3)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(profile, ignore_errors=True)
     print(f"took {time.time() - t_start:.1f} s")
     if failures:
         print("FAIL:\n" + "\n".join(failures))
