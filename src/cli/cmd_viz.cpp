@@ -227,10 +227,8 @@ struct PlotArgs {
 
 // --roi-outline ATLAS / --annotate-rois V1,MT: the overlay drawn on every map (none when unset).
 std::shared_ptr<const viz::RoiOverlay> roi_overlay_for(const PlotArgs& a) {
-  if (a.roi_outline.empty() && a.annotate_rois.empty()) return nullptr;
-  const std::string spec = a.roi_outline.empty() ? a.roi_atlas : a.roi_outline;
-  const roi::Atlas atlas = roi::load_atlas(spec, viz::resolve_mesh_dir(a.fig.mesh_dir));
-  return std::make_shared<const viz::RoiOverlay>(roi::make_overlay(atlas, a.annotate_rois, !a.roi_outline.empty()));
+  auto ov = roi::overlay_for(a.roi_outline, a.roi_atlas, a.annotate_rois, viz::resolve_mesh_dir(a.fig.mesh_dir));
+  return ov ? std::make_shared<const viz::RoiOverlay>(std::move(*ov)) : nullptr;
 }
 
 void run_plot(const GlobalOptions& g, const PlotArgs& a) {

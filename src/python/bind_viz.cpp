@@ -17,7 +17,6 @@
 #include "tribev2/viz/fsaverage.hpp"
 #include "tribev2/viz/movie.hpp"
 #include "tribev2/viz/color_limits.hpp"
-#include "tribev2/roi/atlas.hpp"
 #include "tribev2/roi/overlay.hpp"
 #include "stimuli.hpp"
 
@@ -81,16 +80,15 @@ viz::FigureOptions figure_options(const py::dict& d) {
   // upstream's annotated_rois (names or V1*-style patterns, outlined and named in both
   // hemispheres) in roi_atlas's regions, or every region of roi_outline outlined; roi_names
   // {ROI: shown text} as upstream's dict form. As `tribev2 plot --annotate-rois --roi-outline`.
-  const auto annotate = get<std::vector<std::string>>(d, "annotated_rois");
-  const auto outline = get<std::string>(d, "roi_outline");
-  if (annotate || outline) {
-    const std::string spec = outline ? *outline : get<std::string>(d, "roi_atlas").value_or("hcp-mmp1");
-    const auto atlas = roi::load_atlas(spec, viz::resolve_mesh_dir(get<std::string>(d, "data_dir").value_or("")));
-    auto ov = roi::make_overlay(atlas, annotate.value_or(std::vector<std::string>{}), outline.has_value());
+  auto ov = roi::overlay_for(get<std::string>(d, "roi_outline").value_or(""),
+                             get<std::string>(d, "roi_atlas").value_or("hcp-mmp1"),
+                             get<std::vector<std::string>>(d, "annotated_rois").value_or(std::vector<std::string>{}),
+                             viz::resolve_mesh_dir(get<std::string>(d, "data_dir").value_or("")));
+  if (ov) {
     if (auto shown = get<std::map<std::string, std::string>>(d, "roi_names"))
-      for (auto& [region, text] : ov.names)
+      for (auto& [region, text] : ov->names)
         if (const auto it = shown->find(text); it != shown->end()) text = it->second;
-    o.roi_overlay = std::make_shared<const viz::RoiOverlay>(std::move(ov));
+    o.roi_overlay = std::make_shared<const viz::RoiOverlay>(std::move(*ov));
   }
   return o;
 }

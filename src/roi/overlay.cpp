@@ -40,4 +40,11 @@ viz::RoiOverlay make_overlay(const Atlas& atlas, std::span<const std::string> an
   return ov;
 }
 
+std::optional<viz::RoiOverlay> overlay_for(const std::string& outline_spec, const std::string& annotate_spec,
+                                           std::span<const std::string> annotate, const std::filesystem::path& data_dir) {
+  if (outline_spec.empty() && annotate.empty()) return std::nullopt;
+  const std::string& spec = outline_spec.empty() ? annotate_spec : outline_spec;
+  return make_overlay(load_atlas(spec, data_dir), annotate, !outline_spec.empty());
+}
+
 }  // namespace tribev2::roi

@@ -1,6 +1,8 @@
 // Region outlines and names for figures: an Atlas turned into the viz layer's RoiOverlay.
 #pragma once
 
+#include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -21,5 +23,12 @@ struct VertexRegions {
   std::vector<std::int32_t> region;
 };
 VertexRegions vertex_regions(const Atlas& atlas);
+
+// The figures' options (`plot --roi-outline SPEC --annotate-rois ... --roi-atlas SPEC`, Python's
+// roi_outline / annotated_rois / roi_atlas): every region of `outline_spec` outlined when it is
+// given, the `annotate` regions of it (else of `annotate_spec`) outlined and named; atlases read
+// from `data_dir`. nullopt when neither outlines nor names are asked for.
+std::optional<viz::RoiOverlay> overlay_for(const std::string& outline_spec, const std::string& annotate_spec,
+                                           std::span<const std::string> annotate, const std::filesystem::path& data_dir);
 
 }  // namespace tribev2::roi
