@@ -36,7 +36,17 @@ constexpr int kCallerSpinMicros = 300;
 ThreadPool::ThreadPool(int n_threads) {
   const int extra = std::max(0, n_threads - 1);
   workers_.reserve(static_cast<std::size_t>(extra));
-  for (int i = 0; i < extra; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  // Returns once every worker runs: a thread still starting allocates (its sanitizer and TLS
+  // state), and a process that forks later (the speech synthesis) must not fork then; under
+  // ASan the child would inherit a locked allocator and hang.
+  std::atomic<int> started{0};
+  for (int i = 0; i < extra; ++i)
+    workers_.emplace_back([this, i, &started] {
+      started.fetch_add(1);
+      started.notify_one();
+      worker_loop(i);
+    });
+  for (int n = started.load(); n < extra; n = started.load()) started.wait(n);
 }
 
 ThreadPool::~ThreadPool() {

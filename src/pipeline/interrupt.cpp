@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -88,7 +89,13 @@ InterruptGuard::InterruptGuard(Cleanup& cleanup, bool quiet) : cleanup_(cleanup)
   ::sigaction(SIGINT, &sa, &old_int_);
   ::sigaction(SIGTERM, &sa, &old_term_);
   const int read_fd = pipe_[0];
-  watcher_ = std::thread([this, read_fd] {
+  // The constructor returns only once the watcher runs: a thread still starting allocates (its
+  // sanitizer and TLS state), and a fork at that moment (the speech synthesis forks) gave the
+  // child a locked allocator under ASan, a hung child (seen in CI; tts.cpp).
+  std::atomic<bool> started{false};
+  watcher_ = std::thread([this, read_fd, &started] {
+    started.store(true);
+    started.notify_one();
     char c = 0;
     for (;;) {
       const auto n = ::read(read_fd, &c, 1);
@@ -105,6 +112,7 @@ InterruptGuard::InterruptGuard(Cleanup& cleanup, bool quiet) : cleanup_(cleanup)
     std::fflush(stderr);
     ::_exit(c == 'i' ? 130 : 143);
   });
+  started.wait(false);
 }
 
 InterruptGuard::~InterruptGuard() {

@@ -174,9 +174,11 @@ class MessageReader {
 // left it: glibc's malloc is fork-safe, but the sanitizers' allocators of GCC 12 / clang 14 are
 // not, and espeak-ng starts a thread in the child that allocates, so a fork while another
 // thread was allocating deadlocked the child (seen under ASan in CI, the other thread being a
-// second synthesis). Serialising removes that case; under those sanitizers a fork while some
-// unrelated thread allocates can still hang a child, and the deadline below turns that into an
-// error. A synthesis takes well under a second, so serialising costs nothing that matters.
+// second synthesis). Serialising removes that case, and the process's own threads (the
+// interrupt watcher, the pool's workers) are running, not starting, before their constructors
+// return (a starting thread allocates: that hung a child under ASan too). Under those
+// sanitizers a fork while some other thread allocates can still hang a child, and the deadline
+// below turns that into an error. A synthesis takes well under a second, so serialising costs nothing that matters.
 std::mutex& synthesis_mutex() {
   static std::mutex m;
   return m;
